@@ -1,0 +1,199 @@
+"""The four finished seed apps, each stood up by the same steps a learner runs in the notebooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from infra.deploy.apis import ACTION_SELECTION, add_route, add_route_response, create_websocket_api
+from infra.deploy.aws import account_of, region_of
+from infra.deploy.functions import create_or_update_function
+from infra.deploy.packaging import package_lambda
+from infra.deploy.policies import execute_api_arn, lambda_policy, log_group_arn
+from infra.deploy.roles import create_lambda_role
+from infra.deploy.schedules import schedule_rule
+from infra.deploy.stages import deploy_stage
+from infra.deploy.streams import map_stream
+from infra.deploy.tables import create_connections_table
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route and the function behind it."""
+
+    key: str  # "$connect", "sendMessage", ...
+    handler: str  # "module.lambda_handler", relative to the app folder
+    two_way: bool = False  # send the function's `body` back (a $default route response)
+
+    @property
+    def suffix(self) -> str:
+        return self.key.removeprefix("$")
+
+
+@dataclass(frozen=True)
+class AppPlan:
+    """What an app needs: its table, its routes, and functions run by a stream or a schedule."""
+
+    app: str
+    routes: tuple[Route, ...]
+    table: str = ""
+    key: str = "connectionId"
+    ttl_attribute: str | None = None
+    route_selection: str = ACTION_SELECTION
+    stream_handler: str | None = None  # run on every table change (NEW_AND_OLD_IMAGES)
+    scheduled_handler: str | None = None  # run on `schedule`
+    schedule: str = "rate(1 minute)"
+    connection_methods: tuple[str, ...] = ("POST",)
+    extra_environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table_name(self) -> str:
+        return self.table or f"{self.app}-connections"
+
+    def function_name(self, suffix: str) -> str:
+        return f"{self.app}-{suffix}"
+
+    @property
+    def function_names(self) -> list[str]:
+        names = [self.function_name(route.suffix) for route in self.routes]
+        if self.stream_handler:
+            names.append(self.function_name("tableTriggers"))
+        if self.scheduled_handler:
+            names.append(self.function_name("broadcast"))
+        return names
+
+
+CHAT = AppPlan(
+    app="chat",
+    routes=(
+        Route("$connect", "connect.lambda_handler"),
+        Route("$disconnect", "disconnect.lambda_handler"),
+        Route("sendMessage", "send_message.lambda_handler"),
+        Route("whisper", "whisper.lambda_handler"),
+        Route("$default", "default.lambda_handler", two_way=True),
+    ),
+)
+ARENA = AppPlan(
+    app="arena",
+    routes=(
+        Route("$connect", "on_connect.lambda_handler"),
+        Route("$disconnect", "on_disconnect.lambda_handler"),
+        Route("list", "on_list.lambda_handler", two_way=True),
+        Route("move", "on_move.lambda_handler"),
+        Route("color", "on_color.lambda_handler"),
+    ),
+    stream_handler="table_triggers.lambda_handler",
+)
+TICTACTOE = AppPlan(
+    app="tictactoe",
+    routes=(
+        Route("start", "start.lambda_handler", two_way=True),
+        Route("join", "join.lambda_handler"),
+        Route("move", "move.lambda_handler"),
+        Route("$disconnect", "disconnect.lambda_handler"),
+    ),
+    table="tictactoe-games",
+    key="GameId",
+    ttl_attribute="ttl",
+    route_selection="$request.body.type",
+)
+PUSH = AppPlan(
+    app="push",
+    routes=(
+        Route("$connect", "connections.on_connect"),
+        Route("$disconnect", "connections.on_disconnect"),
+    ),
+    scheduled_handler="push.lambda_handler",
+)
+PLANS = {plan.app: plan for plan in (CHAT, ARENA, TICTACTOE, PUSH)}
+
+
+def deploy_plan(
+    plan: AppPlan,
+    stage: str = "dev",
+    *,
+    folder: str | Path | None = None,
+    session: boto3.Session | None = None,
+) -> str:
+    """Run every step for ``plan`` (code from ``folder``, default ``lambdas/<app>``); return the URL."""
+    app = plan.app
+    table_arn = create_connections_table(
+        app,
+        plan.table_name,
+        key=plan.key,
+        ttl_attribute=plan.ttl_attribute,
+        stream=plan.stream_handler is not None,
+        session=session,
+    )
+    api_id = create_websocket_api(app, route_selection=plan.route_selection, session=session)
+    region, account = region_of(session), account_of(session)
+    policy = lambda_policy(
+        table_arn,
+        stream=plan.stream_handler is not None,
+        api_arn=execute_api_arn(region, account, api_id, stage),
+        connection_methods=plan.connection_methods,
+        log_group_arns=[log_group_arn(region, account, name) for name in plan.function_names],
+    )
+    role_arn = create_lambda_role(app, policy, session=session)
+    code = package_lambda(folder or app)
+    environment = {"TABLE_NAME": plan.table_name, **plan.extra_environment}
+    # Stream and schedule events carry no requestContext, so those functions get the endpoint.
+    with_endpoint = {
+        **environment,
+        "CONNECTIONS_URL": f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
+    }
+
+    def function(suffix: str, handler: str, env: dict[str, str]) -> str:
+        name = plan.function_name(suffix)
+        create_or_update_function(
+            app, name, handler, role_arn, code, environment=env, session=session
+        )
+        return name
+
+    for route in plan.routes:
+        name = function(route.suffix, route.handler, environment)
+        add_route(api_id, route.key, name, session=session)
+        if route.two_way:
+            add_route_response(api_id, route.key, session=session)
+    if plan.stream_handler:
+        name = function("tableTriggers", plan.stream_handler, with_endpoint)
+        map_stream(plan.table_name, name, session=session)
+    if plan.scheduled_handler:
+        name = function("broadcast", plan.scheduled_handler, with_endpoint)
+        schedule_rule(app, f"{app}-schedule", plan.schedule, name, session=session)
+    return deploy_stage(api_id, stage, session=session)
+
+
+def deploy_app(
+    name: str,
+    stage: str = "dev",
+    *,
+    folder: str | Path | None = None,
+    session: boto3.Session | None = None,
+) -> str:
+    """Stand up the finished app ``name`` (chat, arena, tictactoe or push); return its WebSocket URL."""
+    if name not in PLANS:
+        raise ValueError(f"unknown app {name!r}; choose one of {', '.join(PLANS)}")
+    return deploy_plan(PLANS[name], stage, folder=folder, session=session)
+
+
+def deploy_chat(stage: str = "dev", *, session: boto3.Session | None = None) -> str:
+    """The chat room: connect, disconnect, sendMessage, whisper and a $default help reply."""
+    return deploy_plan(CHAT, stage, session=session)
+
+
+def deploy_arena(stage: str = "dev", *, session: boto3.Session | None = None) -> str:
+    """The pointers arena: list/move/color routes and a stream-triggered broadcaster."""
+    return deploy_plan(ARENA, stage, session=session)
+
+
+def deploy_tictactoe(stage: str = "dev", *, session: boto3.Session | None = None) -> str:
+    """Noughts and crosses: routes chosen by the message `type`, games expire via TTL."""
+    return deploy_plan(TICTACTOE, stage, session=session)
+
+
+def deploy_push(stage: str = "dev", *, session: boto3.Session | None = None) -> str:
+    """Server push: a scheduled function posts to every connection once a minute."""
+    return deploy_plan(PUSH, stage, session=session)

@@ -1,0 +1,82 @@
+"""Shared plumbing for the deploy steps: clients, account facts, tags and one-line progress reports.
+
+Every step takes an optional ``boto3.Session``; without one it uses ``boto3.Session()``, so the target
+cloud (local or real AWS) is chosen only by boto3's standard environment (``AWS_ENDPOINT_URL``, ...).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import boto3
+from botocore.exceptions import ClientError
+
+APP_TAG = "workshop:app"
+
+T = TypeVar("T")
+
+
+def client(service: str, session: boto3.Session | None = None) -> Any:
+    """A boto3 client for ``service`` from ``session`` (or the default session)."""
+    return (session or boto3.Session()).client(service)
+
+
+def region_of(session: boto3.Session | None = None) -> str:
+    """The region boto3 will call, e.g. ``us-east-1``."""
+    return client("sts", session).meta.region_name
+
+
+def account_of(session: boto3.Session | None = None) -> str:
+    """The account id of the caller (``123456789012`` on the local cloud)."""
+    return client("sts", session).get_caller_identity()["Account"]
+
+
+def app_tags(app: str) -> dict[str, str]:
+    """The tags every created resource carries, so ``teardown(app)`` can find it again."""
+    return {APP_TAG: app}
+
+
+def report(kind: str, name: str, outcome: str, detail: str = "") -> None:
+    """Print one progress line, e.g. ``✓ table chat-connections (created)``."""
+    print(f"✓ {kind} {name} ({outcome})" + (f" {detail}" if detail else ""))
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ``ClientError`` (``ResourceNotFoundException``, ...)."""
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def retry_while(
+    call: Callable[[], T],
+    code: str,
+    message: str,
+    timeout: float = 30.0,
+) -> T:
+    """Run ``call``, retrying with backoff while AWS answers ``code`` with ``message`` in it.
+
+    IAM is eventually consistent: a role created a second ago may not yet be assumable by Lambda,
+    so Lambda answers InvalidParameterValueException for a few seconds. The local cloud never does.
+    """
+    delay, waited = 1.0, 0.0
+    while True:
+        try:
+            return call()
+        except ClientError as error:
+            retryable = error_code(error) == code and message in str(error)
+            if not retryable or waited >= timeout:
+                raise
+        time.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 8.0)
+
+
+def all_items(operation: Callable[..., dict[str, Any]], **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of an API Gateway v2 list operation, following NextToken."""
+    while True:
+        page = operation(**params)
+        yield from page.get("Items", [])
+        if not page.get("NextToken"):
+            return
+        params["NextToken"] = page["NextToken"]

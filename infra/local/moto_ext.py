@@ -1,0 +1,335 @@
+"""What moto lacks and the local cloud needs, added to moto in moto's own style.
+
+- API Gateway v2 deployments: CreateDeployment, GetDeployment(s), DeleteDeployment, and UpdateStage.
+  A deployment freezes a snapshot of the API's routes, integrations, route responses and
+  authorizers; a stage serves the snapshot of its deployment (or the live API when AutoDeploy).
+- `ApiEndpoint` of WEBSOCKET APIs points at the local cloud (`ws://HOST:PORT/{apiId}`), so
+  `f"{ApiEndpoint}/{stage}"` connects, as it does on AWS.
+- Lambda CreateFunction refuses non-Python runtimes with a clear message (only Python runs here).
+
+`install()` is idempotent and must run before moto's server app is created.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import string
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from moto.apigatewayv2 import urls as apigw_urls
+from moto.apigatewayv2.exceptions import APIGatewayV2Error, BadRequestException
+from moto.apigatewayv2.models import Api, ApiGatewayV2Backend, Stage
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.core.responses import TYPE_RESPONSE
+from moto.core.utils import iso_8601_datetime_without_milliseconds
+from moto.moto_api._internal import mock_random as random
+
+_installed = False
+_public = threading.local()
+
+
+class DeploymentNotFound(APIGatewayV2Error):
+    code = 404
+
+    def __init__(self, deployment_id: str):
+        super().__init__(
+            "NotFoundException", f"Invalid Deployment identifier specified {deployment_id}"
+        )
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class RouteSnapshot:
+    """One route as a deployment froze it."""
+
+    route_key: str
+    target: str | None
+    authorization_type: str | None
+    authorizer_id: str | None
+    route_response_selection_expression: str | None
+    route_response_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ApiSnapshot:
+    """Everything the gateway needs to serve one stage: what `CreateDeployment` freezes."""
+
+    api_id: str
+    route_selection_expression: str
+    routes: dict[str, RouteSnapshot]
+    integrations: dict[str, dict[str, Any]]
+    authorizers: dict[str, dict[str, Any]]
+
+    def integration_for(self, route: RouteSnapshot) -> dict[str, Any] | None:
+        """The integration a route targets (`integrations/{id}`), if any."""
+        if not route.target or not route.target.startswith("integrations/"):
+            return None
+        return self.integrations.get(route.target.split("/", 1)[1])
+
+
+def snapshot_of(api: Api) -> ApiSnapshot:
+    """Freeze the API's current configuration (caller holds the backend lock)."""
+    routes = {
+        route.route_key: RouteSnapshot(
+            route_key=route.route_key,
+            target=route.target,
+            authorization_type=route.authorization_type,
+            authorizer_id=route.authorizer_id,
+            route_response_selection_expression=route.route_response_selection_expression,
+            route_response_keys=tuple(
+                rr.route_response_key for rr in route.route_responses.values()
+            ),
+        )
+        for route in api.routes.values()
+    }
+    return ApiSnapshot(
+        api_id=api.api_id,
+        route_selection_expression=api.route_selection_expression or "$request.body.action",
+        routes=routes,
+        integrations={i.id: copy.deepcopy(i.to_json()) for i in api.integrations.values()},
+        authorizers={a.id: copy.deepcopy(a.to_json()) for a in api.authorizers.values()},
+    )
+
+
+@dataclass
+class Deployment:
+    """A deployment: an id, a date and the frozen API configuration."""
+
+    deployment_id: str
+    description: str | None
+    snapshot: ApiSnapshot
+    auto_deployed: bool = False
+    created: datetime = field(default_factory=datetime.now)
+
+    def to_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "autoDeployed": self.auto_deployed,
+            "createdDate": iso_8601_datetime_without_milliseconds(self.created),
+            "deploymentId": self.deployment_id,
+            "deploymentStatus": "DEPLOYED",
+        }
+        if self.description:
+            result["description"] = self.description
+        return result
+
+
+def deployments_of(api: Api) -> dict[str, Deployment]:
+    """The deployments of an API, kept on moto's Api object so they die with it."""
+    if not hasattr(api, "deployments"):
+        api.deployments = {}  # type: ignore[attr-defined]
+    return api.deployments  # type: ignore[attr-defined,no-any-return]
+
+
+def served_snapshot(api: Api, stage: Stage) -> ApiSnapshot | None:
+    """What a stage serves now: the live API with AutoDeploy, else its deployment's snapshot."""
+    if stage.auto_deploy:
+        return snapshot_of(api)
+    deployment_id = getattr(stage, "deployment_id", None)
+    if deployment_id is None:
+        return None
+    deployment = deployments_of(api).get(deployment_id)
+    return deployment.snapshot if deployment else None
+
+
+# ---------------------------------------------------------------- backend operations
+
+
+def _new_id() -> str:
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+
+
+def create_deployment(
+    backend: ApiGatewayV2Backend, api_id: str, description: str | None, stage_name: str | None
+) -> Deployment:
+    api = backend.get_api(api_id)
+    if api.protocol_type == "WEBSOCKET" and not api.routes:
+        raise BadRequestException("At least one route is required before deploying the Api.")
+    for route in api.routes.values():
+        if route.target and route.target.startswith("integrations/"):
+            if route.target.split("/", 1)[1] not in api.integrations:
+                raise BadRequestException(
+                    f"Route {route.route_key} targets a missing integration: {route.target}"
+                )
+    deployment = Deployment(_new_id(), description, snapshot_of(api))
+    if stage_name:
+        stage = backend.get_stage(api_id, stage_name)
+        stage.deployment_id = deployment.deployment_id  # type: ignore[attr-defined]
+    deployments_of(api)[deployment.deployment_id] = deployment
+    return deployment
+
+
+def get_deployment(backend: ApiGatewayV2Backend, api_id: str, deployment_id: str) -> Deployment:
+    deployment = deployments_of(backend.get_api(api_id)).get(deployment_id)
+    if deployment is None:
+        raise DeploymentNotFound(deployment_id)
+    return deployment
+
+
+def delete_deployment(backend: ApiGatewayV2Backend, api_id: str, deployment_id: str) -> None:
+    api = backend.get_api(api_id)
+    get_deployment(backend, api_id, deployment_id)
+    for stage in api.stages.values():
+        if getattr(stage, "deployment_id", None) == deployment_id:
+            raise BadRequestException(
+                f"Deployment {deployment_id} is in use by stage {stage.name}; "
+                "point the stage at another deployment or delete the stage first."
+            )
+    del deployments_of(api)[deployment_id]
+
+
+def update_stage(
+    backend: ApiGatewayV2Backend, api_id: str, stage_name: str, changes: dict[str, Any]
+) -> Stage:
+    stage = backend.get_stage(api_id, stage_name)
+    if "deploymentId" in changes:
+        get_deployment(backend, api_id, changes["deploymentId"])
+        stage.deployment_id = changes["deploymentId"]  # type: ignore[attr-defined]
+    if "autoDeploy" in changes:
+        stage.auto_deploy = changes["autoDeploy"]
+    for key, attr in (
+        ("description", "description"),
+        ("stageVariables", "stage_variables"),
+        ("routeSettings", "route_settings"),
+        ("defaultRouteSettings", "default_route_settings"),
+        ("accessLogSettings", "access_log_settings"),
+    ):
+        if key in changes:
+            setattr(stage, attr, changes[key])
+    stage.updated = datetime.now()
+    return stage
+
+
+# ---------------------------------------------------------------- HTTP layer (moto responses)
+
+
+def _api_id_from_path(path: str) -> str:
+    return path.split("/v2/apis/")[1].split("/")[0]
+
+
+def _create_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    params = json.loads(self.body or "{}")
+    deployment = create_deployment(
+        self.apigatewayv2_backend,
+        _api_id_from_path(self.path),
+        params.get("description"),
+        params.get("stageName"),
+    )
+    return 201, {}, json.dumps(deployment.to_json())
+
+
+def _get_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    deployment_id = unquote(self.path.rstrip("/").split("/")[-1])
+    deployment = get_deployment(
+        self.apigatewayv2_backend, _api_id_from_path(self.path), deployment_id
+    )
+    return 200, {}, json.dumps(deployment.to_json())
+
+
+def _get_deployments(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    api = self.apigatewayv2_backend.get_api(_api_id_from_path(self.path))
+    items = [d.to_json() for d in deployments_of(api).values()]
+    return 200, {}, json.dumps({"items": items})
+
+
+def _delete_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    deployment_id = unquote(self.path.rstrip("/").split("/")[-1])
+    delete_deployment(self.apigatewayv2_backend, _api_id_from_path(self.path), deployment_id)
+    return 204, {}, ""
+
+
+def _create_stage(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    api_id = _api_id_from_path(self.path)
+    config = json.loads(self.body)
+    deployment_id = config.get("deploymentId")
+    if deployment_id:
+        get_deployment(self.apigatewayv2_backend, api_id, deployment_id)
+    api = self.apigatewayv2_backend.get_api(api_id)
+    if config.get("stageName") in api.stages:
+        raise APIGatewayV2Error(
+            "ConflictException", f"Stage already exists: {config.get('stageName')}"
+        )
+    stage = self.apigatewayv2_backend.create_stage(api_id, config)
+    stage.deployment_id = deployment_id  # type: ignore[attr-defined]
+    return 201, {}, json.dumps(stage.to_json())
+
+
+def _update_stage(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    stage_name = unquote(self.path.rstrip("/").split("/")[-1])
+    stage = update_stage(
+        self.apigatewayv2_backend,
+        _api_id_from_path(self.path),
+        stage_name,
+        json.loads(self.body or "{}"),
+    )
+    return 200, {}, json.dumps(stage.to_json())
+
+
+_original_stage_to_json = Stage.to_json
+_original_api_to_json = Api.to_json
+
+
+def _stage_to_json(self: Stage) -> dict[str, Any]:
+    result = _original_stage_to_json(self)
+    deployment_id = getattr(self, "deployment_id", None)
+    if deployment_id:
+        result["deploymentId"] = deployment_id
+    return result
+
+
+def _api_to_json(self: Api) -> dict[str, Any]:
+    result = _original_api_to_json(self)
+    base = getattr(_public, "ws_base", None)
+    if self.protocol_type == "WEBSOCKET" and base:
+        result["apiEndpoint"] = f"{base}/{self.api_id}"
+    return result
+
+
+def set_public_base(ws_base: str | None) -> None:
+    """Set (for the calling thread) the `ws://host:port` that ApiEndpoint is built from.
+
+    The edge sets it from each request's Host header, so a learner who reaches the
+    instructor's cloud at a LAN address gets endpoints at that same address.
+    """
+    _public.ws_base = ws_base
+
+
+# ---------------------------------------------------------------- Lambda runtimes
+
+
+SUPPORTED_RUNTIME_PREFIX = "python3."
+
+
+def unsupported_runtime_message(runtime: str | None) -> str | None:
+    """A clear error for runtimes the local cloud cannot run, or None when it can."""
+    if runtime and runtime.startswith(SUPPORTED_RUNTIME_PREFIX):
+        return None
+    return (
+        f"Runtime {runtime!r} is not supported by the local cloud: only Python runtimes "
+        "(python3.x) run here. Use Runtime='python3.12', or deploy this function to real AWS."
+    )
+
+
+def install() -> None:
+    """Teach moto the operations above (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    base = "{0}/v2/apis/(?P<api_id>[^/]+)/deployments"
+    apigw_urls.url_paths[base + "$"] = ApiGatewayV2Response.dispatch
+    apigw_urls.url_paths[base + "/(?P<deployment_id>[^/]+)$"] = ApiGatewayV2Response.dispatch
+    ApiGatewayV2Response.create_deployment = _create_deployment  # type: ignore[attr-defined]
+    ApiGatewayV2Response.get_deployment = _get_deployment  # type: ignore[attr-defined]
+    ApiGatewayV2Response.get_deployments = _get_deployments  # type: ignore[attr-defined]
+    ApiGatewayV2Response.delete_deployment = _delete_deployment  # type: ignore[attr-defined]
+    ApiGatewayV2Response.create_stage = _create_stage  # type: ignore[method-assign]
+    ApiGatewayV2Response.update_stage = _update_stage  # type: ignore[attr-defined]
+    Stage.to_json = _stage_to_json  # type: ignore[method-assign]
+    Api.to_json = _api_to_json  # type: ignore[method-assign]
+    _installed = True

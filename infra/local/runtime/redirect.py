@@ -1,0 +1,59 @@
+"""Send boto3 calls for `https://{apiId}.execute-api.{region}.amazonaws.com/...` to the local cloud.
+
+Handler code builds its @connections client from the event's domainName and stage, so it targets
+AWS's host even when AWS_ENDPOINT_URL is set. A botocore `before-send` hook (the way moto hooks
+botocore) rewrites such URLs to `{WORKSHOP_CLOUD_URL}/{apiId}{path}` and lets botocore send the
+request as usual: the SigV4 headers are left untouched.
+
+The worker loads this file by path (it must not import anything from the kit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+EXECUTE_API_HOST = re.compile(
+    r"^(?P<api_id>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$",
+    re.IGNORECASE,
+)
+
+
+def rewrite_url(url: str, cloud_url: str) -> str | None:
+    """The local URL for an execute-api URL, or None when the URL is for something else."""
+    parts = urlsplit(url)
+    match = EXECUTE_API_HOST.match(parts.hostname or "")
+    if parts.scheme not in ("http", "https") or match is None:
+        return None
+    local = f"{cloud_url.rstrip('/')}/{match['api_id']}{parts.path}"
+    return f"{local}?{parts.query}" if parts.query else local
+
+
+def make_hook(cloud_url: str) -> Callable[..., None]:
+    """A `before-send` handler that redirects execute-api requests to `cloud_url`."""
+
+    def redirect_execute_api(request: Any, **kwargs: Any) -> None:
+        local = rewrite_url(request.url, cloud_url)
+        if local is not None:
+            request.url = local
+        # None tells botocore that no response was made here: it sends the request itself.
+        return None
+
+    redirect_execute_api.workshop_redirect = True  # type: ignore[attr-defined]
+    return redirect_execute_api
+
+
+def install(cloud_url: str | None) -> bool:
+    """Register the hook for every botocore session created from now on; False if not possible."""
+    if not cloud_url:
+        return False
+    try:
+        from botocore import handlers
+    except ImportError:
+        return False
+    already = any(getattr(entry[1], "workshop_redirect", False) for entry in handlers.BUILTIN_HANDLERS)
+    if not already:
+        handlers.BUILTIN_HANDLERS.append(("before-send", make_hook(cloud_url)))
+    return True

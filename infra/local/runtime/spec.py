@@ -1,0 +1,57 @@
+"""What the runtime is given (a function to run) and what it gives back (one invoke's outcome)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function's code and configuration, as create_function / update_function_code left it."""
+
+    name: str
+    arn: str
+    handler: str
+    code_zip: bytes
+    code_sha256: str
+    environment: Mapping[str, str]
+    timeout: float
+    memory_mb: int
+    runtime: str = "python3.12"
+
+    def pool_key(self) -> tuple[Any, ...]:
+        """Everything that makes a warm worker reusable: a change in any of it needs new workers."""
+        return (
+            self.name,
+            self.arn,
+            self.handler,
+            self.code_sha256,
+            tuple(sorted(self.environment.items())),
+            self.timeout,
+            self.memory_mb,
+            self.runtime,
+        )
+
+
+@dataclass
+class InvokeResult:
+    """The outcome of one invoke, shaped like Lambda's Invoke response plus its log lines."""
+
+    request_id: str
+    payload: bytes
+    function_error: str | None
+    logs: list[str]
+    duration_ms: float
+    init_duration_ms: float | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the handler returned normally (no X-Amz-Function-Error)."""
+        return self.function_error is None
+
+    def json(self) -> Any:
+        """The payload parsed as JSON."""
+        return json.loads(self.payload)

@@ -1,0 +1,31 @@
+"""Event sources of the local cloud: DynamoDB Streams pollers, the TTL sweeper, EventBridge schedules.
+
+Each source runs in its own daemon thread, reads moto's in-process backends while holding
+``cloud.backend_lock`` and invokes Lambda code only through ``cloud.invoke``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+
+class InvokeResult(Protocol):
+    """What one Lambda invocation returned (see infra/local/runtime)."""
+
+    request_id: str
+    payload: bytes
+    function_error: str | None  # None, or "Unhandled" when the handler raised
+    logs: list[str]
+
+
+class CloudFacade(Protocol):
+    """The part of the local cloud that event sources need."""
+
+    backend_lock: threading.RLock
+    account_id: str  # "123456789012"
+    region: str  # "us-east-1"
+
+    def invoke(self, function_name_or_arn: str, event: Any) -> InvokeResult:
+        """Run the function synchronously (RequestResponse) and return its result."""
+        ...

@@ -1,0 +1,90 @@
+"""Shared fixtures: a running local cloud and boto3 pointed at it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.cloud import LocalCloud
+
+ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """A local cloud on a free port for the tests of one module."""
+    with LocalCloud(port=0, idle_timeout=600, ttl_interval=0.5) as running:
+        saved = {k: os.environ.get(k) for k in running.env()}
+        os.environ.update(running.env())
+        try:
+            yield running
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def aws(cloud: LocalCloud) -> Any:
+    """A factory of boto3 clients that talk to the local cloud."""
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=cloud.region
+    )
+
+    def client(service: str, **kwargs: Any) -> Any:
+        return session.client(service, endpoint_url=cloud.url, **kwargs)
+
+    return client
+
+
+def make_zip(files: dict[str, str]) -> bytes:
+    """A Lambda deployment package from {filename: source}."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, source in files.items():
+            archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+def lambda_role(iam: Any, name: str = "workshop-test-role") -> str:
+    """An execution role for test functions (created once per cloud)."""
+    try:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+
+
+def create_function(
+    aws: Any, name: str, source: str, handler: str = "app.handler", **kwargs: Any
+) -> str:
+    """Create a Python function from one module's source; returns its ARN."""
+    role = lambda_role(aws("iam"))
+    response = aws("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler=handler,
+        Code={"ZipFile": make_zip({handler.split(".")[0] + ".py": source})},
+        **kwargs,
+    )
+    return response["FunctionArn"]

@@ -1,0 +1,46 @@
+"""Fixtures for the deploy steps: an in-process moto account, and the chat app's code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.core.responses import TYPE_RESPONSE
+
+from infra.local import moto_ext
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def _get_route_responses(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    """GetRouteResponses, which moto 5.2.5 lacks (to move into infra/local/moto_ext.py)."""
+    parts = self.path.split("/")
+    api_id, route_id = parts[parts.index("apis") + 1], parts[parts.index("routes") + 1]
+    route = self.apigatewayv2_backend.get_route(api_id, route_id)
+    items = [response.to_json() for response in route.route_responses.values()]
+    return 200, {}, json.dumps({"items": items})
+
+
+@pytest.fixture(autouse=True, scope="session")
+def moto_extensions() -> None:
+    """Deployments and UpdateStage from the local cloud's moto extensions, plus GetRouteResponses."""
+    moto_ext.install()
+    if not hasattr(ApiGatewayV2Response, "get_route_responses"):
+        ApiGatewayV2Response.get_route_responses = _get_route_responses  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+    """A fresh in-process moto account; the steps reach it through boto3's default session."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield boto3.Session()
