@@ -108,7 +108,9 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
         """Keep `you` in step when the server reports a change to our own pointer (a new colour)."""
         if not self.you:
             return
-        mine = [c for c in changes if c.get("id") == self.you.get("id") and c.get("kind") != "leave"]
+        mine = [
+            c for c in changes if c.get("id") == self.you.get("id") and c.get("kind") != "leave"
+        ]
         for change in mine:
             self.you = {**self.you, **{k: change[k] for k in ("name", "color") if k in change}}
 

@@ -49,7 +49,9 @@ class ChatClient(ConnectionFacade):
             layout=widgets.Layout(width="100%", height="14em"),
         )
         # continuous_update=False: the value arrives on Enter (or leaving the box), not per key.
-        self.input = widgets.Text(placeholder="Type a message and press Enter", continuous_update=False)
+        self.input = widgets.Text(
+            placeholder="Type a message and press Enter", continuous_update=False
+        )
         self.input.layout.flex = "1"
         self.send_button = widgets.Button(description="Send", button_style="primary")
         self.input.observe(self._on_input, names="value")

@@ -62,7 +62,12 @@ class TicTacToe(ConnectionFacade):
         """Join the game `game_id`; returns the mark you play ("O")."""
         since = self.frame_count
         self._connection.send_json({"type": "join", "gameId": game_id})
-        begun = lambda f: f["type"] == "error" or (f["type"] == "begin" and f["gameId"] == game_id)  # noqa: E731
+
+        def begun(frame: Frame) -> bool:
+            return frame["type"] == "error" or (
+                frame["type"] == "begin" and frame["gameId"] == game_id
+            )
+
         reply = self.wait_for(begun, timeout, since)
         if reply["type"] == "error":
             raise RuntimeError(reply.get("message", f"could not join {game_id}"))
@@ -70,9 +75,7 @@ class TicTacToe(ConnectionFacade):
 
     def play(self, row: int, col: int) -> None:
         """Put your mark at (row, col), counted from 0; the server checks it is allowed."""
-        self._connection.send_json(
-            {"type": "move", "gameId": self.game_id, "row": row, "col": col}
-        )
+        self._connection.send_json({"type": "move", "gameId": self.game_id, "row": row, "col": col})
 
     @property
     def board(self) -> Board:
@@ -116,6 +119,8 @@ class TicTacToe(ConnectionFacade):
             else:
                 return
             status = self._describe(frame)
+        if kind == "started":
+            self.game_box.value = self.game_id or ""
         self._show(status)
 
     def _describe(self, frame: dict[str, Any]) -> str:
@@ -129,13 +134,16 @@ class TicTacToe(ConnectionFacade):
         if self.winner == "draw":
             return f"{game}: draw"
         if self.winner:
-            return f"{game}: you win!" if self.winner == self.mark else f"{game}: {self.winner} wins"
+            return (
+                f"{game}: you win!" if self.winner == self.mark else f"{game}: {self.winner} wins"
+            )
         whose = "your turn" if self.turn == self.mark else f"{self.turn}'s turn"
         return f"{game}: {whose} (you are {self.mark})"
 
     def _on_status(self, status: str) -> None:
-        if status != "connected":
-            self._show(status)
+        self._show(
+            "connected: start a new game, or join one by id" if status == "connected" else status
+        )
 
     def _show(self, status: str) -> None:
         """Mirror the state into the widgets: cell labels, which cells are clickable, the status."""

@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,10 +54,8 @@ async def send_all(targets: list[ServerConnection], frame: dict[str, Any]) -> No
     """Send one JSON frame to each target, ignoring ones that went away."""
     text = json.dumps(frame)
     for ws in targets:
-        try:
+        with suppress(Exception):
             await ws.send(text)
-        except Exception:
-            pass
 
 
 class ToyChat:

@@ -112,7 +112,8 @@ class LambdaRuntime:
     def invoke(self, spec: FunctionSpec, event: Any, request_id: str | None = None) -> InvokeResult:
         """Run the function once on `event` (JSON-serialisable, or raw JSON bytes)."""
         request_id = request_id or str(uuid.uuid4())
-        event_body = bytes(event) if isinstance(event, bytes | bytearray) else json.dumps(event).encode()
+        raw = isinstance(event, bytes | bytearray)
+        event_body = bytes(event) if raw else json.dumps(event).encode()
         pool = self._pool_for(spec)
         worker = pool.acquire()
         init_logs: list[str] = []
@@ -162,7 +163,9 @@ class LambdaRuntime:
                 # A new configuration of a function retires the workers of the old one.
                 stale = [k for k, p in self._pools.items() if p.spec.name == spec.name]
                 retired = [self._pools.pop(k) for k in stale]
-                pool = self._pools[key] = FunctionPool(spec, code_dir, self.max_workers_per_function)
+                pool = self._pools[key] = FunctionPool(
+                    spec, code_dir, self.max_workers_per_function
+                )
             else:
                 retired = []
         for old in retired:
@@ -277,9 +280,8 @@ class LambdaRuntime:
             message = f"{error['errorMessage']}\n{error['errorType']}"
         logs = [*init_logs, formats.start_line(request_id), *failure.logs]
         memory = worker.max_memory_mb if worker is not None else 0
-        result = _result(
-            spec, request_id, json.dumps(error).encode(), "Unhandled", logs, duration_ms, memory, init_ms
-        )
+        payload = json.dumps(error).encode()
+        result = _result(spec, request_id, payload, "Unhandled", logs, duration_ms, memory, init_ms)
         result.logs.append(message)
         return result
 
@@ -294,9 +296,8 @@ def _success(
     message = exchange.message
     logs = [*init_logs, formats.start_line(request_id), *exchange.logs]
     error = "Unhandled" if message["failed"] else None
-    return _result(
-        spec, request_id, exchange.body, error, logs, message["duration_ms"], message["max_memory_mb"], init_ms
-    )
+    duration_ms, memory = message["duration_ms"], message["max_memory_mb"]
+    return _result(spec, request_id, exchange.body, error, logs, duration_ms, memory, init_ms)
 
 
 def _result(
@@ -310,8 +311,8 @@ def _result(
     init_ms: float | None,
 ) -> InvokeResult:
     """Close the log with END and REPORT, as Lambda does after every invoke."""
-    logs.append(formats.end_line(request_id))
-    logs.append(formats.report_line(request_id, duration_ms, spec.memory_mb, max_memory_mb, init_ms))
+    report = formats.report_line(request_id, duration_ms, spec.memory_mb, max_memory_mb, init_ms)
+    logs += [formats.end_line(request_id), report]
     return InvokeResult(request_id, payload, function_error, logs, duration_ms, init_ms)
 
 

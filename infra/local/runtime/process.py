@@ -48,8 +48,11 @@ class WorkerProcess:
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
         try:
+            # -P: the worker's folder stays off sys.path (no kit module shadows the function's);
+            # -s: no user site-packages. The env is built from scratch: no PYTHONPATH leaks in.
+            command = [sys.executable, "-P", "-s", "-u", WORKER_PATH]
             self.process = subprocess.Popen(
-                [sys.executable, "-P", "-s", "-u", WORKER_PATH, str(request_read), str(response_write)],
+                [*command, str(request_read), str(response_write)],
                 pass_fds=(request_read, response_write),
                 cwd=cwd,
                 env=dict(env),

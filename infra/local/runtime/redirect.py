@@ -53,7 +53,9 @@ def install(cloud_url: str | None) -> bool:
         from botocore import handlers
     except ImportError:
         return False
-    already = any(getattr(entry[1], "workshop_redirect", False) for entry in handlers.BUILTIN_HANDLERS)
+    already = any(
+        getattr(entry[1], "workshop_redirect", False) for entry in handlers.BUILTIN_HANDLERS
+    )
     if not already:
         handlers.BUILTIN_HANDLERS.append(("before-send", make_hook(cloud_url)))
     return True

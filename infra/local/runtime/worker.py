@@ -143,7 +143,9 @@ def setup_logging(channel: Channel) -> None:
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    # INFO unless the function sets AWS_LAMBDA_LOG_LEVEL (Lambda's advanced logging controls).
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper()
+    root.setLevel(level if level in logging.getLevelNamesMapping() else logging.INFO)
 
 
 def load_handler(handler: str) -> Any:
@@ -174,7 +176,8 @@ def load_handler(handler: str) -> Any:
         return getattr(module, function_name)
     except AttributeError:
         raise Fault(
-            "Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'"
+            "Runtime.HandlerNotFound",
+            f"Handler '{function_name}' missing on module '{module_name}'",
         ) from None
 
 
@@ -194,9 +197,7 @@ def error_from_exception(error: BaseException, request_id: str = "") -> dict[str
     frames = traceback.extract_tb(error.__traceback__)
     while frames and frames[0].filename == __file__:
         frames.pop(0)
-    return make_error(
-        str(error), type(error).__name__, traceback.format_list(frames), request_id
-    )
+    return make_error(str(error), type(error).__name__, traceback.format_list(frames), request_id)
 
 
 def error_log_line(error: dict[str, Any]) -> str:

@@ -14,6 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.local import streams_api
+
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 
@@ -70,6 +72,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    streams_api.install()  # so tests can read streams with boto3's dynamodbstreams client
     with mock_aws():
         yield
 

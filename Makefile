@@ -1,0 +1,32 @@
+# Two commands for a fresh machine (see README.md): `make workshop` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: workshop test lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.workshop-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.workshop-installed
+
+## The workshop: the local cloud and JupyterLab on notebooks/.
+workshop: $(VENV)/.workshop-installed
+	$(BIN)/workshop up
+
+## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
+test: $(VENV)/.test-installed
+	bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,207 @@
+"""`workshop`: the kit's command line.
+
+    workshop up                 the local cloud and JupyterLab on notebooks/ (the workshop)
+    workshop cloud              the local cloud alone, in the foreground
+    workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
+    workshop teardown APP       remove everything tagged with that app
+    workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watching)
+    workshop fire RULE          fire a schedule's targets now instead of waiting
+    workshop exercises build    regenerate exercises/ from solutions/
+    workshop check PATH...      grade learners' exercise notebooks
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_PORT = 4599
+APPS = ("chat", "arena", "tictactoe", "push")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _lan_address() -> str:
+    """This machine's address on the LAN, to tell a room where to connect."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet is sent by a UDP connect
+        return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
+
+
+def _print_environment(url: str, region: str, public_host: str | None) -> None:
+    print(f"Local cloud listening on {url}")
+    if public_host:
+        port = url.rsplit(":", 1)[1]
+        print(f"Learners in the room use AWS_ENDPOINT_URL=http://{public_host}:{port}")
+    print("Point boto3 at it with:")
+    print(f"  export AWS_ENDPOINT_URL={url}")
+    print("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
+    print(f"  export AWS_DEFAULT_REGION={region}")
+    sys.stdout.flush()
+
+
+def cmd_cloud(args: argparse.Namespace) -> int:
+    from infra.local.cloud import LocalCloud
+
+    cloud = LocalCloud(host=args.host, port=args.port)
+    public = _lan_address() if args.host in ("0.0.0.0", "::") else None
+    cloud.serve_forever(
+        on_ready=lambda c: _print_environment(c.url, c.region, public) or print("Ctrl-C stops it.")
+    )
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """The local cloud in this process and JupyterLab as a child sharing its environment."""
+    from infra.local.cloud import LocalCloud
+
+    cloud = LocalCloud(host=args.host, port=args.port).start()
+    public = _lan_address() if args.host in ("0.0.0.0", "::") else None
+    _print_environment(cloud.url, cloud.region, public)
+    env = {**os.environ, **cloud.env()}
+    lab = [
+        sys.executable, "-m", "jupyter", "lab",
+        f"--notebook-dir={PROJECT_ROOT / 'notebooks'}",
+        f"--ServerApp.ip={args.lab_host}",
+        f"--ServerApp.port={args.lab_port}",
+    ]
+    if args.no_browser:
+        lab.append("--no-browser")
+    child = subprocess.Popen(lab, env=env)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    finally:
+        cloud.stop()
+    return child.returncode or 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from infra.deploy.apps import deploy_app
+
+    url = deploy_app(args.app, stage=args.stage)
+    print(url)
+    return 0
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    from infra.deploy import teardown
+
+    teardown(args.app)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    import time
+
+    import boto3
+
+    from infra.local.logs import follow_logs
+
+    logs = boto3.client("logs")
+    since = int((time.time() - args.since * 60) * 1000)
+    stop = threading.Event()
+    try:
+        for line in follow_logs(logs, args.function, since, stop, follow=args.follow):
+            print(line, flush=True)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def cmd_fire(args: argparse.Namespace) -> int:
+    from infra.deploy import fire_rule
+
+    for result in fire_rule(args.rule):
+        print(result)
+    return 0
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from infra.exercises.build import build_exercises
+
+    changed = build_exercises(PROJECT_ROOT / "solutions", PROJECT_ROOT / "exercises")
+    print(f"exercises/ rebuilt ({changed} files written)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from infra.exercises.check import main as check_main
+
+    return check_main(args.paths, timeout=args.timeout, out=args.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workshop", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    cloud = commands.add_parser("cloud", help="run the local cloud in the foreground")
+    cloud.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve a room on the LAN")
+    cloud.add_argument("--port", type=int, default=DEFAULT_PORT)
+    cloud.set_defaults(func=cmd_cloud)
+
+    up = commands.add_parser("up", help="the local cloud plus JupyterLab on notebooks/")
+    up.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve a room on the LAN")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT)
+    up.add_argument("--lab-host", default="127.0.0.1")
+    up.add_argument("--lab-port", type=int, default=8888)
+    up.add_argument("--no-browser", action="store_true")
+    up.set_defaults(func=cmd_up)
+
+    deploy = commands.add_parser("deploy", help="stand up a finished app")
+    deploy.add_argument("app", choices=APPS)
+    deploy.add_argument("--stage", default="dev")
+    deploy.set_defaults(func=cmd_deploy)
+
+    teardown = commands.add_parser("teardown", help="remove an app's tagged resources")
+    teardown.add_argument("app", choices=APPS)
+    teardown.set_defaults(func=cmd_teardown)
+
+    logs = commands.add_parser("logs", help="print a function's CloudWatch logs")
+    logs.add_argument("function")
+    logs.add_argument("--follow", "-f", action="store_true")
+    logs.add_argument("--since", type=float, default=60.0, help="minutes back (default 60)")
+    logs.set_defaults(func=cmd_logs)
+
+    fire = commands.add_parser("fire", help="invoke a schedule rule's targets now")
+    fire.add_argument("rule")
+    fire.set_defaults(func=cmd_fire)
+
+    exercises = commands.add_parser("exercises", help="exercise tools")
+    exercises_commands = exercises.add_subparsers(dest="exercises_command", required=True)
+    build = exercises_commands.add_parser("build", help="regenerate exercises/ from solutions/")
+    build.set_defaults(func=cmd_exercises)
+
+    check = commands.add_parser("check", help="grade exercise notebooks (files or folders)")
+    check.add_argument("paths", nargs="+", type=Path)
+    check.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook")
+    check.add_argument("--out", type=Path, default=Path("grading"), help="folder for CSV/JSON")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,299 @@
+"""Deploy WebSocket APIs in one call, and watch the events their Lambda functions receive.
+
+`GatewayLab(aws, cloud).deploy({"$connect": SOURCE, "echo": SOURCE})` creates (or reuses) one
+function per handler source, AWS_PROXY integrations, the routes, the apigateway invoke
+permission and a stage, and returns where to connect.
+
+To see the events a handler got, its source calls `record(event)` (prepended to every handler):
+that posts the event over @connections to the test's observer, a WebSocket client of a separate
+"observer" API whose $connect handler registers it in DynamoDB. So tests wait for events with
+`await observer.event("$disconnect")` instead of polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from infra.local.cloud import LocalCloud
+from tests.conftest import create_function
+
+OBSERVERS_TABLE = "gateway-observers"
+TIMEOUT = 10.0
+
+RECORDER = f'''
+import json as _json
+
+import boto3 as _boto3
+
+_observers = _boto3.resource("dynamodb").Table("{OBSERVERS_TABLE}")
+
+
+def record(event, **extra):
+    """Post the event (plus `extra` fields) to the registered observer connection, if any."""
+    item = _observers.get_item(Key={{"name": "observer"}}).get("Item")
+    if not item or item["connectionId"] == event["requestContext"].get("connectionId"):
+        return
+    api = _boto3.client("apigatewaymanagementapi", endpoint_url=item["endpoint"])
+    try:
+        api.post_to_connection(
+            ConnectionId=item["connectionId"], Data=_json.dumps({{**event, **extra}}).encode()
+        )
+    except api.exceptions.GoneException:
+        pass
+
+'''
+
+REGISTER_OBSERVER = f'''
+import boto3
+
+
+def handler(event, context):
+    ctx = event["requestContext"]
+    boto3.resource("dynamodb").Table("{OBSERVERS_TABLE}").put_item(
+        Item={{
+            "name": "observer",
+            "connectionId": ctx["connectionId"],
+            "endpoint": f"https://{{ctx['domainName']}}/{{ctx['stage']}}",
+        }}
+    )
+    return {{"statusCode": 200}}
+'''
+
+# The handlers most tests need.
+RECORD = """
+def handler(event, context):
+    record(event)
+    return {"statusCode": 200}
+"""
+
+ECHO = """
+import json
+
+
+def handler(event, context):
+    record(event)
+    return {"statusCode": 200, "body": json.dumps({"route": event["requestContext"]["routeKey"],
+                                                   "body": event.get("body")})}
+"""
+
+RAISE = """
+def handler(event, context):
+    record(event)
+    raise RuntimeError("boom")
+"""
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployed WebSocket API stage."""
+
+    api_id: str
+    stage: str
+    endpoint: str  # the API's ApiEndpoint, ws://HOST:PORT/{apiId}
+
+    @property
+    def url(self) -> str:
+        """Where clients connect: `{ApiEndpoint}/{stage}`."""
+        return f"{self.endpoint}/{self.stage}"
+
+    @property
+    def management_url(self) -> str:
+        """The @connections endpoint_url: ApiEndpoint with ws -> http, plus the stage."""
+        return "http" + self.endpoint[len("ws") :] + f"/{self.stage}"
+
+
+class GatewayLab:
+    """Deploys test APIs on one local cloud, reusing a function per distinct handler source."""
+
+    def __init__(self, aws: Any, cloud: LocalCloud) -> None:
+        self.aws = aws
+        self.cloud = cloud
+        self.apigw = aws("apigatewayv2")
+        self._functions: dict[tuple[str, bool], str] = {}
+        self._observer_api: Deployed | None = None
+
+    # ------------------------------------------------------------ functions
+
+    def function(self, source: str, *, permission: bool = True) -> str:
+        """The ARN of a function running `record` + `source` (created once per source)."""
+        key = (source, permission)
+        if key not in self._functions:
+            digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+            name = f"gw-{digest}" if permission else f"gw-{digest}-noperm"
+            arn = create_function(self.aws, name, RECORDER + source)
+            if permission:
+                self.aws("lambda").add_permission(
+                    FunctionName=name,
+                    StatementId="apigateway",
+                    Action="lambda:InvokeFunction",
+                    Principal="apigateway.amazonaws.com",
+                    SourceArn=(
+                        f"arn:aws:execute-api:{self.cloud.region}:{self.cloud.account_id}:*/*"
+                    ),
+                )
+            self._functions[key] = arn
+        return self._functions[key]
+
+    def invocation_uri(self, function_arn: str) -> str:
+        return (
+            f"arn:aws:apigateway:{self.cloud.region}:lambda:path/2015-03-31/functions/"
+            f"{function_arn}/invocations"
+        )
+
+    # ------------------------------------------------------------ APIs
+
+    def deploy(
+        self,
+        routes: Mapping[str, str],
+        *,
+        selection: str = "$request.body.action",
+        two_way: Collection[str] = (),
+        authorizer: str | None = None,
+        identity_source: tuple[str, ...] = ("route.request.querystring.token",),
+        auto_deploy: bool = True,
+        permission: bool = True,
+        stage: str = "dev",
+    ) -> Deployed:
+        """Create an API with one Lambda route per (route key -> handler source), and a stage.
+
+        `two_way` route keys get RouteResponseSelectionExpression "$default" and a "$default"
+        route response. `authorizer` (a handler source) guards $connect as a REQUEST authorizer.
+        Without `auto_deploy`, a deployment is created and the stage points at it.
+        """
+        api = self.apigw.create_api(
+            Name="gateway-test", ProtocolType="WEBSOCKET", RouteSelectionExpression=selection
+        )
+        api_id = api["ApiId"]
+        authorizer_id = None
+        if authorizer is not None:
+            authorizer_id = self.apigw.create_authorizer(
+                ApiId=api_id,
+                Name="gate",
+                AuthorizerType="REQUEST",
+                AuthorizerUri=self.invocation_uri(self.function(authorizer)),
+                IdentitySource=list(identity_source),
+            )["AuthorizerId"]
+        for route_key, source in routes.items():
+            self.add_route(
+                api_id,
+                route_key,
+                source,
+                two_way=route_key in two_way,
+                permission=permission,
+                authorizer_id=authorizer_id if route_key == "$connect" else None,
+            )
+        if auto_deploy:
+            self.apigw.create_stage(ApiId=api_id, StageName=stage, AutoDeploy=True)
+        else:
+            deployment = self.apigw.create_deployment(ApiId=api_id)
+            self.apigw.create_stage(
+                ApiId=api_id, StageName=stage, DeploymentId=deployment["DeploymentId"]
+            )
+        endpoint = self.apigw.get_api(ApiId=api_id)["ApiEndpoint"]
+        return Deployed(api_id, stage, endpoint)
+
+    def add_route(
+        self,
+        api_id: str,
+        route_key: str,
+        source: str,
+        *,
+        two_way: bool = False,
+        permission: bool = True,
+        authorizer_id: str | None = None,
+    ) -> str:
+        """Add a Lambda proxy route to an existing API; returns the route id."""
+        integration = self.apigw.create_integration(
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=self.invocation_uri(self.function(source, permission=permission)),
+        )
+        extra: dict[str, Any] = {}
+        if two_way:
+            extra["RouteResponseSelectionExpression"] = "$default"
+        if authorizer_id is not None:
+            extra.update(AuthorizationType="CUSTOM", AuthorizerId=authorizer_id)
+        route_id = self.apigw.create_route(
+            ApiId=api_id,
+            RouteKey=route_key,
+            Target=f"integrations/{integration['IntegrationId']}",
+            **extra,
+        )["RouteId"]
+        if two_way:
+            self.apigw.create_route_response(
+                ApiId=api_id, RouteId=route_id, RouteResponseKey="$default"
+            )
+        return route_id
+
+    # ------------------------------------------------------------ observing
+
+    def observer(self) -> Observer:
+        """A client that receives every event `record`ed from now on (use `async with`)."""
+        if self._observer_api is None:
+            self.aws("dynamodb").create_table(
+                TableName=OBSERVERS_TABLE,
+                KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            self._observer_api = self.deploy({"$connect": REGISTER_OBSERVER}, stage="observe")
+        return Observer(self._observer_api.url)
+
+
+class Observer:
+    """The receiving end of `record(event)`: events arrive as text frames, in order."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ws: ClientConnection | None = None
+
+    async def __aenter__(self) -> Observer:
+        self.ws = await websockets.connect(self.url)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self.ws is not None
+        await self.ws.close()
+
+    async def event(self, route_key: str | None = None) -> dict[str, Any]:
+        """The next recorded event (the next one for `route_key`, when given)."""
+        assert self.ws is not None
+        while True:
+            event: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+            if route_key is None or event["requestContext"]["routeKey"] == route_key:
+                return event
+
+
+async def recv_text(ws: ClientConnection) -> str:
+    """The next text frame, or a timeout error after TIMEOUT seconds."""
+    message = await asyncio.wait_for(ws.recv(), TIMEOUT)
+    assert isinstance(message, str)
+    return message
+
+
+async def nothing_arrives(ws: ClientConnection, wait: float = 0.5) -> None:
+    """Assert that no frame arrives within `wait` seconds (for one-way routes)."""
+    try:
+        frame = await asyncio.wait_for(ws.recv(), wait)
+    except TimeoutError:
+        return
+    raise AssertionError(f"unexpected frame {frame!r}")
+
+
+def run(coroutine: Any) -> Any:
+    """Run a test scenario on a fresh event loop."""
+    return asyncio.run(asyncio.wait_for(coroutine, 60))
