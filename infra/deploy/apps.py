@@ -34,7 +34,10 @@ class Route:
 
 @dataclass(frozen=True)
 class AppPlan:
-    """What an app needs: its table, its routes, and functions run by a stream or a schedule."""
+    """What an app needs: its table, its routes, and functions run by a stream or a schedule.
+
+    The table actions and @connections methods are the ones the app's README lists, no more.
+    """
 
     app: str
     routes: tuple[Route, ...]
@@ -45,6 +48,7 @@ class AppPlan:
     stream_handler: str | None = None  # run on every table change (NEW_AND_OLD_IMAGES)
     scheduled_handler: str | None = None  # run on `schedule`
     schedule: str = "rate(1 minute)"
+    table_actions: tuple[str, ...] = ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "Scan")
     connection_methods: tuple[str, ...] = ("POST",)
     extra_environment: dict[str, str] = field(default_factory=dict)
 
@@ -74,6 +78,7 @@ CHAT = AppPlan(
         Route("whisper", "whisper.lambda_handler"),
         Route("$default", "default.lambda_handler", two_way=True),
     ),
+    table_actions=("PutItem", "DeleteItem", "GetItem", "Scan"),
 )
 ARENA = AppPlan(
     app="arena",
@@ -85,6 +90,7 @@ ARENA = AppPlan(
         Route("color", "on_color.lambda_handler"),
     ),
     stream_handler="table_triggers.lambda_handler",
+    table_actions=("PutItem", "UpdateItem", "DeleteItem", "Scan"),
 )
 TICTACTOE = AppPlan(
     app="tictactoe",
@@ -98,6 +104,7 @@ TICTACTOE = AppPlan(
     key="GameId",
     ttl_attribute="ttl",
     route_selection="$request.body.type",
+    table_actions=("PutItem", "GetItem", "UpdateItem", "Scan"),
 )
 PUSH = AppPlan(
     app="push",
@@ -106,6 +113,7 @@ PUSH = AppPlan(
         Route("$disconnect", "connections.on_disconnect"),
     ),
     scheduled_handler="push.lambda_handler",
+    table_actions=("PutItem", "DeleteItem", "Scan"),
 )
 PLANS = {plan.app: plan for plan in (CHAT, ARENA, TICTACTOE, PUSH)}
 
@@ -131,6 +139,7 @@ def deploy_plan(
     region, account = region_of(session), account_of(session)
     policy = lambda_policy(
         table_arn,
+        table_actions=[f"dynamodb:{action}" for action in plan.table_actions],
         stream=plan.stream_handler is not None,
         api_arn=execute_api_arn(region, account, api_id, stage),
         connection_methods=plan.connection_methods,

@@ -6,7 +6,9 @@ cloud (local or real AWS) is chosen only by boto3's standard environment (``AWS_
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -18,9 +20,27 @@ APP_TAG = "workshop:app"
 T = TypeVar("T")
 
 
+# Creating a client loads its service model (~0.2 s), so clients are reused per session. The default
+# session is keyed by the AWS_* environment, so pointing AWS_ENDPOINT_URL elsewhere takes effect.
+_default_sessions: dict[tuple[tuple[str, str], ...], boto3.Session] = {}
+_clients: weakref.WeakKeyDictionary[boto3.Session, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def default_session() -> boto3.Session:
+    """``boto3.Session()`` for the current AWS_* environment (one per distinct environment)."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    if key not in _default_sessions:
+        _default_sessions[key] = boto3.Session()
+    return _default_sessions[key]
+
+
 def client(service: str, session: boto3.Session | None = None) -> Any:
     """A boto3 client for ``service`` from ``session`` (or the default session)."""
-    return (session or boto3.Session()).client(service)
+    session = session or default_session()
+    clients = _clients.setdefault(session, {})
+    if service not in clients:
+        clients[service] = session.client(service)
+    return clients[service]
 
 
 def region_of(session: boto3.Session | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -90,16 +91,20 @@ def allow_invoke(
 
     Returns False when the statement already exists (re-running adds nothing).
     """
+    lambda_ = client("lambda", session)
+    sid = statement_id_for(statement_id)
+    if sid in _statement_ids(lambda_, function_name):
+        return False
     try:
-        client("lambda", session).add_permission(
+        lambda_.add_permission(
             FunctionName=function_name,
-            StatementId=statement_id_for(statement_id),
+            StatementId=sid,
             Action="lambda:InvokeFunction",
             Principal=principal,
             SourceArn=source_arn,
         )
     except ClientError as error:
-        if error_code(error) == "ResourceConflictException":
+        if error_code(error) == "ResourceConflictException":  # added meanwhile
             return False
         raise
     return True
@@ -108,6 +113,17 @@ def allow_invoke(
 def statement_id_for(text: str) -> str:
     """A valid policy statement id (letters, digits, ``-`` and ``_``) made from ``text``."""
     return re.sub(r"[^A-Za-z0-9_-]", "", text.replace("/", "-"))[:100]
+
+
+def _statement_ids(lambda_: Any, function_name: str) -> set[str]:
+    """The Sids in the function's resource-based policy (empty when it has none)."""
+    try:
+        policy = json.loads(lambda_.get_policy(FunctionName=function_name)["Policy"])
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return set()
+        raise
+    return {statement.get("Sid", "") for statement in policy.get("Statement", [])}
 
 
 def _configuration(lambda_: Any, name: str) -> dict[str, Any] | None:

@@ -49,14 +49,17 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
     _esm = HERE / "arena.js"
     _css = HERE / "arena.css"
 
-    pointers = traitlets.Dict().tag(sync=True)  # id -> {name, color, x, y}, x/y in 0..1
-    you = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)  # {id, name, color}
+    # Everyone else: id -> {name, color, x, y}, x/y from 0 to 1 (None until they move).
+    pointers = traitlets.Dict().tag(sync=True)
+    # Us, from the list reply: {id, name, color}, plus x/y once the server echoes our moves.
+    you = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("connecting").tag(sync=True)
     throttle_ms = traitlets.Int(50).tag(sync=True)  # the browser sends at most one move per this
 
     def __init__(self, url: str, name: str | None = None, *, connect_timeout: float = 10.0) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self.errors: list[str] = []  # messages of error frames (a rejected move or colour)
         self.on_msg(self._on_browser_message)
         self._connection = Connection(
             with_query(url, name=name),
@@ -97,22 +100,21 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
             if frame.get("type") == "list":
                 you = frame.get("you")
                 self.you = dict(you) if isinstance(you, dict) else None
-                listed = frame.get("pointers") or []
-                self.pointers = {p["id"]: _pointer(p) for p in listed if "id" in p}
+                listed = [p for p in frame.get("pointers") or [] if "id" in p]
+                self.pointers = {p["id"]: _pointer(p) for p in listed if not self._is_me(p)}
             elif frame.get("type") == "changes":
-                changes = frame.get("changes") or []
-                self.pointers = apply_changes(self.pointers, changes)
-                self._update_you(changes)
+                changes = [c for c in frame.get("changes") or [] if isinstance(c, dict)]
+                others = [c for c in changes if not self._is_me(c)]
+                self.pointers = apply_changes(self.pointers, others)
+                for change in changes:
+                    if self._is_me(change) and change.get("kind") != "leave":
+                        # Our own move or colour change, echoed by the server.
+                        self.you = {**self.you, **_pointer(change, self.you)}
+            elif frame.get("type") == "error":
+                self.errors.append(str(frame.get("message")))
 
-    def _update_you(self, changes: list[dict[str, Any]]) -> None:
-        """Keep `you` in step when the server reports a change to our own pointer (a new colour)."""
-        if not self.you:
-            return
-        mine = [
-            c for c in changes if c.get("id") == self.you.get("id") and c.get("kind") != "leave"
-        ]
-        for change in mine:
-            self.you = {**self.you, **{k: change[k] for k in ("name", "color") if k in change}}
+    def _is_me(self, pointer: dict[str, Any]) -> bool:
+        return bool(self.you) and pointer.get("id") == self.you.get("id")
 
     def _on_status(self, status: str) -> None:
         self.status = status

@@ -30,6 +30,16 @@ def message_from_frame(frame: Frame) -> tuple[str | None, str]:
     return None, json.dumps(frame)
 
 
+def log_line(frame: Frame, sender: str | None, text: str) -> str:
+    """How a received frame reads in the log: 'alice: hi', 'alice whispers: psst', 'error: ...'."""
+    kind = frame.get("type") if isinstance(frame, dict) else None
+    if kind == "whisper" and sender:
+        return f"{sender} whispers: {text}"
+    if kind == "error":
+        return f"error: {text}"
+    return f"{sender}: {text}" if sender else text
+
+
 class ChatClient(ConnectionFacade):
     """Join the chat at `url` as `name`; display it in a notebook or drive it from Python.
 
@@ -71,6 +81,11 @@ class ChatClient(ConnectionFacade):
         self._connection.send_json({"action": "sendMessage", "data": text})
         self._add_line(f"{self.name} (you): {text}")
 
+    def whisper(self, to: str, text: str) -> None:
+        """Send `text` to everyone called `to` only, as {"action": "whisper", "to", "data"}."""
+        self._connection.send_json({"action": "whisper", "to": to, "data": text})
+        self._add_line(f"{self.name} (you) whisper to {to}: {text}")
+
     @property
     def messages(self) -> list[tuple[str | None, str]]:
         """(sender, text) for every message received, oldest first; sender is None if unknown."""
@@ -95,7 +110,7 @@ class ChatClient(ConnectionFacade):
         sender, text = message_from_frame(frame)
         with self._lock:
             self._messages.append((sender, text))
-        self._add_line(f"{sender}: {text}" if sender else text)
+        self._add_line(log_line(frame, sender, text))
 
     def _on_status(self, status: str) -> None:
         self.status_label.value = f"{self.name}: {status}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import ipaddress
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -100,6 +101,10 @@ class Connection:
             log.info("could not connect to %s: %r", self.url, exc)
             self._finish(f"disconnected: could not connect ({exc})")
             return
+        if self._closing:  # close() was called while we were still connecting
+            await self._ws.close()
+            self._finish("disconnected")
+            return
         self._set_status("connected")
         self._opened.set()
         self._call_safely(self._on_open)
@@ -142,8 +147,8 @@ class Connection:
             return
         if self._ws is not None and not self._done:
             self._background.run(self._ws.close())
-        if self._background.in_loop_thread():
-            return
+        if self._background.in_loop_thread() or sys.is_finalizing():
+            return  # waiting here would deadlock, or stall interpreter exit (Widget.__del__)
         try:
             self._main.result(timeout)
         except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):

@@ -2,12 +2,18 @@
 
 ipykernel 7 does not advance background asyncio tasks between cells, so all widget network I/O
 runs here instead of on the kernel's loop. Nothing on this thread prints: problems go to logging.
+
+Work is scheduled in a fresh `contextvars.Context`: ipykernel keeps the current request's parent
+header in a context variable, and a copied context would pin every later widget update to the cell
+that created the widget (clients such as nbclient then drop those updates). With no value set,
+ipykernel falls back to the request running now, as it does for plain threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -54,11 +60,12 @@ class BackgroundLoop:
 
     def run(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule `coro` on the loop from any thread; the returned future holds its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        # run_coroutine_threadsafe captures the calling context: make that an empty one.
+        return contextvars.Context().run(asyncio.run_coroutine_threadsafe, coro, self.loop)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run a plain callback on the loop thread, from any thread."""
-        self.loop.call_soon_threadsafe(callback, *args)
+        self.loop.call_soon_threadsafe(callback, *args, context=contextvars.Context())
 
 
 def _log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -45,6 +45,10 @@ def hop_time(hop: dict[str, Any]) -> str:
 def hop_detail(hop: dict[str, Any]) -> str:
     """What this hop says beyond who and when, as one line of text."""
     kind = hop.get("hop")
+    if kind == "connect":
+        return f"status {hop.get('status', '')}".strip()
+    if kind == "disconnect":
+        return f"code {hop.get('code', '')}".strip()
     if kind == "frame_in":
         return f"{hop.get('bytes')} B  {hop.get('preview', '')}"
     if kind == "route":
@@ -72,12 +76,24 @@ def format_hop(hop: dict[str, Any]) -> str:
 
 
 def render_table(hops: list[dict[str, Any]]) -> str:
-    """HTML for the hops, newest request first, each request's hops together; all text escaped."""
+    """HTML for the hops, newest request first, each request's hops together; all text escaped.
+
+    A frame_in carries no requestId yet: it joins the next request seen on its connection.
+    """
     groups: dict[Any, list[dict[str, Any]]] = {}
     loners = itertools.count()
+    waiting: dict[Any, Any] = {}  # connectionId -> its frame_in, not yet tied to a request
     for hop in hops:
-        key = hop.get("requestId") or ("no request", next(loners))
-        groups.setdefault(key, []).append(hop)
+        request, connection = hop.get("requestId"), hop.get("connectionId")
+        if request:
+            if request not in groups and connection in waiting:
+                groups[request] = groups.pop(waiting.pop(connection))
+            groups.setdefault(request, []).append(hop)
+        else:
+            key = ("no request", next(loners))
+            groups[key] = [hop]
+            if hop.get("hop") == "frame_in":
+                waiting[connection] = key
     bodies = []
     for key, members in reversed(groups.items()):
         request = key if isinstance(key, str) else ""

@@ -34,6 +34,8 @@ def refusal(item: dict | None, game_id: Any, joiner: str) -> str | None:
         return f"no game called {game_id}"
     if item["playerX"] == joiner:
         return "you cannot join your own game"
+    if item["status"] == common.OVER:
+        return f"game {game_id} is over"
     if "playerO" in item or item["status"] != common.WAITING:
         return f"game {game_id} is full"
     return None

@@ -35,7 +35,7 @@ def moto_extensions() -> None:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     """A fresh in-process moto account; the steps reach it through boto3's default session."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -44,3 +44,29 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         yield boto3.Session()
+
+
+@pytest.fixture
+def role_arn(moto_aws: boto3.Session) -> str:
+    """A Lambda role for the `chat` app (its policy does not matter to moto)."""
+    from infra.deploy import create_lambda_role, lambda_policy
+
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/chat-connections"
+    return create_lambda_role("chat", lambda_policy(table))
+
+
+@pytest.fixture
+def chat_zip() -> bytes:
+    """The chat app's deployment zip."""
+    from infra.deploy import package_lambda
+
+    return package_lambda("chat")
+
+
+@pytest.fixture
+def chat_function(moto_aws: boto3.Session, role_arn: str, chat_zip: bytes) -> str:
+    """The function `chat-connect` deployed from the chat app; returns its name."""
+    from infra.deploy import create_or_update_function
+
+    create_or_update_function("chat", "chat-connect", "connect.lambda_handler", role_arn, chat_zip)
+    return "chat-connect"

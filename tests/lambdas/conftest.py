@@ -6,6 +6,7 @@ those names out of sys.modules again, so the four apps' `common` modules never c
 """
 
 import copy
+import functools
 import importlib
 import json
 import sys
@@ -47,14 +48,21 @@ def load_app(app: str) -> SimpleNamespace:
     return SimpleNamespace(**modules)
 
 
-def gone_exception() -> Exception:
-    """The real botocore GoneException (HTTP 410) that post_to_connection raises."""
-    client = boto3.client(
+@functools.cache
+def _management_api_model() -> Any:
+    """A real management API client, used only for its exception classes."""
+    return boto3.client(
         "apigatewaymanagementapi",
         region_name=REGION,
         endpoint_url="https://x.execute-api.us-east-1.amazonaws.com/dev",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
-    return client.exceptions.GoneException(
+
+
+def gone_exception() -> Exception:
+    """The real botocore GoneException (HTTP 410) that post_to_connection raises."""
+    return _management_api_model().exceptions.GoneException(
         {
             "Error": {"Code": "GoneException", "Message": ""},
             "ResponseMetadata": {"HTTPStatusCode": 410},
@@ -97,9 +105,23 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def dynamodb() -> Any:
+    """One boto3 DynamoDB resource for the whole run (building one costs ~0.15 s).
+
+    moto intercepts every botocore client once moto is imported, so this resource talks to the
+    in-memory backend of whichever test's mock is active; its settings are explicit so that the
+    environment of other tests cannot leak in.
+    """
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    return session.resource("dynamodb", endpoint_url=f"https://dynamodb.{REGION}.amazonaws.com")
+
+
 @pytest.fixture
-def make_table(aws: None) -> Callable[..., Any]:
-    """Create a moto DynamoDB table: make_table(hash_key, stream=False) -> boto3 Table."""
+def make_table(aws: None, dynamodb: Any) -> Callable[..., Any]:
+    """Create a moto DynamoDB table: make_table(hash_key, name=..., stream=False) -> boto3 Table."""
 
     def make(
         hash_key: str = "connectionId", *, name: str = "Connections", stream: bool = False
@@ -110,7 +132,7 @@ def make_table(aws: None) -> Callable[..., Any]:
                 "StreamEnabled": True,
                 "StreamViewType": "NEW_AND_OLD_IMAGES",
             }
-        return boto3.resource("dynamodb", region_name=REGION).create_table(
+        return dynamodb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
@@ -133,7 +155,7 @@ def _load_event(name: str) -> dict:
 
 @pytest.fixture
 def ws_event() -> Callable[..., dict]:
-    """Build a WebSocket event from the captured fixtures.
+    """Build a WebSocket event from the gateway fixtures tests/events/websocket_{kind}.json.
 
     ws_event("connect" | "message" | "disconnect", connection_id, body=..., route_key=..., query=...)
     """
@@ -146,7 +168,7 @@ def ws_event() -> Callable[..., dict]:
         route_key: str | None = None,
         query: dict[str, str] | None = None,
     ) -> dict:
-        event = copy.deepcopy(_load_event(f"chat_{kind}"))
+        event = copy.deepcopy(_load_event(f"websocket_{kind}"))
         event["requestContext"]["connectionId"] = connection_id
         if route_key is not None:
             event["requestContext"]["routeKey"] = route_key

@@ -107,6 +107,14 @@ def test_join_full_game_is_error(tictactoe, table, api, frame, game_id):
     assert game(table, game_id)["playerO"] == OLIVIA
 
 
+def test_join_abandoned_game_is_error(tictactoe, table, api, frame, ws_event):
+    """A game whose starter already left cannot be joined."""
+    game_id = start(tictactoe, table, frame)["gameId"]
+    tictactoe.disconnect.on_disconnect(ws_event("disconnect", XAVIER), table, api)
+    tictactoe.join.on_join(frame(OLIVIA, {"type": "join", "gameId": game_id}), table, api)
+    assert api.posts == [(OLIVIA, {"type": "error", "message": f"game {game_id} is over"})]
+
+
 def test_join_own_game_is_error(tictactoe, table, api, frame):
     """The starter cannot also be their own opponent."""
     game_id = start(tictactoe, table, frame)["gameId"]

@@ -66,8 +66,9 @@ def test_streams_api_works_against_the_server_app(endpoint_url: str):
     assert [r["dynamodb"]["Keys"] for r in records] == [{"pk": {"S": "hello"}}]
 
 
-def test_streams_api_works_in_process_after_install():
+def test_streams_api_works_in_process_after_install(monkeypatch: pytest.MonkeyPatch):
     """Under mock_aws the account-based streams host reaches moto once installed."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     install()
     with mock_aws():
         records = read_stream()

@@ -59,7 +59,7 @@ async def send_all(targets: list[ServerConnection], frame: dict[str, Any]) -> No
 
 
 class ToyChat:
-    """sendMessage is broadcast as {"from", "text"} to everyone but the sender."""
+    """sendMessage goes to everyone but the sender; whisper to one name (as lambdas/chat)."""
 
     def __init__(self) -> None:
         self.names: dict[ServerConnection, str] = {}
@@ -72,13 +72,18 @@ class ToyChat:
                 body = json.loads(message)
                 if body.get("action") == "sendMessage":
                     others = [other for other in self.names if other is not ws]
-                    await send_all(others, {"from": name, "text": body["data"]})
+                    await send_all(others, {"type": "message", "from": name, "text": body["data"]})
+                elif body.get("action") == "whisper":
+                    to = [other for other, their in self.names.items() if their == body["to"]]
+                    whisper = {"type": "whisper", "from": name, "text": body["data"]}
+                    error = {"type": "error", "text": f"no one called {body['to']}"}
+                    await (send_all(to, whisper) if to else send_all([ws], error))
         finally:
             del self.names[ws]
 
 
 class ToyArena:
-    """list / move / color, with changes broadcast to the other participants."""
+    """list / move / color as lambdas/arena: changes go to everyone, the mover included."""
 
     def __init__(self) -> None:
         self.pointers: dict[ServerConnection, dict[str, Any]] = {}
@@ -98,15 +103,17 @@ class ToyArena:
                 body = json.loads(message)
                 if body["action"] == "list":
                     you = {k: me[k] for k in ("id", "name", "color")}
-                    pointers = list(self.pointers.values())
+                    pointers = [self.pointers[other] for other in self.others(ws)]
                     await send_all([ws], {"type": "list", "you": you, "pointers": pointers})
+                elif body["action"] == "move" and not 0 <= body["clientX"] <= 1:
+                    await send_all([ws], {"type": "error", "message": "clientX out of range"})
                 elif body["action"] in ("move", "color"):
                     if body["action"] == "move":
                         me |= {"x": body["clientX"], "y": body["clientY"]}
                     else:
                         me["color"] = body["color"]
                     change = {"kind": "move", **me}
-                    await send_all(self.others(ws), {"type": "changes", "changes": [change]})
+                    await send_all(list(self.pointers), {"type": "changes", "changes": [change]})
         finally:
             del self.pointers[ws]
             leave = {"kind": "leave", "id": me["id"]}

@@ -36,8 +36,17 @@ def test_asks_for_the_list_on_connect(arena_url: str) -> None:
     arena = Arena(arena_url, "Brave Otter")
     arena.wait_for(lambda f: f["type"] == "list")
     assert arena.you == {"id": "c1", "name": "Brave Otter", "color": "#ff0000"}
-    assert set(arena.pointers) == {"c1"}
+    assert arena.pointers == {}
     arena.close()
+
+
+def test_own_moves_update_you_not_pointers(pair: tuple[Arena, Arena]) -> None:
+    """The server's echo of our own move lands in `you`; `pointers` holds only the others."""
+    first, _ = pair
+    first.move(0.5, 0.5)
+    first.wait_for(lambda f: f["changes"][0].get("id") == first.you["id"])
+    assert first.you["x"] == 0.5
+    assert first.you["id"] not in first.pointers
 
 
 def test_sees_another_participant_join(pair: tuple[Arena, Arena]) -> None:
@@ -85,6 +94,14 @@ def test_set_color_sends_the_color_action(pair: tuple[Arena, Arena]) -> None:
     assert first.pointers[second.you["id"]]["color"] == "#1e90ff"
 
 
+def test_error_frames_are_kept(pair: tuple[Arena, Arena]) -> None:
+    """An error frame (a rejected move) lands in errors."""
+    first, _ = pair
+    first._connection.send_json({"action": "move", "clientX": 7, "clientY": 0})
+    first.wait_for(lambda f: f["type"] == "error")
+    assert first.errors == ["clientX out of range"]
+
+
 def test_browser_moves_are_forwarded(pair: tuple[Arena, Arena]) -> None:
     """A move message from the front end is sent on over the WebSocket."""
     first, second = pair
@@ -115,3 +132,45 @@ def test_front_end_is_valid_javascript(tmp_path: Path) -> None:
     module = tmp_path / "arena.mjs"
     module.write_text((HERE / "arena.js").read_text())
     subprocess.run(["node", "--check", str(module)], check=True)
+
+
+def run_front_end(scenario: str) -> None:
+    """Run one scenario of arena_front_end.mjs (a fake DOM and model) against the ESM."""
+    harness = Path(__file__).parent / "arena_front_end.mjs"
+    result = subprocess.run(
+        ["node", str(harness), str(HERE / "arena.js"), scenario], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+@needs_node
+def test_front_end_draws_other_pointers() -> None:
+    """Each other participant is a .arena-pointer with data-id/data-name, placed by x/y; not us."""
+    run_front_end("draws-others")
+
+
+@needs_node
+def test_front_end_shows_names_as_text() -> None:
+    """A name containing HTML is set as text, never as markup."""
+    run_front_end("names-are-text")
+
+
+@needs_node
+def test_front_end_follows_pointer_and_status_changes() -> None:
+    """Changes to pointers and status redraw the area."""
+    run_front_end("follows-changes")
+
+
+@needs_node
+def test_front_end_throttles_moves() -> None:
+    """Moves go to Python at most once per throttle_ms, the latest position winning."""
+    run_front_end("throttles-moves")
+
+
+@needs_node
+def test_front_end_cleans_up() -> None:
+    """After the view is removed, pointer moves are no longer sent."""
+    run_front_end("cleans-up")

@@ -40,9 +40,29 @@ def test_message_reaches_the_other_client(pair: tuple[ChatClient, ChatClient]) -
     alice, bob = pair
     alice.send("hello")
     frame = bob.wait_for(lambda f: f["text"] == "hello")
-    assert frame == {"from": "Alice", "text": "hello"}
+    assert frame == {"type": "message", "from": "Alice", "text": "hello"}
     assert bob.messages == [("Alice", "hello")]
     assert bob.received == [frame]
+
+
+def test_whisper_reaches_only_the_named_client(chat_url: str) -> None:
+    """whisper(to, text) sends the whisper action; the log marks it as a whisper."""
+    alice, bob, carol = (ChatClient(chat_url, name) for name in ("Alice", "Bob", "Carol"))
+    alice.whisper("Bob", "psst")
+    bob.wait_for(lambda f: f["type"] == "whisper")
+    assert "Alice whispers: psst" in bob.log.value
+    with pytest.raises(TimeoutError):
+        carol.wait_for(lambda f: f["type"] == "whisper", timeout=0.2)
+    for client in (alice, bob, carol):
+        client.close()
+
+
+def test_error_frames_read_as_errors(pair: tuple[ChatClient, ChatClient]) -> None:
+    """An error frame shows as 'error: ...' in the log."""
+    alice, _ = pair
+    alice.whisper("Nobody", "hello?")
+    alice.wait_for(lambda f: f["type"] == "error")
+    assert "error: no one called Nobody" in alice.log.value
 
 
 def test_sender_log_shows_what_it_sent(pair: tuple[ChatClient, ChatClient]) -> None:

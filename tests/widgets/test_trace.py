@@ -100,6 +100,14 @@ def test_table_groups_hops_by_request() -> None:
     assert table.index('title="r2"') < table.index('title="r1"')
 
 
+def test_frame_in_joins_the_request_that_follows() -> None:
+    """A frame_in without requestId is shown with the next request on its connection."""
+    frame_in = {**HOPS[1]}
+    del frame_in["requestId"]
+    table = render_table([frame_in, HOPS[2]])
+    assert table.count("<tbody") == 1
+
+
 def test_format_hop_reads_as_a_line() -> None:
     """A hop formats as time, hop, connection and detail; a 410 post is marked gone."""
     line = format_hop(HOPS[4])

@@ -7,11 +7,12 @@ and results carry their event / payload bytes in a second frame. Worker -> paren
 `log` (one log line, sent as soon as it is written), `ready`, `init_error`, `result`.
 
 It mirrors AWS's Python runtime (awslambdaric's bootstrap): the same error payloads and types,
-the same log format, the root logger at INFO. It exits when the parent closes the request pipe.
+the same log format, the root logger at WARNING. It exits when the parent closes the request pipe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import importlib
 import importlib.util
@@ -143,9 +144,10 @@ def setup_logging(channel: Channel) -> None:
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
-    # INFO unless the function sets AWS_LAMBDA_LOG_LEVEL (Lambda's advanced logging controls).
-    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper()
-    root.setLevel(level if level in logging.getLevelNamesMapping() else logging.INFO)
+    # Python's default (WARNING), as in Lambda's text log format: AWS's examples call
+    # `logger.setLevel(logging.INFO)` themselves. AWS_LAMBDA_LOG_LEVEL (advanced logging) wins.
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "WARNING").upper()
+    root.setLevel(level if level in logging.getLevelNamesMapping() else logging.WARNING)
 
 
 def load_handler(handler: str) -> Any:
@@ -342,7 +344,8 @@ def main(argv: list[str]) -> None:
     except BaseException:
         traceback.print_exc()
         code = 1
-    worker.flush()
+    with contextlib.suppress(OSError):  # the parent may be gone: nobody to read the last line
+        worker.flush()
     # os._exit: a thread the handler left running must not keep a dead environment alive.
     os._exit(code)
 

@@ -18,7 +18,8 @@ from typing import Any
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 
-TTL_USER_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+# The Streams API (GetRecords) spells it like this; Lambda events use "type"/"principalId".
+TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 
 
 class ChangeSignal:
@@ -111,9 +112,10 @@ def _create_mapping(original: Any) -> Any:
 def _configuration_with_result(original: Any) -> Any:
     def get_configuration(self: EventSourceMapping) -> dict[str, Any]:
         configuration = original(self)
-        result = getattr(self, "workshop_last_processing_result", None)
-        if result is not None and "dynamodb" in self.event_source_arn.split(":")[2]:
-            configuration["LastProcessingResult"] = result
+        if self.event_source_arn.split(":")[2] == "dynamodb":
+            configuration["LastProcessingResult"] = getattr(
+                self, "workshop_last_processing_result", "No records processed"
+            )
         return configuration
 
     get_configuration.__wrapped__ = original  # type: ignore[attr-defined]

@@ -51,8 +51,9 @@ def lambda_record(stream_record: dict[str, Any], event_source_arn: str) -> dict[
         "dynamodb": dynamodb,
         "eventSourceARN": event_source_arn,
     }
-    if "userIdentity" in stream_record:
-        record["userIdentity"] = dict(stream_record["userIdentity"])
+    identity = stream_record.get("userIdentity")
+    if identity:  # a TTL deletion; Lambda events spell the keys in camelCase
+        record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
     return record
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import boto3
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -120,6 +121,14 @@ class GatewayLab:
         self.apigw = aws("apigatewayv2")
         self._functions: dict[tuple[str, bool], str] = {}
         self._observer_api: Deployed | None = None
+        dynamodb = aws("dynamodb")
+        if OBSERVERS_TABLE not in dynamodb.list_tables()["TableNames"]:
+            dynamodb.create_table(
+                TableName=OBSERVERS_TABLE,
+                KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
 
     # ------------------------------------------------------------ functions
 
@@ -239,12 +248,6 @@ class GatewayLab:
     def observer(self) -> Observer:
         """A client that receives every event `record`ed from now on (use `async with`)."""
         if self._observer_api is None:
-            self.aws("dynamodb").create_table(
-                TableName=OBSERVERS_TABLE,
-                KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
             self._observer_api = self.deploy({"$connect": REGISTER_OBSERVER}, stage="observe")
         return Observer(self._observer_api.url)
 
@@ -269,13 +272,22 @@ class Observer:
         assert self.ws is not None
         await self.ws.close()
 
-    async def event(self, route_key: str | None = None) -> dict[str, Any]:
-        """The next recorded event (the next one for `route_key`, when given)."""
+    async def event(
+        self, route_key: str | None = None, connection_id: str | None = None
+    ) -> dict[str, Any]:
+        """The next recorded event, skipping those of other routes or connections when given.
+
+        With a `route_key`, authorizer inputs (which also say "$connect") are skipped too.
+        """
         assert self.ws is not None
         while True:
             event: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
-            if route_key is None or event["requestContext"]["routeKey"] == route_key:
-                return event
+            context = event["requestContext"]
+            if route_key is not None and (context["routeKey"] != route_key or "methodArn" in event):
+                continue
+            if connection_id is not None and context["connectionId"] != connection_id:
+                continue
+            return event
 
 
 async def recv_text(ws: ClientConnection) -> str:
@@ -297,3 +309,29 @@ async def nothing_arrives(ws: ClientConnection, wait: float = 0.5) -> None:
 def run(coroutine: Any) -> Any:
     """Run a test scenario on a fresh event loop."""
     return asyncio.run(asyncio.wait_for(coroutine, 60))
+
+
+def management_client(deployed: Deployed, stage: str | None = None) -> Any:
+    """boto3's @connections client for a stage, as a learner builds it from ApiEndpoint."""
+    url = deployed.management_url
+    if stage is not None:
+        url = url.rsplit("/", 1)[0] + f"/{stage}"
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+WHOAMI = """
+def handler(event, context):
+    return {"statusCode": 200, "body": event["requestContext"]["connectionId"]}
+"""
+
+
+async def whoami(ws: ClientConnection) -> str:
+    """The connection id of a client of an API with a two-way "whoami" route (WHOAMI)."""
+    await ws.send('{"action": "whoami"}')
+    return await recv_text(ws)

@@ -108,6 +108,8 @@ def test_logs_are_framed_by_start_end_and_report(runtime: LambdaRuntime) -> None
     source = """
     import logging
     print("loading")
+    logger = logging.getLogger()
+    logger.setLevel(logging.INFO)
 
     def handler(event, context):
         print("hello")
@@ -391,6 +393,18 @@ def test_kit_modules_do_not_shadow_function_modules(runtime: LambdaRuntime) -> N
     assert runtime.invoke(make_spec("shadow", files), {}).json() == 42
 
 
+def test_parent_python_path_does_not_leak(
+    runtime: LambdaRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's sys.path is the task root plus the interpreter's own, never PYTHONPATH."""
+    monkeypatch.setenv("PYTHONPATH", "/leaky")
+    source = "import os, sys\ndef handler(event, context):\n    return [sys.path, 'PYTHONPATH' in os.environ]\n"
+    path, has_python_path = runtime.invoke(make_spec("no-leak", source), {}).json()
+    assert "/leaky" not in path
+    assert not has_python_path
+    assert not any(entry.endswith("infra/local/runtime") for entry in path)
+
+
 def test_boto3_is_importable_in_workers(runtime: LambdaRuntime) -> None:
     """boto3 is available to handler code, as on AWS."""
     source = "import boto3\ndef handler(event, context):\n    return boto3.__name__\n"
@@ -479,3 +493,17 @@ def test_redirects_execute_api_calls_to_the_local_cloud(runtime: LambdaRuntime) 
     assert path == "/abc123/prod/@connections/conn-1%3D"
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 ")
     assert body == b"hi"
+
+
+def test_info_logs_are_hidden_until_the_function_sets_a_level(runtime: LambdaRuntime) -> None:
+    """logging.info without setLevel is dropped, as Lambda's root logger stays at WARNING."""
+    source = """
+    import logging
+
+    def handler(event, context):
+        logging.info("quiet")
+        logging.warning("loud")
+    """
+    logs = runtime.invoke(make_spec("levels", source), {}, request_id=REQUEST_ID).logs
+    assert not any("quiet" in line for line in logs)
+    assert any(line.startswith("[WARNING]") and line.endswith("\tloud") for line in logs)

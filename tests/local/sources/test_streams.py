@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,6 +235,12 @@ def processing_result(cloud: FakeCloud, uuid: str) -> str:
     return mapping["LastProcessingResult"]
 
 
+def test_last_processing_result_starts_with_no_records(cloud: FakeCloud, poller: StreamPoller):
+    """A new mapping reports "No records processed", as AWS does."""
+    uuid = map_stream(cloud, make_table(cloud))
+    assert processing_result(cloud, uuid) == "No records processed"
+
+
 def test_last_processing_result_reports_a_failure(cloud: FakeCloud, poller: StreamPoller):
     """After a failed invocation LastProcessingResult reads "PROBLEM: Function call failed"."""
     stream_arn = make_table(cloud)
@@ -274,3 +281,27 @@ def test_stop_returns_while_idle(cloud: FakeCloud, function_arn: str):
     map_stream(cloud, make_table(cloud))
     poller.stop()
     assert not any(t.name.startswith("stream-") for t in threading.enumerate())
+
+
+def test_ttl_deletion_reaches_lambda_with_user_identity(cloud: FakeCloud, poller: StreamPoller):
+    """A TTL deletion arrives as REMOVE with userIdentity as in Lambda's event shape."""
+    from infra.local.sources.ttl import TtlSweeper
+
+    stream_arn = make_table(cloud)
+    with cloud.backend_lock:
+        boto3.client("dynamodb").update_time_to_live(
+            TableName="chat", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+        )
+    ddb(
+        cloud,
+        "put_item",
+        TableName="chat",
+        Item={"pk": {"S": "a"}, "ttl": {"N": str(int(time.time()) - 60)}},
+    )
+    map_stream(cloud, stream_arn, StartingPosition="LATEST")
+    TtlSweeper(cloud).sweep_now()
+    cloud.wait_for_calls(1)
+    record = records_of(cloud)[0]
+    expected = json.loads(FIXTURE.read_text())["Records"][2]
+    assert record["eventName"] == "REMOVE"
+    assert record["userIdentity"] == expected["userIdentity"]

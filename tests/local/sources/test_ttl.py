@@ -90,14 +90,14 @@ def test_sweep_ignores_tables_with_ttl_disabled(cloud: FakeCloud):
 
 
 def test_ttl_removal_is_a_remove_record_by_the_dynamodb_service(cloud: FakeCloud):
-    """The stream gets REMOVE with userIdentity Service/dynamodb.amazonaws.com."""
+    """GetRecords shows a REMOVE with userIdentity Service/dynamodb.amazonaws.com."""
     sweeper = TtlSweeper(cloud, clock=lambda: NOW)
     make_table(cloud)
     put(cloud, "expired", {"N": str(int(NOW) - 10)})
     sweeper.sweep_now()
     remove = stream_records(cloud)[-1]
     assert remove["eventName"] == "REMOVE"
-    assert remove["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert remove["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
     assert remove["dynamodb"]["OldImage"]["pk"] == {"S": "expired"}
 
 

@@ -1,0 +1,48 @@
+"""Solution regions, the nbgrader way: `### BEGIN SOLUTION` ... `### END SOLUTION`.
+
+A region is replaced by a stub at the indentation of its BEGIN line, so the stub sits where the
+solution sat (inside a function body, a loop, ...) and the file still parses.
+"""
+
+from __future__ import annotations
+
+import re
+
+BEGIN = re.compile(r"^(?P<indent>\s*)#+\s*BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+TEXT_STUB = ("YOUR ANSWER HERE",)
+
+
+class MarkerError(ValueError):
+    """A BEGIN without its END, an END without its BEGIN, or regions nested."""
+
+
+def has_solution(source: str) -> bool:
+    """Whether the text holds at least one solution region."""
+    return any(BEGIN.match(line) for line in source.splitlines())
+
+
+def clear_solutions(source: str, stub: tuple[str, ...] = CODE_STUB, where: str = "") -> str:
+    """The text with every solution region replaced by `stub`, indented like its BEGIN line."""
+    lines = source.splitlines(keepends=True)
+    kept: list[str] = []
+    region_start: int | None = None
+    for number, line in enumerate(lines, start=1):
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin:
+            if region_start is not None:
+                raise MarkerError(f"{where}line {number}: BEGIN SOLUTION inside another region")
+            region_start = number
+            kept.extend(f"{begin.group('indent')}{stub_line}\n" for stub_line in stub)
+        elif end:
+            if region_start is None:
+                raise MarkerError(f"{where}line {number}: END SOLUTION without a BEGIN")
+            region_start = None
+            if not line.endswith("\n") and kept:
+                kept[-1] = kept[-1].rstrip("\n")  # the region ended the text: so does the stub
+        elif region_start is None:
+            kept.append(line)
+    if region_start is not None:
+        raise MarkerError(f"{where}line {region_start}: BEGIN SOLUTION never ends")
+    return "".join(kept)

@@ -1,0 +1,436 @@
+"""What the lesson notebooks call besides the deploy steps and widgets.
+
+- ``show_source``: print a file (or one function of it) so the code a lesson shows IS the tested file;
+- the console's "Test" button: ``test_event``, ``message_event``, ``invoke``, ``recent_logs``;
+- looking inside: ``table_rows``;
+- ``WsCat``: a plain `websockets` client that prints what it sends and receives, like wscat;
+- ``remove_route``: undo a route, so the "added but not deployed" lesson can be re-run;
+- ``chat_policy``, ``chat_function`` and ``catch_up``: build the chat app step by step, exactly as
+  ``deploy_app("chat")`` would, so each notebook can start where the previous one ended.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import inspect
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.exceptions import ClientError
+from websockets.sync.client import ClientConnection, connect
+
+from infra.deploy import (
+    add_route,
+    create_connections_table,
+    create_lambda_role,
+    create_or_update_function,
+    create_websocket_api,
+    deploy_app,
+    deploy_stage,
+    execute_api_arn,
+    find_api,
+    find_route,
+    lambda_policy,
+    log_group_arn,
+    package_lambda,
+)
+from infra.deploy.apps import CHAT, Route
+from infra.deploy.aws import account_of, all_items, client, error_code, region_of, report
+
+LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
+STAGE = "dev"
+TEST_CONNECTION_ID = "testConnectionId"
+
+
+# -- showing code ----------------------------------------------------------------------------
+
+
+def source_of(target: Any, name: str | None = None) -> str:
+    """The source of ``target``: a Python object, or a file path (relative paths: under lambdas/).
+
+    With ``name``, only that top-level function or class of the file.
+    """
+    if not isinstance(target, str | Path):
+        return inspect.getsource(target)
+    path = Path(target)
+    if not path.is_absolute():
+        path = LAMBDAS / path
+    text = path.read_text()
+    if name is None:
+        return text
+    for node in ast.parse(text).body:
+        definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        if isinstance(node, definition) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            return "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
+    raise LookupError(f"no function or class {name!r} in {path}")
+
+
+def show_source(target: Any, name: str | None = None) -> None:
+    """Print the source of ``target`` (see ``source_of``) under a header naming where it lives."""
+    if isinstance(target, str | Path):
+        path = Path(target)
+        where = str(path if path.is_absolute() else Path("lambdas") / path)
+    else:
+        where = f"{target.__module__}.{target.__qualname__}"
+    header = f"# {where}" + (f" :: {name}" if name else "")
+    print(header + "\n" + source_of(target, name).rstrip())
+
+
+# -- the console's Test button ---------------------------------------------------------------
+
+
+def test_event(connection_id: str = TEST_CONNECTION_ID) -> dict[str, Any]:
+    """The hand-written test event of the classic tutorial: just a connection id."""
+    return {"requestContext": {"connectionId": connection_id}}
+
+
+test_event.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def message_event(
+    api_id: str,
+    body: dict[str, Any],
+    *,
+    connection_id: str = TEST_CONNECTION_ID,
+    stage: str = STAGE,
+    region: str | None = None,
+    route_key: str = "sendMessage",
+) -> dict[str, Any]:
+    """A MESSAGE event as API Gateway sends it for ``body``, trimmed to the fields handlers use.
+
+    ``domainName`` and ``stage`` tell the handler where the @connections endpoint is.
+    """
+    region = region or region_of()
+    return {
+        "requestContext": {
+            "routeKey": route_key,
+            "eventType": "MESSAGE",
+            "connectionId": connection_id,
+            "domainName": f"{api_id}.execute-api.{region}.amazonaws.com",
+            "stage": stage,
+            "apiId": api_id,
+        },
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the console shows after "Test": the returned value, whether it failed, the log tail."""
+
+    payload: Any
+    error: str | None
+    log_tail: str
+
+    def __str__(self) -> str:
+        outcome = f"failed ({self.error})" if self.error else "succeeded"
+        return f"Execution {outcome}; returned {json.dumps(self.payload)}"
+
+
+def invoke(function_name: str, event: dict[str, Any]) -> Invocation:
+    """Invoke a function synchronously with ``event`` (lambda invoke, LogType=Tail)."""
+    reply = client("lambda").invoke(
+        FunctionName=function_name, Payload=json.dumps(event).encode(), LogType="Tail"
+    )
+    raw = reply["Payload"].read()
+    tail = base64.b64decode(reply.get("LogResult", "")).decode(errors="replace")
+    return Invocation(json.loads(raw) if raw else None, reply.get("FunctionError"), tail)
+
+
+def recent_logs(
+    function_name: str, since_ms: int | None = None, contains: str = "", wait: float = 0.0
+) -> list[str]:
+    """The function's log lines from /aws/lambda/<name> (logs filter_log_events), oldest first.
+
+    ``since_ms`` is an epoch time in milliseconds (default: the last 10 minutes); ``contains`` keeps
+    only lines with that text. ``wait`` seconds: keep asking until such a line shows up, because on
+    AWS log events arrive seconds after the invocation (the local cloud writes them at once).
+    """
+    start = since_ms if since_ms is not None else now_ms() - 600_000
+    deadline = time.monotonic() + wait
+    while True:
+        lines = [line for line in _log_lines(function_name, start) if contains in line]
+        if lines or time.monotonic() >= deadline:
+            return lines
+        time.sleep(2)
+
+
+def _log_lines(function_name: str, start_ms: int) -> list[str]:
+    """Every log line of the function since ``start_ms`` (none if it never logged)."""
+    params = {"logGroupName": f"/aws/lambda/{function_name}", "startTime": start_ms}
+    lines: list[str] = []
+    try:
+        for page in client("logs").get_paginator("filter_log_events").paginate(**params):
+            lines += [event["message"].rstrip("\n") for event in page["events"]]
+    except ClientError as error:
+        if error_code(error) != "ResourceNotFoundException":
+            raise
+    return lines
+
+
+def zip_names(code: bytes) -> list[str]:
+    """The files inside a deployment zip."""
+    return zipfile.ZipFile(io.BytesIO(code)).namelist()
+
+
+def now_ms() -> int:
+    """The current epoch time in milliseconds (CloudWatch Logs' clock)."""
+    return int(time.time() * 1000)
+
+
+# -- looking inside --------------------------------------------------------------------------
+
+
+def table_rows(table_name: str) -> list[dict[str, Any]]:
+    """Every item of a table as plain Python values, sorted by their JSON text (a stable order)."""
+    table = boto3.resource("dynamodb").Table(table_name)
+    items: list[dict[str, Any]] = []
+    options: dict[str, Any] = {}
+    while True:
+        page = table.scan(**options)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        options["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    plain = [json.loads(json.dumps(item, default=_plain_number)) for item in items]
+    return sorted(plain, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+def _plain_number(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: show them as int or float."""
+    return int(value) if value == int(value) else float(value)
+
+
+def route_summary(api_id: str, route_key: str) -> dict[str, Any]:
+    """How a route is wired: the function behind it and whether its reply goes back (route responses)."""
+    apis = client("apigatewayv2")
+    route = find_route(api_id, route_key)
+    if route is None:
+        raise LookupError(f"no route {route_key!r} in API {api_id}")
+    integration_id = route.get("Target", "").removeprefix("integrations/")
+    uri = apis.get_integration(ApiId=api_id, IntegrationId=integration_id)["IntegrationUri"]
+    responses = all_items(apis.get_route_responses, ApiId=api_id, RouteId=route["RouteId"])
+    return {
+        "RouteKey": route_key,
+        "Function": uri.split(":function:")[-1].removesuffix("/invocations"),
+        "RouteResponseSelectionExpression": route.get("RouteResponseSelectionExpression"),
+        "RouteResponses": sorted(response["RouteResponseKey"] for response in responses),
+    }
+
+
+def routes_of(api_id: str) -> list[str]:
+    """The API's route keys, sorted."""
+    routes = all_items(client("apigatewayv2").get_routes, ApiId=api_id)
+    return sorted(route["RouteKey"] for route in routes)
+
+
+def stream_mappings(function_name: str) -> list[dict[str, Any]]:
+    """The function's event source mappings: which stream, where it starts, whether it is on."""
+    paginator = client("lambda").get_paginator("list_event_source_mappings")
+    keys = ("EventSourceArn", "StartingPosition", "BatchSize", "State")
+    return [
+        {key: mapping.get(key) for key in keys}
+        for page in paginator.paginate(FunctionName=function_name)
+        for mapping in page["EventSourceMappings"]
+    ]
+
+
+# -- @connections from the notebook ----------------------------------------------------------
+
+
+def connections_endpoint(stage_url: str) -> str:
+    """The @connections endpoint of a stage: its WebSocket URL with wss -> https (ws -> http)."""
+    scheme, rest = stage_url.split("://", 1)
+    return {"wss": "https", "ws": "http"}.get(scheme, scheme) + "://" + rest.split("?")[0]
+
+
+def post_to(stage_url: str, connection_id: str, frame: dict[str, Any]) -> str:
+    """Post a JSON frame to one connection as a backend would; say what @connections answered."""
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=connections_endpoint(stage_url))
+    try:
+        api.post_to_connection(ConnectionId=connection_id, Data=json.dumps(frame).encode())
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return f"{error_code(error)} ({status})"
+    return "sent"
+
+
+def room_invitation(stage_url: str) -> str:
+    """What to tell a neighbour so they can join this endpoint (or why they cannot yet)."""
+    host = urlsplit(stage_url).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return (
+            f"{stage_url} only works on this machine. To host a room, run "
+            "`workshop up --host 0.0.0.0`; everyone then sets AWS_ENDPOINT_URL to the address "
+            "it prints."
+        )
+    return f"Join me: ChatClient({stage_url!r}, 'your name')"
+
+
+# -- a wscat-like client ---------------------------------------------------------------------
+
+
+class WsCat:
+    """A plain `websockets` client that prints each frame it sends (>) and receives (<), like wscat.
+
+    It reads only when asked (``receive``), on the calling thread: nothing prints in the background.
+    """
+
+    def __init__(self, url: str, *, quiet: bool = False, timeout: float = 10.0) -> None:
+        self.url = url
+        self.quiet = quiet
+        self.ws: ClientConnection = connect(url, open_timeout=timeout)
+        self._say(f"connected ({url})")
+
+    def send(self, message: dict[str, Any] | str) -> None:
+        """Send a JSON object (or text as is) as one text frame."""
+        text = message if isinstance(message, str) else json.dumps(message)
+        self.ws.send(text)
+        self._say(f"> {text}")
+
+    def receive(self, timeout: float = 5.0) -> Any:
+        """The next frame, JSON-decoded when it is JSON; raises TimeoutError after ``timeout``."""
+        text = self.ws.recv(timeout=timeout)
+        self._say(f"< {text}")
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        self.ws.close()
+
+    def __enter__(self) -> WsCat:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _say(self, line: str) -> None:
+        if not self.quiet:
+            print(line)
+
+
+# -- undoing a route -------------------------------------------------------------------------
+
+
+def remove_route(api_id: str, route_key: str) -> bool:
+    """Delete a route (and its integration) from the API; return False if there was none.
+
+    The stage keeps serving its last deployment until you deploy again.
+    """
+    apis = client("apigatewayv2")
+    route = find_route(api_id, route_key)
+    if route is None:
+        return False
+    apis.delete_route(ApiId=api_id, RouteId=route["RouteId"])
+    integration = route.get("Target", "").removeprefix("integrations/")
+    if integration:
+        apis.delete_integration(ApiId=api_id, IntegrationId=integration)
+    report("route", route_key, "deleted")
+    return True
+
+
+# -- noughts and crosses ---------------------------------------------------------------------
+
+
+def play_and_wait(player: Any, opponent: Any, row: int, col: int, timeout: float = 10.0) -> Any:
+    """``player`` marks (row, col); wait until ``opponent`` sees that move; return the state frame."""
+    since = opponent.frame_count
+    player.play(row, col)
+
+    def shows_move(frame: Any) -> bool:
+        last = frame.get("last") or {}
+        return frame["type"] == "state" and (last.get("row"), last.get("col")) == (row, col)
+
+    return opponent.wait_for(shows_move, timeout, since)
+
+
+# -- the chat app, one lesson at a time ------------------------------------------------------
+
+
+def chat_api_id() -> str | None:
+    """The id of the chat app's API, once a lesson has created it."""
+    api = find_api(CHAT.app, f"{CHAT.app}-api")
+    return api["ApiId"] if api else None
+
+
+def chat_policy(table_arn: str) -> dict[str, Any]:
+    """The chat functions' policy, the same document ``deploy_app("chat")`` builds.
+
+    ManageConnections is included once the API exists (lesson 03 creates it).
+    """
+    region, account = region_of(), account_of()
+    api_id = chat_api_id()
+    return lambda_policy(
+        table_arn,
+        api_arn=execute_api_arn(region, account, api_id, STAGE) if api_id else None,
+        connection_methods=CHAT.connection_methods,
+        log_group_arns=[log_group_arn(region, account, name) for name in CHAT.function_names],
+    )
+
+
+def chat_route(route_key: str) -> Route:
+    """The chat plan's route for ``route_key`` (``$connect``, ``sendMessage``, ...)."""
+    for route in CHAT.routes:
+        if route.key == route_key:
+            return route
+    raise LookupError(f"the chat app has no route {route_key!r}")
+
+
+def chat_function(route_key: str, role_arn: str) -> str:
+    """Create or update the chat function behind ``route_key``; return its name."""
+    route = chat_route(route_key)
+    name = CHAT.function_name(route.suffix)
+    create_or_update_function(
+        CHAT.app,
+        name,
+        route.handler,
+        role_arn,
+        package_lambda(CHAT.app),
+        environment={"TABLE_NAME": CHAT.table_name},
+    )
+    return name
+
+
+def catch_up(lesson: int) -> str | None:
+    """Build what the chat lessons before ``lesson`` built (idempotent); the stage URL once deployed.
+
+    01 the table; 02 the role and the $connect/$disconnect functions; 03 the sendMessage function
+    and the API with $connect/$disconnect deployed to ``dev``; 04 the sendMessage and whisper routes.
+    From lesson 05 on, the finished app: ``deploy_app("chat")``.
+    """
+    if lesson >= 5:
+        return deploy_app(CHAT.app, STAGE)
+    if lesson <= 1:
+        return None
+    table_arn = create_connections_table(CHAT.app)
+    if lesson == 2:
+        return None
+    role_arn = create_lambda_role(CHAT.app, chat_policy(table_arn))
+    for key in ("$connect", "$disconnect"):
+        chat_function(key, role_arn)
+    if lesson == 3:
+        return None
+    return give_chat_an_address(table_arn, role_arn)
+
+
+def give_chat_an_address(table_arn: str, role_arn: str) -> str:
+    """Lesson 03's steps: the sendMessage function, the API, its role update, a deployed stage."""
+    chat_function("sendMessage", role_arn)
+    api_id = create_websocket_api(CHAT.app)
+    create_lambda_role(CHAT.app, chat_policy(table_arn))  # now allowed to post to this API
+    for key in ("$connect", "$disconnect"):
+        add_route(api_id, key, CHAT.function_name(chat_route(key).suffix))
+    return deploy_stage(api_id, STAGE)

@@ -1,0 +1,133 @@
+"""CloudWatch Logs for local Lambda invocations, written where AWS writes them.
+
+Each invocation's lines go to log group ``/aws/lambda/{function}``, in a stream named like AWS's
+``2026/11/22/[$LATEST]<32 hex>``: one stream per function, worker and day when the result says
+which worker ran it (``worker_id``), else one per invocation. Lambda's own START / END / REPORT
+lines are added around the function's output, so ``aws logs tail`` and ``filter_log_events``
+look as they do on AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from moto.logs.models import logs_backends
+
+from infra.local.sources import InvokeResult
+
+FOLLOW_INTERVAL = 1.0  # seconds between polls in follow_logs, like `aws logs tail --follow`
+
+
+class CloudIds(Protocol):
+    backend_lock: threading.RLock
+    account_id: str
+    region: str
+
+
+def log_group_name(function_name: str) -> str:
+    return f"/aws/lambda/{function_name}"
+
+
+def log_stream_name(function_name: str, worker_id: str | None, when: datetime) -> str:
+    """AWS style: ``YYYY/MM/DD/[$LATEST]`` + 32 hex digits."""
+    if worker_id is None:
+        suffix = uuid.uuid4().hex
+    else:
+        key = f"{function_name}/{worker_id}/{when:%Y%m%d}".encode()
+        suffix = hashlib.md5(key, usedforsecurity=False).hexdigest()
+    return f"{when:%Y/%m/%d}/[$LATEST]{suffix}"
+
+
+def invocation_lines(result: InvokeResult, memory_mb: int | None = None) -> list[str]:
+    """The function's log lines wrapped in Lambda's START / END / REPORT lines."""
+    lines = list(result.logs)
+    if lines and lines[0].startswith("START RequestId:"):
+        return lines  # the runtime already wrote them
+    request_id = result.request_id
+    duration = float(getattr(result, "duration_ms", 0.0) or 0.0)
+    report = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration:.2f} ms",
+        f"Billed Duration: {max(1, math.ceil(duration))} ms",
+    ]
+    if memory_mb is not None:
+        report.append(f"Memory Size: {memory_mb} MB")
+    init_duration = getattr(result, "init_duration_ms", None)
+    if init_duration is not None:
+        report.append(f"Init Duration: {init_duration:.2f} ms")
+    return [
+        f"START RequestId: {request_id} Version: $LATEST",
+        *lines,
+        f"END RequestId: {request_id}",
+        "\t".join(report),
+    ]
+
+
+def write_invocation_logs(
+    cloud: CloudIds,
+    function_name: str,
+    result: InvokeResult,
+    *,
+    memory_mb: int | None = None,
+    now_ms: int | None = None,
+) -> str:
+    """Append one invocation's log lines to CloudWatch Logs (in moto); return the stream name."""
+    timestamp = now_ms if now_ms is not None else int(time.time() * 1000)
+    when = datetime.fromtimestamp(timestamp / 1000, UTC)
+    group = log_group_name(function_name)
+    stream = log_stream_name(function_name, getattr(result, "worker_id", None), when)
+    events = [
+        {"timestamp": timestamp, "message": line} for line in invocation_lines(result, memory_mb)
+    ]
+    with cloud.backend_lock:
+        backend = logs_backends[cloud.account_id][cloud.region]
+        backend.ensure_log_group(group)
+        backend.ensure_log_stream(group, stream)
+        backend.put_log_events(group, stream, events)
+    return stream
+
+
+def follow_logs(
+    logs_client: Any,
+    function_name: str,
+    since_ms: int,
+    stop_event: threading.Event,
+    interval: float = FOLLOW_INTERVAL,
+) -> Iterator[str]:
+    """Yield a function's log messages from ``since_ms`` on, then new ones as they come,
+    until ``stop_event`` is set. It polls FilterLogEvents over HTTP every second, as
+    ``aws logs tail --follow`` does: CloudWatch Logs offers nothing to wait on."""
+    group = log_group_name(function_name)
+    start = since_ms
+    seen_at_start: set[str] = set()  # event ids already yielded with timestamp == start
+    while not stop_event.is_set():
+        for event in _events_since(logs_client, group, start):
+            if event["timestamp"] == start and event["eventId"] in seen_at_start:
+                continue
+            if event["timestamp"] > start:
+                start, seen_at_start = event["timestamp"], set()
+            seen_at_start.add(event["eventId"])
+            yield event["message"]
+        stop_event.wait(interval)
+
+
+def _events_since(logs_client: Any, group: str, start: int) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"logGroupName": group, "startTime": start}
+    try:
+        while True:
+            page = logs_client.filter_log_events(**params)
+            events += page.get("events", [])
+            if not page.get("nextToken") or page["nextToken"] == params.get("nextToken"):
+                break
+            params["nextToken"] = page["nextToken"]
+    except logs_client.exceptions.ResourceNotFoundException:
+        return []  # the function has not logged anything yet
+    return sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))

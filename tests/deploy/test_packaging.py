@@ -1,0 +1,77 @@
+"""package_lambda: deterministic zips of an app folder."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.deploy import code_sha256, package_lambda
+
+
+def names(zip_bytes: bytes) -> list[str]:
+    return zipfile.ZipFile(io.BytesIO(zip_bytes)).namelist()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    app = tmp_path / "myapp"
+    (app / "__pycache__").mkdir(parents=True)
+    (app / "tests").mkdir()
+    (app / "lib").mkdir()
+    (app / "handler.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    (app / "lib" / "util.py").write_text("X = 1\n")
+    (app / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
+    (app / "tests" / "test_handler.py").write_text("")
+    (app / "test_local.py").write_text("")
+    (app / ".hidden").write_text("")
+    return app
+
+
+def test_same_code_gives_same_bytes(folder: Path) -> None:
+    """Packaging unchanged code twice gives identical bytes."""
+    assert package_lambda(folder) == package_lambda(folder)
+
+
+def test_file_times_do_not_matter(folder: Path) -> None:
+    """Touching a file without changing it leaves the zip unchanged."""
+    before = package_lambda(folder)
+    os.utime(folder / "handler.py", (0, 0))
+    assert package_lambda(folder) == before
+
+
+def test_changed_code_changes_the_digest(folder: Path) -> None:
+    """Editing a handler changes the CodeSha256 Lambda will see."""
+    before = code_sha256(package_lambda(folder))
+    (folder / "handler.py").write_text("def lambda_handler(event, context):\n    return 2\n")
+    assert code_sha256(package_lambda(folder)) != before
+
+
+def test_folder_is_the_zip_root_and_entries_are_sorted(folder: Path) -> None:
+    """Handlers sit at the zip root, entries sorted, caches/tests/hidden files left out."""
+    assert names(package_lambda(folder)) == ["handler.py", "lib/util.py"]
+
+
+def test_entries_have_a_fixed_timestamp(folder: Path) -> None:
+    """Every entry carries the same fixed date."""
+    infos = zipfile.ZipFile(io.BytesIO(package_lambda(folder))).infolist()
+    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_app_name_packages_the_lambdas_folder() -> None:
+    """A bare app name packages lambdas/<app>/ with its modules at the root."""
+    assert "connect.py" in names(package_lambda("chat"))
+
+
+def test_unknown_app_is_an_error() -> None:
+    """A name with no lambdas/<name>/ folder raises FileNotFoundError."""
+    with pytest.raises(FileNotFoundError):
+        package_lambda("no-such-app")
+
+
+def test_code_sha256_is_base64_of_sha256() -> None:
+    """code_sha256 matches Lambda's CodeSha256 format."""
+    assert code_sha256(b"") == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
