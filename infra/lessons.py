@@ -375,6 +375,7 @@ def chat_policy(table_arn: str) -> dict[str, Any]:
     api_id = chat_api_id()
     return lambda_policy(
         table_arn,
+        table_actions=[f"dynamodb:{action}" for action in CHAT.table_actions],
         api_arn=execute_api_arn(region, account, api_id, STAGE) if api_id else None,
         connection_methods=CHAT.connection_methods,
         log_group_arns=[log_group_arn(region, account, name) for name in CHAT.function_names],

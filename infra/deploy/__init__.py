@@ -25,7 +25,7 @@ from infra.deploy.policies import (
     trust_policy,
 )
 from infra.deploy.roles import create_lambda_role
-from infra.deploy.schedules import schedule_rule
+from infra.deploy.schedules import fire_rule, schedule_rule
 from infra.deploy.stages import create_auto_deploy_stage, deploy_stage, stage_url
 from infra.deploy.streams import map_stream
 from infra.deploy.tables import create_connections_table, enable_stream, stream_arn
@@ -48,6 +48,7 @@ __all__ = [
     "enable_stream",
     "execute_api_arn",
     "find_api",
+    "fire_rule",
     "find_route",
     "integration_uri",
     "lambda_policy",

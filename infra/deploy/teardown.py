@@ -48,7 +48,7 @@ def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
     for api in list(all_items(apis.get_apis)):
         if api.get("Tags", {}).get(APP_TAG) == app:
             apis.delete_api(ApiId=api["ApiId"])
-            deleted("api", f"{api['Name']} ({api['ApiId']})")
+            deleted("api", api["Name"])
 
     iam = client("iam", session)
     for role in _tagged_roles(iam, app):

@@ -38,6 +38,7 @@ from websockets.server import ServerProtocol
 from . import moto_ext
 from .gateway.connections import ConnectionRegistry, HttpReply, error_reply
 from .gateway.server import Gateway, GatewayLimits, IntegrationError
+from .logs import write_invocation_logs
 from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
 from .trace import TraceHub
 
@@ -189,13 +190,9 @@ class LocalCloud:
             await asyncio.sleep(0)
 
     def _start_sources(self) -> None:
-        try:  # TODO(lead): drop this guard once the event sources have landed
-            from .sources.schedules import Scheduler
-            from .sources.streams import StreamPoller
-            from .sources.ttl import TtlSweeper
-        except ImportError:
-            self.scheduler = None
-            return
+        from .sources.schedules import Scheduler
+        from .sources.streams import StreamPoller
+        from .sources.ttl import TtlSweeper
 
         self.scheduler = Scheduler(self)
         self.sources = [StreamPoller(self), TtlSweeper(self, self.settings.ttl_interval),
@@ -374,42 +371,36 @@ class LocalCloud:
         protocol.send_response(protocol.accept(events[0]))
         queue = self.trace.subscribe()
 
-        async def pump_reads() -> None:
-            while protocol.state is not State.CLOSED:
+        def flush() -> None:
+            for chunk in protocol.data_to_send():
+                writer.write(chunk)
+
+        async def receive() -> None:  # answers pings and the close handshake
+            while not protocol.close_expected():
                 data = await reader.read(65536)
                 if not data:
                     protocol.receive_eof()
                     return
                 protocol.receive_data(data)
-                for event in protocol.events_received():
-                    if isinstance(event, Frame):
-                        pass  # pings are answered by the protocol itself
-                for chunk in protocol.data_to_send():
-                    writer.write(chunk)
-                if protocol.close_expected():
-                    return
+                protocol.events_received()
+                flush()
 
-        reads = asyncio.ensure_future(pump_reads())
-        try:
-            for chunk in protocol.data_to_send():
-                writer.write(chunk)
-            while not reads.done():
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, reads}, return_when="FIRST_COMPLETED")
-                if getter not in done:
-                    getter.cancel()
-                    break
-                hop = getter.result()
+        async def send() -> None:
+            while protocol.state is State.OPEN:
+                hop = await queue.get()
                 if api_filter and hop.get("apiId") not in (None, api_filter):
                     continue
-                if protocol.state is not State.OPEN:
-                    break
                 protocol.send_text(json.dumps(hop).encode())
-                for chunk in protocol.data_to_send():
-                    writer.write(chunk)
+                flush()
                 await writer.drain()
+
+        flush()
+        tasks = {asyncio.ensure_future(receive()), asyncio.ensure_future(send())}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            reads.cancel()
+            for task in tasks:
+                task.cancel()
             self.trace.unsubscribe(queue)
 
     # ------------------------------------------------------------ Lambda
@@ -445,8 +436,6 @@ class LocalCloud:
             raise RuntimeError("the local cloud is not running")
         result = runtime.invoke(spec, event)
         try:
-            from .logs import write_invocation_logs
-
             write_invocation_logs(self, spec.name, result)
         except Exception:
             log.exception("writing logs for %s", spec.name)
@@ -589,10 +578,8 @@ def _parse(payload: bytes) -> Any:
 
 def _streams_fixed(app: Any) -> Any:
     """Route DynamoDB Streams calls that current botocore sends to an account-based host."""
-    try:
-        from .streams_api import fix_streams_routing
-    except ImportError:
-        return app
+    from .streams_api import fix_streams_routing
+
     return fix_streams_routing(app)
 
 

@@ -5,6 +5,7 @@
   authorizers; a stage serves the snapshot of its deployment (or the live API when AutoDeploy).
 - `ApiEndpoint` of WEBSOCKET APIs points at the local cloud (`ws://HOST:PORT/{apiId}`), so
   `f"{ApiEndpoint}/{stage}"` connects, as it does on AWS.
+- GetRouteResponses, which moto 5.2.5 lacks.
 - Lambda CreateFunction refuses non-Python runtimes with a clear message (only Python runs here).
 
 `install()` is idempotent and must run before moto's server app is created.
@@ -271,6 +272,14 @@ def _update_stage(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
     return 200, {}, json.dumps(stage.to_json())
 
 
+def _get_route_responses(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    parts = self.path.split("/")
+    api_id, route_id = parts[parts.index("apis") + 1], parts[parts.index("routes") + 1]
+    route = self.apigatewayv2_backend.get_route(api_id, route_id)
+    items = [response.to_json() for response in route.route_responses.values()]
+    return 200, {}, json.dumps({"items": items})
+
+
 _original_stage_to_json = Stage.to_json
 _original_api_to_json = Api.to_json
 
@@ -330,6 +339,7 @@ def install() -> None:
     ApiGatewayV2Response.delete_deployment = _delete_deployment  # type: ignore[attr-defined]
     ApiGatewayV2Response.create_stage = _create_stage  # type: ignore[method-assign]
     ApiGatewayV2Response.update_stage = _update_stage  # type: ignore[attr-defined]
+    ApiGatewayV2Response.get_route_responses = _get_route_responses  # type: ignore[attr-defined]
     Stage.to_json = _stage_to_json  # type: ignore[method-assign]
     Api.to_json = _api_to_json  # type: ignore[method-assign]
     _installed = True

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.apigatewayv2.responses import ApiGatewayV2Response
-from moto.core.responses import TYPE_RESPONSE
 
 from infra.local import moto_ext
 
@@ -17,21 +14,10 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-def _get_route_responses(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
-    """GetRouteResponses, which moto 5.2.5 lacks (to move into infra/local/moto_ext.py)."""
-    parts = self.path.split("/")
-    api_id, route_id = parts[parts.index("apis") + 1], parts[parts.index("routes") + 1]
-    route = self.apigatewayv2_backend.get_route(api_id, route_id)
-    items = [response.to_json() for response in route.route_responses.values()]
-    return 200, {}, json.dumps({"items": items})
-
-
 @pytest.fixture(autouse=True, scope="session")
 def moto_extensions() -> None:
-    """Deployments and UpdateStage from the local cloud's moto extensions, plus GetRouteResponses."""
+    """Deployments, UpdateStage and GetRouteResponses from the local cloud's moto extensions."""
     moto_ext.install()
-    if not hasattr(ApiGatewayV2Response, "get_route_responses"):
-        ApiGatewayV2Response.get_route_responses = _get_route_responses  # type: ignore[attr-defined]
 
 
 @pytest.fixture

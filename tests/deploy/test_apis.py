@@ -33,7 +33,9 @@ def test_rerun_updates_the_selection_expression(moto_aws: boto3.Session) -> None
     assert api["RouteSelectionExpression"] == "$request.body.type"
 
 
-def test_route_targets_a_lambda_proxy_integration(moto_aws: boto3.Session, chat_function: str) -> None:
+def test_route_targets_a_lambda_proxy_integration(
+    moto_aws: boto3.Session, chat_function: str
+) -> None:
     """The route's integration is AWS_PROXY with the function's invocation URI."""
     api_id = create_websocket_api("chat")
     route_id = add_route(api_id, "$connect", chat_function)
@@ -79,7 +81,9 @@ def test_rerun_adds_no_duplicates(
     assert capsys.readouterr().out.splitlines()[-1] == "✓ route $connect (exists) → chat-connect"
 
 
-def test_route_response_makes_the_route_two_way(moto_aws: boto3.Session, chat_function: str) -> None:
+def test_route_response_makes_the_route_two_way(
+    moto_aws: boto3.Session, chat_function: str
+) -> None:
     """The route gets the $default response and selection expression, once."""
     api_id = create_websocket_api("chat")
     route_id = add_route(api_id, "$default", chat_function)

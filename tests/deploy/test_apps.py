@@ -58,7 +58,9 @@ def test_redeploy_creates_nothing_new(
     capsys.readouterr()
     deploy_app("arena")
     lines = capsys.readouterr().out.splitlines()
-    outcomes = [line.split("(")[1].split(")")[0] for line in lines if not line.startswith("✓ stage")]
+    outcomes = [
+        line.split("(")[1].split(")")[0] for line in lines if not line.startswith("✓ stage")
+    ]
     assert set(outcomes) <= {"exists", "unchanged"}
     assert len(moto_aws.client("apigatewayv2").get_apis()["Items"]) == 1
     mappings = moto_aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]

@@ -62,9 +62,7 @@ def test_default_route_replies_through_the_route_response(chat_url: str) -> None
     assert asyncio.run(scenario())["type"] == "help"
 
 
-def test_redeploying_an_edited_folder_serves_the_new_code(
-    chat_url: str, tmp_path: Path
-) -> None:
+def test_redeploying_an_edited_folder_serves_the_new_code(chat_url: str, tmp_path: Path) -> None:
     """Deploying a learner's edited copy of the app updates what the stage runs."""
     edited = tmp_path / "chat"
     shutil.copytree(Path(__file__).parents[2] / "lambdas" / "chat", edited)

@@ -17,7 +17,9 @@ def deploy(role_arn: str, code: bytes, **options: object) -> str:
     )
 
 
-def test_creates_an_active_tagged_function(moto_aws: boto3.Session, role_arn: str, chat_zip: bytes) -> None:
+def test_creates_an_active_tagged_function(
+    moto_aws: boto3.Session, role_arn: str, chat_zip: bytes
+) -> None:
     """The function runs python3.12 with the handler, role, environment and app tag."""
     arn = deploy(role_arn, chat_zip, environment={"TABLE_NAME": "chat-connections"}, timeout=6)
     lambda_ = moto_aws.client("lambda")
@@ -50,7 +52,11 @@ def test_rerun_is_unchanged(
 
 
 def test_new_code_is_uploaded(
-    moto_aws: boto3.Session, role_arn: str, chat_zip: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    moto_aws: boto3.Session,
+    role_arn: str,
+    chat_zip: bytes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Changed code updates the function's CodeSha256 and reports an update."""
     deploy(role_arn, chat_zip)
@@ -71,7 +77,9 @@ def test_new_settings_are_applied(moto_aws: boto3.Session, role_arn: str, chat_z
     assert config["Timeout"] == 20
 
 
-def test_allow_invoke_adds_one_statement(moto_aws: boto3.Session, role_arn: str, chat_zip: bytes) -> None:
+def test_allow_invoke_adds_one_statement(
+    moto_aws: boto3.Session, role_arn: str, chat_zip: bytes
+) -> None:
     """Granting the same permission twice leaves one statement with the SourceArn condition."""
     deploy(role_arn, chat_zip)
     source = "arn:aws:execute-api:us-east-1:123456789012:abc/*/$connect"

@@ -86,7 +86,10 @@ def test_built_policy_passes_the_check() -> None:
 
 
 def allow(action: object, resource: object) -> dict:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+    }
 
 
 def test_check_flags_service_wildcard_action() -> None:

@@ -47,7 +47,9 @@ def test_rerun_reports_exists(moto_aws: boto3.Session, capsys: pytest.CaptureFix
     assert len(moto_aws.client("iam").list_roles()["Roles"]) == 1
 
 
-def test_changed_policy_is_replaced(moto_aws: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_policy_is_replaced(
+    moto_aws: boto3.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A different policy document replaces the inline policy and reports an update."""
     create_lambda_role("chat", lambda_policy(TABLE))
     create_lambda_role("chat", lambda_policy(TABLE, stream=True))

@@ -20,7 +20,9 @@ def test_first_deploy_creates_the_stage(moto_aws: boto3.Session, api_id: str) ->
     url = deploy_stage(api_id, "dev")
     apis = moto_aws.client("apigatewayv2")
     stage = apis.get_stage(ApiId=api_id, StageName="dev")
-    assert stage["DeploymentId"] in {d["DeploymentId"] for d in apis.get_deployments(ApiId=api_id)["Items"]}
+    assert stage["DeploymentId"] in {
+        d["DeploymentId"] for d in apis.get_deployments(ApiId=api_id)["Items"]
+    }
     assert stage["Tags"] == {"workshop:app": "chat"}
     assert url == f"{apis.get_api(ApiId=api_id)['ApiEndpoint']}/dev"
 

@@ -24,7 +24,9 @@ def test_rerun_reuses_the_mapping(
 ) -> None:
     """Mapping twice keeps one mapping and reports exists."""
     create_connections_table("chat")
-    assert map_stream("chat-connections", chat_function) == map_stream("chat-connections", chat_function)
+    assert map_stream("chat-connections", chat_function) == map_stream(
+        "chat-connections", chat_function
+    )
     mappings = moto_aws.client("lambda").list_event_source_mappings(FunctionName=chat_function)
     assert len(mappings["EventSourceMappings"]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == (

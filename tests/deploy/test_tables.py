@@ -21,7 +21,9 @@ def test_creates_a_tagged_on_demand_table(moto_aws: boto3.Session) -> None:
     ]
 
 
-def test_reports_created_then_exists(moto_aws: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_created_then_exists(
+    moto_aws: boto3.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Running twice reuses the table and says so in one line each time."""
     first = create_connections_table("chat")
     second = create_connections_table("chat")
@@ -33,7 +35,9 @@ def test_reports_created_then_exists(moto_aws: boto3.Session, capsys: pytest.Cap
     assert moto_aws.client("dynamodb").list_tables()["TableNames"] == ["chat-connections"]
 
 
-def test_stream_is_enabled_on_rerun(moto_aws: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stream_is_enabled_on_rerun(
+    moto_aws: boto3.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Asking for a stream on an existing table turns it on and reports an update."""
     create_connections_table("arena")
     create_connections_table("arena", stream=True)

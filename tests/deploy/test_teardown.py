@@ -40,7 +40,10 @@ def test_other_apps_survive(moto_aws: boto3.Session, push_deployed: None) -> Non
     """Another app's tagged table is left alone."""
     create_connections_table("chat")
     teardown("push")
-    assert sorted(moto_aws.client("dynamodb").list_tables()["TableNames"]) == ["chat-connections", "notes"]
+    assert sorted(moto_aws.client("dynamodb").list_tables()["TableNames"]) == [
+        "chat-connections",
+        "notes",
+    ]
 
 
 def test_reports_each_removal(

@@ -11,7 +11,14 @@ import websockets
 from botocore.exceptions import ClientError
 
 from infra.local.cloud import LocalCloud
-from tests.local.gateway.helpers import ECHO, RECORD, Deployed, GatewayLab, recv_text, run
+from tests.local.gateway.helpers import (
+    ECHO,
+    RECORD,
+    GatewayLab,
+    nothing_arrives,
+    recv_text,
+    run,
+)
 
 FORBIDDEN = re.compile(r'^\{"message": "Forbidden", "connectionId":"[^"]+", "requestId":"[^"]+"\}$')
 
@@ -151,6 +158,13 @@ def test_route_response_added_later_is_not_served_until_redeployed(
     apigw.create_route_response(
         ApiId=deployed.api_id, RouteId=route["RouteId"], RouteResponseKey="$default"
     )
+
+    async def one_way_still() -> None:
+        async with websockets.connect(deployed.url) as ws:
+            await ws.send('{"action": "echo"}')
+            await nothing_arrives(ws)
+
+    run(one_way_still())
     apigw.create_deployment(ApiId=deployed.api_id, StageName="dev")
     assert json.loads(reply_to(deployed.url, '{"action": "echo"}'))["route"] == "echo"
 

@@ -138,9 +138,17 @@ class GatewayLab:
         if key not in self._functions:
             digest = hashlib.sha1(source.encode()).hexdigest()[:12]
             name = f"gw-{digest}" if permission else f"gw-{digest}-noperm"
-            arn = create_function(self.aws, name, RECORDER + source)
+            lambda_ = self.aws("lambda")
+            try:
+                arn = create_function(self.aws, name, RECORDER + source)
+            except lambda_.exceptions.ResourceConflictException:
+                # moto's backends are process-wide: an earlier module's cloud made it already.
+                self._functions[key] = lambda_.get_function(FunctionName=name)["Configuration"][
+                    "FunctionArn"
+                ]
+                return self._functions[key]
             if permission:
-                self.aws("lambda").add_permission(
+                lambda_.add_permission(
                     FunctionName=name,
                     StatementId="apigateway",
                     Action="lambda:InvokeFunction",

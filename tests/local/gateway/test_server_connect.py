@@ -151,16 +151,20 @@ def test_connect_event_shape(lab: GatewayLab, api: Deployed) -> None:
     """CONNECT has headers and the query string (single and multi-valued), but no body."""
 
     async def scenario() -> dict[str, Any]:
-        async with lab.observer() as observer:
-            async with websockets.connect(f"{api.url}?room=lobby&tag=a&tag=b"):
-                return await observer.event("$connect")
+        query = "?room=lobby&tag=a&tag=b"
+        async with lab.observer() as observer, websockets.connect(api.url + query):
+            return await observer.event("$connect")
 
     event = run(scenario())
     assert_same_shape(
         event,
         load_event("websocket_connect.json"),
-        free=("headers", "multiValueHeaders", "queryStringParameters",
-              "multiValueQueryStringParameters"),
+        free=(
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+        ),
     )
     assert "body" not in event
     assert event["queryStringParameters"] == {"room": "lobby", "tag": "b"}
@@ -173,9 +177,8 @@ def test_connect_event_without_query_has_no_query_fields(lab: GatewayLab, api: D
     """CONNECT without a query string has no queryStringParameters at all."""
 
     async def scenario() -> dict[str, Any]:
-        async with lab.observer() as observer:
-            async with websockets.connect(api.url):
-                return await observer.event("$connect")
+        async with lab.observer() as observer, websockets.connect(api.url):
+            return await observer.event("$connect")
 
     event = run(scenario())
     assert "queryStringParameters" not in event
@@ -194,8 +197,9 @@ def test_disconnect_event_shape(lab: GatewayLab, api: Deployed) -> None:
             return connected, await observer.event("$disconnect", connection_id)
 
     connected, event = run(scenario())
-    assert_same_shape(event, load_event("websocket_disconnect.json"), free=("headers",
-                      "multiValueHeaders"))
+    assert_same_shape(
+        event, load_event("websocket_disconnect.json"), free=("headers", "multiValueHeaders")
+    )
     assert_request_context(event, api, "$disconnect", "DISCONNECT")
     assert event["requestContext"]["disconnectStatusCode"] == 4000
     assert isinstance(event["requestContext"]["disconnectReason"], str)
@@ -238,16 +242,20 @@ def test_authorizer_event_shape(lab: GatewayLab, guarded: Deployed) -> None:
     """The REQUEST authorizer gets the upgrade request and the $connect method ARN."""
 
     async def scenario() -> dict[str, Any]:
-        async with lab.observer() as observer:
-            async with websockets.connect(f"{guarded.url}?token=allow"):
-                return await observer.event()
+        async with lab.observer() as observer, websockets.connect(f"{guarded.url}?token=allow"):
+            return await observer.event()
 
     event = run(scenario())
     assert_same_shape(
         event,
         load_event("websocket_authorizer_request.json"),
-        free=("headers", "multiValueHeaders", "queryStringParameters",
-              "multiValueQueryStringParameters", "stageVariables"),
+        free=(
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "stageVariables",
+        ),
     )
     assert event["methodArn"] == (
         f"arn:aws:execute-api:us-east-1:123456789012:{guarded.api_id}/dev/$connect"

@@ -85,7 +85,7 @@ def test_selects_route_by_action(api: Deployed) -> None:
 
 
 def test_route_keys_are_case_sensitive(api: Deployed) -> None:
-    """"Echo" and "echo" are different routes, and "ECHO" matches neither."""
+    """Route keys are case-sensitive: "Echo" is not "echo", and "ECHO" matches neither."""
     replies = ask(api.url, '{"action": "Echo"}', '{"action": "ECHO"}')
     assert [routed(r) for r in replies] == ["Echo", "$default"]
 

@@ -1,0 +1,168 @@
+"""`workshop check`: a learner x exercise table from a folder of submissions."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.exercises.check import Submission, find_submissions, main
+
+from .conftest import NOTEBOOK
+
+
+@dataclass
+class Run:
+    """What one grader run returned, printed and wrote."""
+
+    status: int
+    printed: str
+    grades: dict[str, Any]
+    csv_rows: list[dict[str, str]]
+
+    def statuses(self) -> dict[str, dict[str, str]]:
+        return {
+            learner: {exercise: result["status"] for exercise, result in row.items()}
+            for learner, row in self.grades["learners"].items()
+        }
+
+    def message(self, learner: str, exercise: str) -> str:
+        return str(self.grades["learners"][learner][exercise]["message"])
+
+
+def grade(paths: list[Path], out: Path, base: Path, timeout: float) -> Run:
+    """Run the grader as `workshop check` does, keeping what it prints."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(paths, timeout=timeout, out=out, base=base)
+    grades = json.loads((out / "grades.json").read_text())
+    with (out / "grades.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return Run(status, printed.getvalue(), grades, rows)
+
+
+@pytest.fixture(scope="module")
+def room(submissions: Path, built: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The grader run once on ada, grace and linus."""
+    return grade([submissions], tmp_path_factory.mktemp("grading"), built, timeout=120.0)
+
+
+@pytest.fixture(scope="module")
+def wreck(broken: Path, built: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The grader run once on a malformed, a hanging and a finished notebook (8 s each)."""
+    return grade([broken], tmp_path_factory.mktemp("grading"), built, timeout=8.0)
+
+
+def test_each_learner_gets_exactly_the_exercises_they_passed(room: Run) -> None:
+    """ada passes all; grace only add; linus all but greet, whose check lost its import."""
+    assert room.grades["exercises"] == ["add", "squares", "greet"]
+    assert room.statuses() == {
+        "ada": {"add": "pass", "squares": "pass", "greet": "pass"},
+        "grace": {"add": "pass", "squares": "fail", "greet": "fail"},
+        "linus": {"add": "pass", "squares": "pass", "greet": "error"},
+    }
+
+
+def test_failures_carry_the_first_line_of_their_message(room: Run) -> None:
+    """A stub's NotImplementedError and a NameError are reported with their first line."""
+    assert room.message("grace", "squares") == "not done yet (NotImplementedError)"
+    assert room.message("linus", "greet") == "NameError: name 'run_path' is not defined"
+    assert room.message("ada", "add") == ""
+
+
+def test_learner_folder_supplies_its_lambda_files(room: Run) -> None:
+    """ada's edited handler.py is graded; grace, who sent only her notebook, gets the stub."""
+    assert room.statuses()["ada"]["greet"] == "pass"
+    assert room.statuses()["grace"]["greet"] == "fail"
+
+
+def test_exit_status_is_non_zero_when_anything_fails(room: Run) -> None:
+    """Any fail or error makes the grader exit non-zero."""
+    assert room.status == 1
+
+
+def test_printed_table_has_a_row_per_learner(room: Run) -> None:
+    """The printed table lists learners against exercises, then each failure's line."""
+    lines = room.printed.splitlines()
+    assert lines[0].split() == ["learner", "add", "squares", "greet"]
+    assert lines[1].split() == ["ada", "pass", "pass", "pass"]
+    assert lines[2].split() == ["grace", "pass", "fail", "fail"]
+    assert lines[3].split() == ["linus", "pass", "pass", "error"]
+    assert "linus / greet: error: NameError: name 'run_path' is not defined" in lines
+
+
+def test_csv_has_a_row_per_learner_and_exercise(room: Run) -> None:
+    """grades.csv holds learner, exercise, status and message for every pair."""
+    assert len(room.csv_rows) == 9
+    assert room.csv_rows[4] == {
+        "learner": "grace",
+        "exercise": "squares",
+        "status": "fail",
+        "message": "not done yet (NotImplementedError)",
+    }
+
+
+def test_malformed_notebook_is_an_error_everywhere(wreck: Run) -> None:
+    """A notebook that is not JSON is an error for every exercise, with the reason."""
+    assert wreck.statuses()["malformed"] == dict.fromkeys(["add", "squares", "greet"], "error")
+    assert wreck.message("malformed", "add").startswith("cannot read the notebook")
+
+
+def test_hanging_notebook_times_out_as_an_error(wreck: Run) -> None:
+    """A notebook stuck in a loop is stopped at the timeout and reported as errors."""
+    assert wreck.statuses()["hanging"] == dict.fromkeys(["add", "squares", "greet"], "error")
+    assert wreck.message("hanging", "add") == "timed out after 8 s (in cell 3)"
+
+
+def test_other_notebooks_still_get_graded(wreck: Run) -> None:
+    """Next to broken notebooks, a finished one is graded as usual (greet: the stub file)."""
+    assert wreck.statuses()["finished"] == {"add": "pass", "squares": "pass", "greet": "fail"}
+    assert wreck.status == 1
+
+
+def test_subfolders_are_learners(tmp_path: Path) -> None:
+    """In a folder of folders, each subfolder is a learner with its notebooks."""
+    for learner in ("bo", "cy"):
+        (tmp_path / learner).mkdir()
+        (tmp_path / learner / NOTEBOOK).write_text("{}")
+    (tmp_path / "bo" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "bo" / ".ipynb_checkpoints" / "basics-checkpoint.ipynb").write_text("{}")
+    assert find_submissions([tmp_path]) == [
+        Submission("bo", tmp_path / "bo" / NOTEBOOK, tmp_path / "bo"),
+        Submission("cy", tmp_path / "cy" / NOTEBOOK, tmp_path / "cy"),
+    ]
+
+
+def test_notebook_files_in_a_folder_are_learners(tmp_path: Path) -> None:
+    """In a folder of notebooks (and no Lambda code), each notebook's stem is a learner."""
+    for learner in ("bo", "cy"):
+        (tmp_path / f"{learner}.ipynb").write_text("{}")
+    assert find_submissions([tmp_path]) == [
+        Submission("bo", tmp_path / "bo.ipynb"),
+        Submission("cy", tmp_path / "cy.ipynb"),
+    ]
+
+
+def test_folder_with_lambda_code_is_one_learner(tmp_path: Path) -> None:
+    """A folder holding notebooks and .py files is one learner's, named after the folder."""
+    learner = tmp_path / "dee"
+    (learner / "lambdas" / "chat").mkdir(parents=True)
+    (learner / "lambdas" / "chat" / "default.py").write_text("")
+    (learner / NOTEBOOK).write_text("{}")
+    assert find_submissions([learner]) == [Submission("dee", learner / NOTEBOOK, learner)]
+
+
+def test_a_notebook_path_is_a_learner(tmp_path: Path) -> None:
+    """A notebook given directly is graded for the learner named by its stem."""
+    assert find_submissions([tmp_path / "eve.ipynb"]) == [Submission("eve", tmp_path / "eve.ipynb")]
+
+
+def test_nothing_to_grade_exits_with_2(tmp_path: Path) -> None:
+    """An empty folder is a usage error, not an empty table."""
+    assert main([tmp_path], timeout=5, out=tmp_path / "out", base=None) == 2

@@ -1,0 +1,152 @@
+"""Bad input never crashes the local cloud: after each abuse it still serves boto3 and WebSockets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import websockets
+
+from infra.local.cloud import LocalCloud
+from tests.local.gateway.helpers import ECHO, RECORD, Deployed, GatewayLab, recv_text, run
+
+HANDSHAKE_WITHOUT_KEY = (
+    b"GET /{api}/dev HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+    b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+@pytest.fixture(scope="module")
+def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
+    return GatewayLab(aws, cloud)
+
+
+@pytest.fixture(scope="module")
+def api(lab: GatewayLab) -> Deployed:
+    return lab.deploy({"echo": ECHO, "$disconnect": RECORD}, two_way=("echo",))
+
+
+@pytest.fixture
+def still_serving(cloud: LocalCloud, aws: Any, api: Deployed) -> Iterator[None]:
+    """After the test, boto3 and a WebSocket round trip both still work."""
+    yield
+    assert aws("apigatewayv2").get_api(ApiId=api.api_id)["ApiId"] == api.api_id
+
+    async def round_trip() -> str:
+        async with websockets.connect(api.url) as ws:
+            await ws.send('{"action": "echo"}')
+            return await recv_text(ws)
+
+    assert '"route": "echo"' in run(round_trip())
+
+
+def raw_exchange(cloud: LocalCloud, data: bytes, *, shutdown: bool = True) -> bytes:
+    """Send raw bytes on a fresh TCP connection; everything the cloud answers until it closes."""
+    with socket.create_connection(("127.0.0.1", cloud.port), timeout=10) as sock:
+        sock.sendall(data)
+        if shutdown:
+            sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_garbage_bytes(cloud: LocalCloud) -> None:
+    """Random bytes that end like a request head get a 400 or a closed socket."""
+    answer = raw_exchange(cloud, b"\x00\xff\xfe garbage \x01\x02\r\n\r\n")
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_garbage_without_end_of_head(cloud: LocalCloud) -> None:
+    """Bytes that never finish a request head are dropped when the client goes away."""
+    assert raw_exchange(cloud, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03") == b""
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_oversized_head(cloud: LocalCloud) -> None:
+    """A request head over 64 KB closes the connection."""
+    head = b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (70 * 1024) + b"\r\n\r\n"
+    assert not raw_exchange(cloud, head).startswith(b"HTTP/1.1 2")
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_bad_http_framing(cloud: LocalCloud) -> None:
+    """An HTTP request with an invalid Content-Length gets 400."""
+    answer = raw_exchange(cloud, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_malformed_upgrade_request(cloud: LocalCloud, api: Deployed) -> None:
+    """An upgrade request without Sec-WebSocket-Key gets 400."""
+    answer = raw_exchange(cloud, HANDSHAKE_WITHOUT_KEY.replace(b"{api}", api.api_id.encode()))
+    assert answer.startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_upgrade_to_unknown_api_is_forbidden(cloud: LocalCloud, api: Deployed) -> None:
+    """Upgrades to an unknown API, an unknown stage or a bare path get 403."""
+    base = cloud.url.replace("http", "ws", 1)
+
+    async def status(url: str) -> int:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url)
+        return refused.value.response.status_code
+
+    async def scenario() -> list[int]:
+        return [
+            await status(f"{base}/nosuchapi/dev"),
+            await status(f"{api.endpoint}/nosuchstage"),
+            await status(f"{base}/"),
+        ]
+
+    assert run(scenario()) == [403, 403, 403]
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_half_open_request_does_not_block_others(cloud: LocalCloud) -> None:
+    """A client that sends half a request head and stalls does not hold up anyone else."""
+    with socket.create_connection(("127.0.0.1", cloud.port), timeout=10) as stalled:
+        stalled.sendall(b"GET /_workshop/health HTTP/1.1\r\nHost: x\r\n")
+        # still_serving runs its round trips after this; do one now, while the socket is open.
+        assert raw_exchange(cloud, b"GET /_workshop/health HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
+            b"HTTP/1.1 200"
+        )
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_websocket_dropped_without_close_fires_disconnect(lab: GatewayLab, api: Deployed) -> None:
+    """A WebSocket whose TCP connection vanishes without a close frame gets $disconnect 1006."""
+
+    async def scenario() -> dict[str, Any]:
+        async with lab.observer() as observer:
+            ws = await websockets.connect(api.url)
+            await ws.send('{"action": "echo"}')
+            await recv_text(ws)
+            ws.transport.abort()
+            return await observer.event("$disconnect")
+
+    event = run(scenario())
+    assert event["requestContext"]["disconnectStatusCode"] == 1006
+
+
+@pytest.mark.usefixtures("still_serving")
+def test_many_abandoned_handshakes(cloud: LocalCloud, api: Deployed) -> None:
+    """Clients that open a WebSocket and vanish mid-handshake leave the cloud serving."""
+
+    async def abandon() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", cloud.port)
+        writer.write(f"GET /{api.api_id}/dev HTTP/1.1\r\nUpgrade: websocket\r\n".encode())
+        await writer.drain()
+        writer.close()
+
+    async def scenario() -> None:
+        await asyncio.gather(*(abandon() for _ in range(20)))
+
+    run(scenario())

@@ -1,0 +1,226 @@
+"""infra.lessons: what the lesson notebooks call besides the deploy steps and widgets."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+
+from infra import lessons
+from infra.deploy import deploy_app
+from infra.local.cloud import LocalCloud
+
+# -- pure helpers ----------------------------------------------------------------------------
+
+
+def test_source_of_a_path_is_the_whole_lambdas_file() -> None:
+    """A relative path is read from lambdas/ and returned whole."""
+    assert lessons.source_of("chat/connect.py") == (lessons.LAMBDAS / "chat/connect.py").read_text()
+
+
+def test_source_of_a_name_is_only_that_function() -> None:
+    """With a name, only that top-level function's lines come back."""
+    source = lessons.source_of("chat/common.py", "nickname")
+    assert source.startswith("def nickname(")
+    assert "def name_of" not in source
+
+
+def test_source_of_a_missing_name_raises_lookup_error() -> None:
+    """Asking for a function the file lacks is a LookupError, not an empty string."""
+    with pytest.raises(LookupError):
+        lessons.source_of("chat/common.py", "no_such_function")
+
+
+def test_source_of_an_object_is_its_inspected_source() -> None:
+    """A Python object is shown with inspect.getsource."""
+    assert lessons.source_of(lessons.now_ms).startswith("def now_ms()")
+
+
+def test_show_source_prints_where_the_code_lives(capsys: pytest.CaptureFixture[str]) -> None:
+    """The first printed line names the file and function."""
+    lessons.show_source("chat/common.py", "send")
+    assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: send"
+
+
+def test_test_event_is_the_classic_console_event() -> None:
+    """The test event carries only the connection id, as in the classic tutorial."""
+    assert lessons.test_event() == {"requestContext": {"connectionId": "testConnectionId"}}
+
+
+def test_message_event_points_at_the_apis_connections_endpoint() -> None:
+    """domainName and stage name the API's execute-api host and stage; body is JSON text."""
+    event = lessons.message_event("abc123", {"action": "x"}, region="eu-west-1")
+    assert event["requestContext"]["domainName"] == "abc123.execute-api.eu-west-1.amazonaws.com"
+    assert event["requestContext"]["stage"] == "dev"
+    assert json.loads(event["body"]) == {"action": "x"}
+
+
+def test_connections_endpoint_swaps_the_scheme_and_drops_the_query() -> None:
+    """wss becomes https, ws becomes http, and ?name= is not part of the endpoint."""
+    assert lessons.connections_endpoint("wss://a.b/dev") == "https://a.b/dev"
+    assert lessons.connections_endpoint("ws://127.0.0.1:1/api/dev?name=x") == (
+        "http://127.0.0.1:1/api/dev"
+    )
+
+
+def test_room_invitation_warns_about_a_loopback_address() -> None:
+    """A 127.0.0.1 URL is explained as reachable from this machine only."""
+    assert "only works on this machine" in lessons.room_invitation("ws://127.0.0.1:9/a/dev")
+
+
+def test_room_invitation_for_a_lan_address_is_a_chat_client_line() -> None:
+    """A reachable URL becomes a ChatClient line to pass on."""
+    invitation = lessons.room_invitation("ws://192.0.2.7:4599/a/dev")
+    assert invitation == "Join me: ChatClient('ws://192.0.2.7:4599/a/dev', 'your name')"
+
+
+def test_zip_names_lists_the_files_in_a_zip() -> None:
+    """zip_names returns the entries of a deployment zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "")
+    assert lessons.zip_names(buffer.getvalue()) == ["app.py"]
+
+
+def test_chat_route_of_an_unknown_key_raises_lookup_error() -> None:
+    """Only the chat plan's routes have functions."""
+    with pytest.raises(LookupError):
+        lessons.chat_route("dance")
+
+
+class FakePlayer:
+    """Just enough of TicTacToe for play_and_wait: play, frame_count, wait_for."""
+
+    def __init__(self) -> None:
+        self.played: list[tuple[int, int]] = []
+        self.frames: list[dict[str, Any]] = []
+        self.opponent: FakePlayer | None = None
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.frames)
+
+    def play(self, row: int, col: int) -> None:
+        self.played.append((row, col))
+        assert self.opponent is not None
+        self.opponent.frames.append({"type": "state", "last": {"row": row, "col": col}})
+
+    def wait_for(self, predicate: Any, timeout: float, since: int) -> dict[str, Any]:
+        return next(frame for frame in self.frames[since:] if predicate(frame))
+
+
+def test_play_and_wait_returns_the_state_the_opponent_saw() -> None:
+    """The player's move is sent and the opponent's matching state frame comes back."""
+    x, o = FakePlayer(), FakePlayer()
+    x.opponent, o.opponent = o, x
+    o.frames.append({"type": "state", "last": {"row": 2, "col": 2}})  # an older move
+    state = lessons.play_and_wait(x, o, 0, 1)
+    assert x.played == [(0, 1)]
+    assert state["last"] == {"row": 0, "col": 1}
+
+
+# -- against a local cloud -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chat_url(cloud: LocalCloud) -> str:
+    """The chat app as lesson 04 starts it: $connect and $disconnect deployed to dev."""
+    url = lessons.catch_up(4)
+    assert url is not None
+    return url
+
+
+def test_catch_up_before_lesson_02_builds_nothing(cloud: LocalCloud) -> None:
+    """Lesson 01 starts from an empty cloud: there is no stage URL yet."""
+    assert lessons.catch_up(1) is None
+
+
+def test_catch_up_to_lesson_04_deploys_connect_and_disconnect(chat_url: str) -> None:
+    """After lesson 03 the API has exactly the $connect and $disconnect routes."""
+    api_id = lessons.chat_api_id()
+    assert api_id is not None and chat_url.endswith(f"/{api_id}/dev")
+    assert lessons.routes_of(api_id) == ["$connect", "$disconnect"]
+
+
+def test_invoke_returns_the_payload_and_stores_the_row(chat_url: str) -> None:
+    """Invoking chat-connect with the test event returns 200 and stores the row."""
+    result = lessons.invoke("chat-connect", lessons.test_event("invokeTest"))
+    assert (result.error, result.payload) == (None, {"statusCode": 200})
+    assert {"connectionId": "invokeTest", "name": "guest"} in lessons.table_rows("chat-connections")
+
+
+def test_invoke_returns_the_log_tail(chat_url: str) -> None:
+    """LogType=Tail brings back the end of the log, with the REPORT line."""
+    result = lessons.invoke("chat-disconnect", lessons.test_event("tailTest"))
+    assert "REPORT RequestId" in result.log_tail
+
+
+def test_recent_logs_reads_the_functions_log_group(chat_url: str) -> None:
+    """After an invocation, filter_log_events finds its START line."""
+    since = lessons.now_ms()
+    lessons.invoke("chat-connect", lessons.test_event("logsTest"))
+    assert lessons.recent_logs("chat-connect", since_ms=since, contains="START")
+
+
+def test_recent_logs_of_a_function_that_never_logged_is_empty(chat_url: str) -> None:
+    """A missing log group is no error, just no lines."""
+    assert lessons.recent_logs("no-such-function") == []
+
+
+def test_wscat_receives_what_the_backend_posts(
+    chat_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A frame posted to a WsCat connection through @connections is received and printed."""
+    with lessons.WsCat(chat_url + "?name=wscat") as cat:
+        rows = lessons.table_rows("chat-connections")
+        connection = next(row["connectionId"] for row in rows if row["name"] == "wscat")
+        assert lessons.post_to(chat_url, connection, {"hello": 1}) == "sent"
+        assert cat.receive() == {"hello": 1}
+    assert '< {"hello": 1}' in capsys.readouterr().out
+
+
+def test_post_to_an_unknown_connection_is_gone(chat_url: str) -> None:
+    """@connections answers GoneException (410) for a connection that does not exist."""
+    assert lessons.post_to(chat_url, "noSuchConnection", {}) == "GoneException (410)"
+
+
+def test_remove_route_deletes_the_route_once(chat_url: str) -> None:
+    """The route disappears; removing it again reports False."""
+    api_id = lessons.chat_api_id()
+    assert api_id is not None
+    role = boto3.client("iam").get_role(RoleName="chat-lambda-role")["Role"]["Arn"]
+    from infra.deploy import add_route
+
+    add_route(api_id, "whisper", lessons.chat_function("whisper", role))
+    assert lessons.remove_route(api_id, "whisper") is True
+    assert "whisper" not in lessons.routes_of(api_id)
+    assert lessons.remove_route(api_id, "whisper") is False
+
+
+def test_chat_policy_is_the_policy_deploy_app_gives_the_role(chat_url: str) -> None:
+    """Lessons and deploy_app("chat") agree on the role's policy, so neither keeps rewriting it."""
+    deploy_app("chat")
+    table_arn = boto3.client("dynamodb").describe_table(TableName="chat-connections")["Table"][
+        "TableArn"
+    ]
+    deployed = boto3.client("iam").get_role_policy(
+        RoleName="chat-lambda-role", PolicyName="least-privilege"
+    )["PolicyDocument"]
+    assert lessons.chat_policy(table_arn) == deployed
+
+
+def test_route_summary_shows_the_default_route_response(chat_url: str) -> None:
+    """The chat's $default route replies through a $default route response."""
+    deploy_app("chat")
+    api_id = lessons.chat_api_id()
+    assert api_id is not None
+    assert lessons.route_summary(api_id, "$default") == {
+        "RouteKey": "$default",
+        "Function": "chat-default",
+        "RouteResponseSelectionExpression": "$default",
+        "RouteResponses": ["$default"],
+    }
