@@ -298,14 +298,18 @@ class WsCat:
         self.ws.send(text)
         self._say(f"> {text}")
 
-    def receive(self, timeout: float = 5.0) -> Any:
-        """The next frame, JSON-decoded when it is JSON; raises TimeoutError after ``timeout``."""
-        text = self.ws.recv(timeout=timeout)
-        self._say(f"< {text}")
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+    def receive(self, timeout: float = 5.0, *, of_type: str | None = None) -> Any:
+        """The next frame, JSON-decoded when it is JSON; raises TimeoutError after ``timeout``.
+
+        With ``of_type``, frames whose ``type`` differs are printed and skipped.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.ws.recv(timeout=max(deadline - time.monotonic(), 0))
+            self._say(f"< {text}")
+            frame = _parse_json(text)
+            if of_type is None or (isinstance(frame, dict) and frame.get("type") == of_type):
+                return frame
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
@@ -320,6 +324,14 @@ class WsCat:
     def _say(self, line: str) -> None:
         if not self.quiet:
             print(line)
+
+
+def _parse_json(text: str | bytes) -> Any:
+    """JSON-decode a frame; anything that is not JSON stays as it came."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 # -- undoing a route -------------------------------------------------------------------------

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -31,12 +28,12 @@ from pathlib import Path
 
 import nbformat
 
-from .runner import PROJECT_ROOT, ExerciseResult, NotebookReport, read_problem
+from .runner import PROJECT_ROOT, ExerciseResult, NotebookReport
+from .sandbox import run_in_sandbox
 from .tags import exercise_ids
 
 DEFAULT_BASE = PROJECT_ROOT / "exercises"
 JOBS = 2  # notebooks graded at once: a kernel, a cloud and Lambda workers each
-GRACE = 60.0  # seconds past the notebook's timeout before its process is killed outright
 
 
 @dataclass(frozen=True)
@@ -109,22 +106,12 @@ def grade_all(
 
 def grade_one(submission: Submission, timeout: float, base: Path | None) -> NotebookReport:
     """Run one submission in a scratch tree, a fresh process and a fresh cloud."""
-    problem = read_problem(submission.notebook)
-    if problem:  # no process, no cloud, no kernel for a notebook that cannot even be read
-        return NotebookReport(str(submission.notebook), problem=problem)
-    with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
-        tree = Path(scratch) / "tree"
-        notebook = _prepare_tree(submission, base, tree)
-        report_file = Path(scratch) / "report.json"
-        command = [
-            sys.executable, "-m", "infra.exercises.sandbox", str(notebook),
-            "--cwd", str(notebook.parent), "--timeout", str(timeout), "--report", str(report_file),
-        ]  # fmt: skip
-        problem = _run_sandbox(command, timeout + GRACE)
-        if report_file.is_file():
-            report = NotebookReport.from_json(report_file.read_text(encoding="utf-8"))
-        else:
-            report = NotebookReport(str(notebook), problem=problem or "the grader gave no report")
+    try:
+        with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
+            notebook = _prepare_tree(submission, base, Path(scratch))
+            report = run_in_sandbox(notebook, notebook.parent, timeout)
+    except Exception as error:  # an uncopyable folder, a full disk: one row of errors, no crash
+        report = NotebookReport("", problem=f"could not grade: {type(error).__name__}: {error}")
     report.path = str(submission.notebook)
     print(f"graded {submission.learner}: {submission.notebook}", file=sys.stderr, flush=True)
     return report
@@ -190,8 +177,7 @@ def write_grades(grades: Grades, out: Path) -> None:
 def _prepare_tree(submission: Submission, base: Path | None, tree: Path) -> Path:
     """The scratch working tree; returns where the learner's notebook sits in it."""
     if base is not None:
-        shutil.copytree(base, tree, ignore=_not_copied_from_base)
-    tree.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(base, tree, ignore=_not_copied_from_base, dirs_exist_ok=True)
     if submission.folder is not None:
         shutil.copytree(submission.folder, tree, dirs_exist_ok=True, ignore=_hidden)
         return tree / submission.notebook.relative_to(submission.folder)
@@ -199,28 +185,6 @@ def _prepare_tree(submission: Submission, base: Path | None, tree: Path) -> Path
     if submission.notebook.is_file():
         shutil.copyfile(submission.notebook, target)
     return target
-
-
-def _run_sandbox(command: list[str], limit: float) -> str:
-    """Run the sandbox in its own process group; returns what went wrong, if anything."""
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # so a kill takes the kernel and Lambda workers along
-        text=True,
-    )
-    try:
-        _, errors = process.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return f"the grader process was killed after {limit:g} s"
-    if process.returncode != 0:
-        last = next((line for line in reversed(errors.splitlines()) if line.strip()), "")
-        return f"the grader process failed: {last or f'exit status {process.returncode}'}"
-    return ""
 
 
 def _result(notebooks: list[NotebookReport], exercise: str) -> ExerciseResult:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import fnmatch
 import json
 import logging
@@ -30,7 +31,6 @@ from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from websockets.frames import Frame
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
@@ -45,6 +45,7 @@ from .trace import TraceHub
 log = logging.getLogger(__name__)
 
 HEAD_LIMIT = 64 * 1024
+HEAD_TIMEOUT = 30.0
 CONNECTIONS_PATH = re.compile(r"^/(?P<api>[^/]+)/(?P<stage>[^/]+)/@connections/(?P<id>[^/?]+)$")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 CREATE_FUNCTION_PATH = "/2015-03-31/functions"
@@ -141,10 +142,8 @@ class LocalCloud:
     def stop(self) -> None:
         loop, stopped = self._loop, self._stopped
         if loop is not None and stopped is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(stopped.set)
-            except RuntimeError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=15)
             self._thread = None
@@ -217,8 +216,16 @@ class LocalCloud:
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
+        except asyncio.LimitOverrunError:
+            writer.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                         b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+            writer.close()
+            return
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            writer.close()  # a client that never finishes its request head is dropped
+            return
+        except asyncio.CancelledError:  # the cloud is stopping
             writer.close()
             return
         try:
@@ -229,8 +236,8 @@ class LocalCloud:
                     await self.gateway.handle(reader, writer, head)
             else:
                 await self._serve_http(reader, writer, head)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client went away, or the cloud is stopping
         except Exception:  # one bad client never takes the edge down
             log.exception("edge connection failed")
         finally:
@@ -279,6 +286,8 @@ class LocalCloud:
         if path == "/_workshop/health":
             return HttpReply(200, [("Content-Type", "application/json")], b'{"status": "ok"}')
         if match := CONNECTIONS_PATH.match(path):
+            if await asyncio.to_thread(self.lookup_stage, match["api"], match["stage"]) is None:
+                return error_reply(403, "ForbiddenException", "Forbidden")
             return await self.registry.handle(
                 method, match["api"], match["stage"], match["id"], headers, body
             )

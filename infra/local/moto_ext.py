@@ -153,11 +153,11 @@ def create_deployment(
     if api.protocol_type == "WEBSOCKET" and not api.routes:
         raise BadRequestException("At least one route is required before deploying the Api.")
     for route in api.routes.values():
-        if route.target and route.target.startswith("integrations/"):
-            if route.target.split("/", 1)[1] not in api.integrations:
-                raise BadRequestException(
-                    f"Route {route.route_key} targets a missing integration: {route.target}"
-                )
+        target = route.target or ""
+        if target.startswith("integrations/") and target.split("/", 1)[1] not in api.integrations:
+            raise BadRequestException(
+                f"Route {route.route_key} targets a missing integration: {target}"
+            )
     deployment = Deployment(_new_id(), description, snapshot_of(api))
     if stage_name:
         stage = backend.get_stage(api_id, stage_name)
@@ -193,6 +193,13 @@ def update_stage(
         get_deployment(backend, api_id, changes["deploymentId"])
         stage.deployment_id = changes["deploymentId"]  # type: ignore[attr-defined]
     if "autoDeploy" in changes:
+        turning_off = stage.auto_deploy and not changes["autoDeploy"]
+        if turning_off and "deploymentId" not in changes:
+            # AWS auto-deployed every change, so the stage keeps serving the latest configuration.
+            api = backend.get_api(api_id)
+            frozen = Deployment(_new_id(), None, snapshot_of(api), auto_deployed=True)
+            deployments_of(api)[frozen.deployment_id] = frozen
+            stage.deployment_id = frozen.deployment_id  # type: ignore[attr-defined]
         stage.auto_deploy = changes["autoDeploy"]
     for key, attr in (
         ("description", "description"),

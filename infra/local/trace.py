@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 from typing import Any
 
@@ -39,10 +40,8 @@ class TraceHub:
         if running is loop:
             self._deliver(record)
         else:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed while stopping
                 loop.call_soon_threadsafe(self._deliver, record)
-            except RuntimeError:  # loop closed while stopping
-                pass
 
     def _deliver(self, record: dict[str, Any]) -> None:
         self.recent.append(record)

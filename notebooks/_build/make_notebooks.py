@@ -167,7 +167,7 @@ per request, which suits a workshop's bursts.
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 lessons.catch_up(1)
 """,
         varies=True,
@@ -279,7 +279,7 @@ sequenceDiagram
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 lessons.catch_up(2)
 """,
         varies=True,
@@ -462,7 +462,7 @@ sequenceDiagram
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 lessons.catch_up(3)
 """,
         varies=True,
@@ -662,7 +662,7 @@ flowchart LR
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 url = lessons.catch_up(4)
 api_id = lessons.chat_api_id()
 """,
@@ -831,7 +831,7 @@ flowchart LR
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 url = lessons.catch_up(5)
 """,
         varies=True,
@@ -955,7 +955,7 @@ flowchart LR
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 """,
         varies=True,
     ),
@@ -1005,7 +1005,7 @@ assert lessons.route_summary(api_id, "move")["RouteResponses"] == []
         """
 with lessons.WsCat(url) as cat:
     cat.send({"action": "list"})
-    listed = cat.receive()
+    listed = cat.receive(of_type="list")
 """,
         varies=True,
     ),
@@ -1015,6 +1015,9 @@ assert listed["type"] == "list" and "you" in listed and "pointers" in listed
 """
     ),
     md("""
+`receive(of_type="list")` skips other frames: the stream trigger may tell us about our own
+arrival (a `changes` frame with a `join`) before the `list` reply comes back.
+
 ## 2 · The stream trigger
 """),
     code(
@@ -1109,7 +1112,7 @@ flowchart LR
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 """,
         varies=True,
     ),
@@ -1247,7 +1250,7 @@ sequenceDiagram
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 """,
         varies=True,
     ),
@@ -1285,9 +1288,9 @@ rule["ScheduleExpression"], [t["Arn"].split(":")[-1] for t in events.list_target
     md("""
 ## Listen, and fire the rule now
 
-Waiting a minute is dull, so fire the rule at once: `lessons.fire_rule` delivers a scheduled
-event to each of the rule's targets, as EventBridge would. (`workshop fire push-schedule` does
-the same from a terminal.)
+Waiting a minute is dull, so fire the rule at once: `fire_rule` invokes each of the rule's Lambda
+targets with the event EventBridge would send. It is a plain `lambda:Invoke`, so it works on real
+AWS too; `workshop fire push-schedule` does the same from a terminal.
 """),
     code(
         """
@@ -1300,7 +1303,9 @@ ada
     ),
     code(
         """
-lessons.fire_rule("push-schedule")
+from infra.deploy import fire_rule
+
+fire_rule("push-schedule")
 pushed = ada.wait_for(lambda f: f["type"] == "push", timeout=10)
 pushed
 """,
@@ -1354,7 +1359,7 @@ flowchart LR
 from infra.session import use_cloud
 from infra import lessons
 
-use_cloud()
+cloud = use_cloud()
 """,
         varies=True,
     ),

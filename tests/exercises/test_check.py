@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
-from infra.exercises.check import Submission, find_submissions, main
+from infra.exercises.check import Submission, find_submissions, grade_all, main
+from infra.exercises.runner import ExerciseResult
 
 from .conftest import NOTEBOOK
 
@@ -55,8 +58,8 @@ def room(submissions: Path, built: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def wreck(broken: Path, built: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """The grader run once on a malformed, a hanging and a finished notebook (8 s each)."""
-    return grade([broken], tmp_path_factory.mktemp("grading"), built, timeout=8.0)
+    """The grader run once on a malformed, a hanging and a finished notebook (5 s each)."""
+    return grade([broken], tmp_path_factory.mktemp("grading"), built, timeout=5.0)
 
 
 def test_each_learner_gets_exactly_the_exercises_they_passed(room: Run) -> None:
@@ -117,13 +120,34 @@ def test_malformed_notebook_is_an_error_everywhere(wreck: Run) -> None:
 def test_hanging_notebook_times_out_as_an_error(wreck: Run) -> None:
     """A notebook stuck in a loop is stopped at the timeout and reported as errors."""
     assert wreck.statuses()["hanging"] == dict.fromkeys(["add", "squares", "greet"], "error")
-    assert wreck.message("hanging", "add") == "timed out after 8 s (in cell 3)"
+    assert wreck.message("hanging", "add") == "timed out after 5 s (in cell 3)"
 
 
 def test_other_notebooks_still_get_graded(wreck: Run) -> None:
     """Next to broken notebooks, a finished one is graded as usual (greet: the stub file)."""
     assert wreck.statuses()["finished"] == {"add": "pass", "squares": "pass", "greet": "fail"}
     assert wreck.status == 1
+
+
+CREATE_TABLE = """import boto3, os
+dynamodb = boto3.client("dynamodb")
+assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+assert dynamodb.list_tables()["TableNames"] == [], "another notebook's table is visible"
+dynamodb.create_table(
+    TableName="grades",
+    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    BillingMode="PAY_PER_REQUEST",
+)"""
+
+
+def test_each_notebook_gets_its_own_fresh_cloud(tmp_path: Path) -> None:
+    """Two notebooks graded side by side each reach a local cloud with no tables in it."""
+    notebook = new_notebook(cells=[new_code_cell(CREATE_TABLE, metadata={"tags": ["check:cloud"]})])
+    for learner in ("bo", "cy"):
+        nbformat.write(notebook, tmp_path / f"{learner}.ipynb")
+    reports = grade_all(find_submissions([tmp_path]), timeout=60.0, base=None)
+    assert [report.results for report in reports] == [{"cloud": ExerciseResult("pass")}] * 2
 
 
 def test_subfolders_are_learners(tmp_path: Path) -> None:

@@ -197,3 +197,14 @@ def test_deploying_an_api_without_routes_is_refused(apigw: Any) -> None:
     with pytest.raises(ClientError) as refused:
         apigw.create_deployment(ApiId=api_id)
     assert refused.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_turning_auto_deploy_off_keeps_the_latest_configuration(
+    lab: GatewayLab, apigw: Any
+) -> None:
+    """After UpdateStage(AutoDeploy=False) the stage still serves what it served, frozen."""
+    deployed = lab.deploy({"echo": ECHO}, two_way=("echo",), auto_deploy=True)
+    apigw.update_stage(ApiId=deployed.api_id, StageName="dev", AutoDeploy=False)
+    lab.add_route(deployed.api_id, "later", ECHO, two_way=True)
+    assert json.loads(reply_to(deployed.url, '{"action": "echo"}'))["route"] == "echo"
+    assert FORBIDDEN.match(reply_to(deployed.url, '{"action": "later"}'))

@@ -224,3 +224,13 @@ def test_route_summary_shows_the_default_route_response(chat_url: str) -> None:
         "RouteResponseSelectionExpression": "$default",
         "RouteResponses": ["$default"],
     }
+
+
+def test_wscat_receive_of_type_skips_other_frames(chat_url: str) -> None:
+    """receive(of_type=...) returns the first frame of that type, past frames of other types."""
+    with lessons.WsCat(chat_url + "?name=typed", quiet=True) as cat:
+        rows = lessons.table_rows("chat-connections")
+        connection = next(row["connectionId"] for row in rows if row["name"] == "typed")
+        lessons.post_to(chat_url, connection, {"type": "changes"})
+        lessons.post_to(chat_url, connection, {"type": "list", "n": 1})
+        assert cat.receive(of_type="list") == {"type": "list", "n": 1}

@@ -64,6 +64,8 @@ class ConnectionRegistry:
 
     def __init__(self) -> None:
         self._connections: dict[str, Connection] = {}
+        # The event loop keeps only weak references to tasks: hold the closing ones until done.
+        self._closing: set[asyncio.Task[None]] = set()
 
     def add(self, connection: Connection) -> None:
         self._connections[connection.connection_id] = connection
@@ -142,5 +144,7 @@ class ConnectionRegistry:
         if connection.connecting:
             return error_reply(410, "GoneException", None)
         # Closing fires $disconnect from the gateway's connection task.
-        asyncio.ensure_future(connection.close(1000, "Connection deleted"))
+        task = asyncio.ensure_future(connection.close(1000, "Connection deleted"))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
         return HttpReply(204, [], b"")

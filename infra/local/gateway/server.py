@@ -10,6 +10,7 @@ error frames and `$disconnect`. The WebSocket protocol itself is websockets' san
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import json
 import logging
@@ -75,8 +76,7 @@ class GatewayCloud(Protocol):
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
     """API Gateway's error frame, spaced byte-for-byte as AWS sends it."""
     return (
-        f'{{"message": "{message}", "connectionId":"{connection_id}", '
-        f'"requestId":"{request_id}"}}'
+        f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'
     )
 
 
@@ -119,14 +119,21 @@ def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
     return allowed
 
 
+SERVER_CLOSE_REASONS = {
+    1000: "Connection Closed Normally",  # DeleteConnection, as API Gateway logs it
+    1001: "Going away",
+    1003: "Unsupported data",
+    1009: "Message too big",
+}
+
+
 def disconnect_reason(code: int, by_client: bool) -> str:
+    """The $disconnect event's disconnectReason for a close code."""
     if code == 1006:
         return "Connection closed abnormally"
     if by_client:
         return f"Client-side close frame status set to '{code}'"
-    return {1001: "Going away", 1003: "Unsupported data", 1009: "Message too big"}.get(
-        code, "Connection closed by server"
-    )
+    return SERVER_CLOSE_REASONS.get(code, "Connection closed by server")
 
 
 class ClientSession:
@@ -149,10 +156,8 @@ class ClientSession:
             if chunk:
                 self.writer.write(chunk)
         async with self._drain_lock:
-            try:
+            with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
-            except ConnectionError:
-                pass
 
     async def send_text(self, text: str) -> None:
         if self.protocol.state is not State.OPEN:
@@ -182,6 +187,8 @@ class Gateway:
         self.trace = trace
         self.limits = limits or GatewayLimits()
         self.clock = clock
+        # The event loop keeps only weak references to tasks: hold message tasks until done.
+        self._message_tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ connecting
 
@@ -312,7 +319,10 @@ class Gateway:
                 return 401  # API Gateway answers without calling the authorizer
         event = authorizer_event(info)
         self.trace.publish(
-            "route", apiId=info.api_id, stage=info.stage, connectionId=info.connection_id,
+            "route",
+            apiId=info.api_id,
+            stage=info.stage,
+            connectionId=info.connection_id,
             routeKey="$connect (authorizer)",
         )
         result = await self._invoke(snapshot, info, "$connect", authorizer["authorizerUri"], event)
@@ -370,7 +380,9 @@ class Gateway:
                 break  # the close handshake is done: the server closes TCP
         session.writer.close()
 
-    def _on_frame(self, session: ClientSession, frame: Frame, fragments: list[bytes]) -> list[bytes]:
+    def _on_frame(
+        self, session: ClientSession, frame: Frame, fragments: list[bytes]
+    ) -> list[bytes]:
         protocol = session.protocol
         if frame.opcode is Opcode.BINARY or (frame.opcode is Opcode.CONT and not fragments):
             protocol.fail(1003, "Binary frames are not supported")
@@ -384,7 +396,9 @@ class Gateway:
         if not frame.fin:
             return fragments
         body = b"".join(fragments).decode("utf-8", errors="replace")
-        asyncio.ensure_future(self._on_message(session, body))
+        task = asyncio.ensure_future(self._on_message(session, body))
+        self._message_tasks.add(task)
+        task.add_done_callback(self._message_tasks.discard)
         return []
 
     async def _on_message(self, session: ClientSession, body: str) -> None:
@@ -423,18 +437,17 @@ class Gateway:
             ):
                 reply = _reply_body(result.payload)
                 if reply is not None:
-                    self.trace.publish("reply", **event_base, requestId=request_id,
-                                       bytes=len(reply.encode()))
+                    self.trace.publish(
+                        "reply", **event_base, requestId=request_id, bytes=len(reply.encode())
+                    )
                     await self._reply(session, reply)
         except Exception as error:  # a gateway bug must not kill the connection or the edge
             log.exception("message handling failed")
             self.trace.publish("error", **event_base, message=str(error))
 
     async def _reply(self, session: ClientSession, text: str) -> None:
-        try:
+        with contextlib.suppress(ConnectionError):
             await session.send_text(text)
-        except ConnectionError:
-            pass
 
     async def _disconnect(self, session: ClientSession) -> None:
         protocol, info = session.protocol, session.info
@@ -447,7 +460,10 @@ class Gateway:
             code = 1006
         reason = disconnect_reason(code, by_client)
         self.trace.publish(
-            "disconnect", apiId=info.api_id, stage=info.stage, connectionId=info.connection_id,
+            "disconnect",
+            apiId=info.api_id,
+            stage=info.stage,
+            connectionId=info.connection_id,
             code=code,
         )
         snapshot = await asyncio.to_thread(self.cloud.lookup_stage, info.api_id, info.stage)
@@ -489,8 +505,13 @@ class Gateway:
         if not result.ok:
             error = (_json_or_none(result.payload) or {}).get("errorMessage", "error")
         self.trace.publish(
-            "lambda", **base, requestId=request_id, function=function,
-            durationMs=round(result.duration_ms, 1), error=error, source="gateway",
+            "lambda",
+            **base,
+            requestId=request_id,
+            function=function,
+            durationMs=round(result.duration_ms, 1),
+            error=error,
+            source="gateway",
         )
         return result
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -27,6 +28,8 @@ from websockets.asyncio.client import ClientConnection
 from infra.local.cloud import LocalCloud
 from tests.conftest import create_function
 
+CONNECTION_ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")  # 16 URL-safe base64 chars ending in "="
+CLF_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
 OBSERVERS_TABLE = "gateway-observers"
 TIMEOUT = 10.0
 
@@ -343,3 +346,21 @@ async def whoami(ws: ClientConnection) -> str:
     """The connection id of a client of an API with a two-way "whoami" route (WHOAMI)."""
     await ws.send('{"action": "whoami"}')
     return await recv_text(ws)
+
+
+def assert_request_context(
+    event: dict[str, Any], deployed: Deployed, route_key: str, event_type: str
+) -> None:
+    """What every event's requestContext carries."""
+    context = event["requestContext"]
+    assert context["routeKey"] == route_key
+    assert context["eventType"] == event_type
+    assert CONNECTION_ID.match(context["connectionId"])
+    assert context["requestId"] == context["extendedRequestId"]
+    assert context["apiId"] == deployed.api_id
+    assert context["stage"] == deployed.stage
+    assert context["domainName"] == f"{deployed.api_id}.execute-api.us-east-1.amazonaws.com"
+    assert context["connectedAt"] > 1_600_000_000_000  # milliseconds
+    assert context["requestTimeEpoch"] >= context["connectedAt"]
+    assert CLF_TIME.match(context["requestTime"])
+    assert context["identity"]["sourceIp"] == "127.0.0.1"

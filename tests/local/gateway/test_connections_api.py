@@ -129,7 +129,7 @@ def test_last_active_advances_after_a_client_message(api: Deployed) -> None:
 
 
 def test_delete_closes_the_socket_and_fires_disconnect(lab: GatewayLab, api: Deployed) -> None:
-    """delete_connection closes the client's socket and the $disconnect route runs."""
+    """delete_connection closes the socket; $disconnect runs with 1000 "Connection Closed Normally"."""
 
     async def scenario() -> dict[str, Any]:
         async with lab.observer() as observer, websockets.connect(api.url) as ws:
@@ -141,8 +141,9 @@ def test_delete_closes_the_socket_and_fires_disconnect(lab: GatewayLab, api: Dep
                 await asyncio.wait_for(ws.recv(), TIMEOUT)
             return await observer.event("$disconnect", connection_id)
 
-    event = run(scenario())
-    assert event["requestContext"]["eventType"] == "DISCONNECT"
+    context = run(scenario())["requestContext"]
+    assert context["disconnectStatusCode"] == 1000
+    assert context["disconnectReason"] == "Connection Closed Normally"
 
 
 def test_unknown_connection_is_gone(api: Deployed) -> None:

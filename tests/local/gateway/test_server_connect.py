@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -10,11 +9,8 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from infra.local.cloud import LocalCloud
-from tests.local.gateway.helpers import RECORD, Deployed, GatewayLab, run
+from tests.local.gateway.helpers import RECORD, Deployed, GatewayLab, assert_request_context, run
 from tests.shapes import assert_same_shape, load_event
-
-CONNECTION_ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
-CLF_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
 
 # The query string decides what $connect answers, so one API serves every connect test.
 CONNECT = """
@@ -76,24 +72,6 @@ def refusal_status(url: str) -> int:
         return refused.value.response.status_code
 
     return int(run(scenario()))
-
-
-def assert_request_context(
-    event: dict[str, Any], deployed: Deployed, route_key: str, event_type: str
-) -> None:
-    """What every event's requestContext carries."""
-    context = event["requestContext"]
-    assert context["routeKey"] == route_key
-    assert context["eventType"] == event_type
-    assert CONNECTION_ID.match(context["connectionId"])
-    assert context["requestId"] == context["extendedRequestId"]
-    assert context["apiId"] == deployed.api_id
-    assert context["stage"] == deployed.stage
-    assert context["domainName"] == f"{deployed.api_id}.execute-api.us-east-1.amazonaws.com"
-    assert context["connectedAt"] > 1_600_000_000_000  # milliseconds
-    assert context["requestTimeEpoch"] >= context["connectedAt"]
-    assert CLF_TIME.match(context["requestTime"])
-    assert context["identity"]["sourceIp"] == "127.0.0.1"
 
 
 def test_connects_without_a_connect_route(lab: GatewayLab) -> None:

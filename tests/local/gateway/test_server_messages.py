@@ -16,6 +16,7 @@ from tests.local.gateway.helpers import (
     RECORD,
     Deployed,
     GatewayLab,
+    assert_request_context,
     nothing_arrives,
     recv_text,
     run,
@@ -200,10 +201,8 @@ def test_message_event_shape(lab: GatewayLab, api: Deployed) -> None:
     assert event["body"] == text
     assert event["isBase64Encoded"] is False
     assert "headers" not in event
-    context = event["requestContext"]
-    assert re.fullmatch(ID, context["messageId"])
-    assert context["requestId"] == context["extendedRequestId"]
-    assert context["domainName"] == f"{api.api_id}.execute-api.us-east-1.amazonaws.com"
+    assert re.fullmatch(ID, event["requestContext"]["messageId"])
+    assert_request_context(event, api, "oneway", "MESSAGE")
 
 
 def test_missing_invoke_permission_gives_internal_server_error(lab: GatewayLab) -> None:
