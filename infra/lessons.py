@@ -35,15 +35,12 @@ from infra.deploy import (
     create_websocket_api,
     deploy_app,
     deploy_stage,
-    execute_api_arn,
     find_api,
     find_route,
-    lambda_policy,
-    log_group_arn,
     package_lambda,
 )
-from infra.deploy.apps import CHAT, Route
-from infra.deploy.aws import account_of, all_items, client, error_code, region_of, report
+from infra.deploy.apps import CHAT, Route, plan_policy
+from infra.deploy.aws import all_items, client, error_code, region_of, report
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 STAGE = "dev"
@@ -383,15 +380,7 @@ def chat_policy(table_arn: str) -> dict[str, Any]:
 
     ManageConnections is included once the API exists (lesson 03 creates it).
     """
-    region, account = region_of(), account_of()
-    api_id = chat_api_id()
-    return lambda_policy(
-        table_arn,
-        table_actions=[f"dynamodb:{action}" for action in CHAT.table_actions],
-        api_arn=execute_api_arn(region, account, api_id, STAGE) if api_id else None,
-        connection_methods=CHAT.connection_methods,
-        log_group_arns=[log_group_arn(region, account, name) for name in CHAT.function_names],
-    )
+    return plan_policy(CHAT, table_arn, chat_api_id(), STAGE)
 
 
 def chat_route(route_key: str) -> Route:

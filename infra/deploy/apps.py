@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -118,6 +119,26 @@ PUSH = AppPlan(
 PLANS = {plan.app: plan for plan in (CHAT, ARENA, TICTACTOE, PUSH)}
 
 
+def plan_policy(
+    plan: AppPlan,
+    table_arn: str,
+    api_id: str | None,
+    stage: str = "dev",
+    *,
+    session: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """The least-privilege policy of an app's functions (ManageConnections once the API exists)."""
+    region, account = region_of(session), account_of(session)
+    return lambda_policy(
+        table_arn,
+        table_actions=[f"dynamodb:{action}" for action in plan.table_actions],
+        stream=plan.stream_handler is not None,
+        api_arn=execute_api_arn(region, account, api_id, stage) if api_id else None,
+        connection_methods=plan.connection_methods,
+        log_group_arns=[log_group_arn(region, account, name) for name in plan.function_names],
+    )
+
+
 def deploy_plan(
     plan: AppPlan,
     stage: str = "dev",
@@ -136,15 +157,8 @@ def deploy_plan(
         session=session,
     )
     api_id = create_websocket_api(app, route_selection=plan.route_selection, session=session)
-    region, account = region_of(session), account_of(session)
-    policy = lambda_policy(
-        table_arn,
-        table_actions=[f"dynamodb:{action}" for action in plan.table_actions],
-        stream=plan.stream_handler is not None,
-        api_arn=execute_api_arn(region, account, api_id, stage),
-        connection_methods=plan.connection_methods,
-        log_group_arns=[log_group_arn(region, account, name) for name in plan.function_names],
-    )
+    region = region_of(session)
+    policy = plan_policy(plan, table_arn, api_id, stage, session=session)
     role_arn = create_lambda_role(app, policy, session=session)
     code = package_lambda(folder or app)
     environment = {"TABLE_NAME": plan.table_name, **plan.extra_environment}

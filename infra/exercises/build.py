@@ -7,6 +7,7 @@ solutions always give byte-identical exercises, so a test can tell when exercise
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -115,15 +116,23 @@ def _keep(metadata: Any, keys: tuple[str, ...]) -> Any:
 
 
 def _files(root: Path) -> list[Path]:
-    """The files the build owns: hidden ones (checkpoints, editor state) and caches are not."""
+    """The files the build owns: hidden ones (checkpoints, editor state) and caches are not.
+
+    Symlinked folders are followed (`solutions/lambdas` links to the finished apps in
+    `lambdas/`), which `Path.rglob` does not do before Python 3.13.
+    """
     found = []
-    for path in sorted(root.rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(part.startswith(".") or part == "__pycache__" for part in parts):
-            continue
-        if path.is_file() and path.suffix != ".pyc":
-            found.append(path)
-    return found
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        subfolders[:] = [name for name in subfolders if not _ignored(name)]
+        for name in names:
+            path = Path(folder, name)
+            if not _ignored(name) and path.suffix != ".pyc" and path.is_file():
+                found.append(path)
+    return sorted(found)
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__"
 
 
 def _remove_empty_folders(root: Path) -> None:

@@ -100,10 +100,13 @@ def follow_logs(
     since_ms: int,
     stop_event: threading.Event,
     interval: float = FOLLOW_INTERVAL,
+    *,
+    follow: bool = True,
 ) -> Iterator[str]:
     """Yield a function's log messages from ``since_ms`` on, then new ones as they come,
-    until ``stop_event`` is set. It polls FilterLogEvents over HTTP every second, as
-    ``aws logs tail --follow`` does: CloudWatch Logs offers nothing to wait on."""
+    until ``stop_event`` is set (with ``follow=False``, only the ones there now). It polls
+    FilterLogEvents over HTTP every second, as ``aws logs tail --follow`` does: CloudWatch
+    Logs offers nothing to wait on."""
     group = log_group_name(function_name)
     start = since_ms
     seen_at_start: set[str] = set()  # event ids already yielded with timestamp == start
@@ -115,6 +118,8 @@ def follow_logs(
                 start, seen_at_start = event["timestamp"], set()
             seen_at_start.add(event["eventId"])
             yield event["message"]
+        if not follow:
+            return
         stop_event.wait(interval)
 
 

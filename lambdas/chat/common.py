@@ -57,9 +57,11 @@ def message_text(body: dict) -> str:
 
 def nickname(event: dict) -> str:
     """The `?name=` query parameter of the connect URL: trimmed, at most 20 characters."""
+    ### BEGIN SOLUTION
     query = event.get("queryStringParameters") or {}
     name = (query.get("name") or "").strip()[:MAX_NAME_LENGTH].strip()
     return name or DEFAULT_NAME
+    ### END SOLUTION
 
 
 def name_of(table: Any, connection: str) -> str:
@@ -96,11 +98,13 @@ def send(api: Any, table: Any, connection: str, frame: dict) -> bool:
     try:
         api.post_to_connection(ConnectionId=connection, Data=json.dumps(frame).encode())
     except ClientError as error:
+        ### BEGIN SOLUTION
         if not is_gone(error):
             raise
         print(f"Found stale connection, deleting {connection}")
         table.delete_item(Key={"connectionId": connection})
         return False
+        ### END SOLUTION
     return True
 
 

@@ -15,7 +15,9 @@ HELP = {
 
 def on_default(event: dict) -> dict:
     """Return the help frame as the route response body."""
+    ### BEGIN SOLUTION
     return {"statusCode": 200, "body": json.dumps(HELP)}
+    ### END SOLUTION
 
 
 def lambda_handler(event: dict, context: Any) -> dict:

@@ -7,6 +7,7 @@ import common
 
 def on_whisper(event: dict, table: Any, api: Any) -> dict:
     """Send {"type": "whisper", ...} to every `to` connection, or an error frame to the sender."""
+    ### BEGIN SOLUTION
     sender = common.connection_id(event)
     body = common.message_body(event)
     to = str(body.get("to", "")).strip()
@@ -19,6 +20,7 @@ def on_whisper(event: dict, table: Any, api: Any) -> dict:
     if not delivered:
         common.send(api, table, sender, {"type": "error", "text": f"no one called {to}"})
     return {"statusCode": 200}
+    ### END SOLUTION
 
 
 def lambda_handler(event: dict, context: Any) -> dict:

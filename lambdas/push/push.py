@@ -16,7 +16,9 @@ DEFAULT_TEXT = "Hello from a scheduled Lambda"
 
 def now_iso() -> str:
     """The current UTC time, ISO 8601 like EventBridge's `time` ("2024-02-09T12:00:00Z")."""
+    ### BEGIN SOLUTION
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    ### END SOLUTION
 
 
 def push_frame(text: str, at: str | None = None) -> dict:
@@ -31,6 +33,7 @@ def send_to_one(client: Any, connection_id: str, text: str) -> bool:
 
 def push_to_all(table: Any, api: Any, text: str, at: str | None = None) -> dict:
     """Post the push frame to every stored connection; delete the rows of gone ones."""
+    ### BEGIN SOLUTION
     frame = push_frame(text, at)
     sent = pruned = 0
     for connection in list(common.connection_ids(table)):
@@ -41,6 +44,7 @@ def push_to_all(table: Any, api: Any, text: str, at: str | None = None) -> dict:
             table.delete_item(Key={"connectionId": connection})
             pruned += 1
     return {"sent": sent, "pruned": pruned}
+    ### END SOLUTION
 
 
 def text_of(event: dict) -> str:

@@ -52,6 +52,7 @@ def is_cell_index(value: Any) -> bool:
 
 def validate_move(board: str, turn: str, mark: str, row: Any, col: Any) -> str | None:
     """Why `mark` may not play (row, col) now, or None if the move is legal."""
+    ### BEGIN SOLUTION
     if winner(board) is not None:
         return "the game is over"
     if mark != turn:
@@ -61,3 +62,4 @@ def validate_move(board: str, turn: str, mark: str, row: Any, col: Any) -> str |
     if board[row * SIZE + col] != EMPTY:
         return "that cell is taken"
     return None
+    ### END SOLUTION

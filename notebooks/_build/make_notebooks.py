@@ -43,8 +43,8 @@ def notebook(cells: list[Cell]) -> nbformat.NotebookNode:
 
 
 CATCH_UP_NOTE = """
-> **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds what the earlier
-> lessons built. Every step is idempotent, so running it again, or after the earlier notebooks,
+> **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
+> lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
 > changes nothing.
 """
 
@@ -344,8 +344,12 @@ lessons.zip_names(code)
     code(
         """
 environment = {"TABLE_NAME": "chat-connections"}
-create_or_update_function("chat", "chat-connect", "connect.lambda_handler", role_arn, code, environment=environment)
-create_or_update_function("chat", "chat-disconnect", "disconnect.lambda_handler", role_arn, code, environment=environment)
+create_or_update_function(
+    "chat", "chat-connect", "connect.lambda_handler", role_arn, code, environment=environment
+)
+create_or_update_function(
+    "chat", "chat-disconnect", "disconnect.lambda_handler", role_arn, code, environment=environment
+)
 """,
         varies=True,
     ),
@@ -381,7 +385,8 @@ print(result)
     code(
         """
 assert result.error is None and result.payload == {"statusCode": 200}
-assert {"connectionId": "testConnectionId", "name": "guest"} in lessons.table_rows("chat-connections")
+rows = lessons.table_rows("chat-connections")
+assert {"connectionId": "testConnectionId", "name": "guest"} in rows
 """
     ),
     md("""
@@ -402,7 +407,8 @@ for line in lessons.recent_logs("chat-connect", since_ms=started, wait=30):
     ),
     code(
         """
-assert any(line.startswith("REPORT") for line in lessons.recent_logs("chat-connect", since_ms=started, contains="REPORT", wait=30))
+report = lessons.recent_logs("chat-connect", since_ms=started, contains="REPORT", wait=30)
+assert report[0].startswith("REPORT RequestId")
 """
     ),
     md("""
@@ -413,7 +419,8 @@ The same test event, sent to the other function, removes the row again:
     code(
         """
 print(lessons.invoke("chat-disconnect", event))
-assert "testConnectionId" not in [row["connectionId"] for row in lessons.table_rows("chat-connections")]
+ids = [row["connectionId"] for row in lessons.table_rows("chat-connections")]
+assert "testConnectionId" not in ids
 """,
         varies=True,
     ),
@@ -492,9 +499,10 @@ import boto3
 from infra.deploy import create_or_update_function, package_lambda
 
 role_arn = boto3.client("iam").get_role(RoleName="chat-lambda-role")["Role"]["Arn"]
+code = package_lambda("chat")
+env = {"TABLE_NAME": "chat-connections"}
 create_or_update_function(
-    "chat", "chat-sendMessage", "send_message.lambda_handler", role_arn,
-    package_lambda("chat"), environment={"TABLE_NAME": "chat-connections"},
+    "chat", "chat-sendMessage", "send_message.lambda_handler", role_arn, code, environment=env
 )
 """,
         varies=True,
@@ -557,7 +565,8 @@ Gateway will: with a MESSAGE event whose `requestContext` says which API and sta
 """),
     code(
         """
-event = lessons.message_event(api_id, {"action": "sendMessage", "data": "Ground Control to Major Tom"})
+message = {"action": "sendMessage", "data": "Ground Control to Major Tom"}
+event = lessons.message_event(api_id, message)
 event
 """,
         varies=True,
@@ -573,7 +582,8 @@ frame = ada.receive(timeout=5)
     code(
         """
 assert frame == {"type": "message", "from": "guest", "text": "Ground Control to Major Tom"}
-assert "ghostConnectionId" not in [row["connectionId"] for row in lessons.table_rows("chat-connections")]
+ids = [row["connectionId"] for row in lessons.table_rows("chat-connections")]
+assert "ghostConnectionId" not in ids
 """
     ),
     md("""
@@ -601,8 +611,9 @@ lessons.show_source(lessons.post_to)
     ),
     code(
         """
-ada_id = next(row["connectionId"] for row in lessons.table_rows("chat-connections") if row["name"] == "ada")
-print(lessons.post_to(url, ada_id, {"type": "message", "from": "the notebook", "text": "hello ada"}))
+rows = lessons.table_rows("chat-connections")
+ada_id = next(row["connectionId"] for row in rows if row["name"] == "ada")
+print(lessons.post_to(url, ada_id, {"type": "message", "from": "notebook", "text": "hi ada"}))
 print(ada.receive(timeout=5))
 """,
         varies=True,
@@ -1054,7 +1065,15 @@ bob
 ada.wait_for(lambda f: f["type"] == "list", timeout=10)
 ada_id = ada.you["id"]
 ada.move(0.25, 0.75)
-bob.wait_for(lambda f: f["type"] == "changes" and any(c["id"] == ada_id and c.get("x") == 0.25 for c in f["changes"]), timeout=10)
+
+
+def ada_moved(frame):
+    return frame["type"] == "changes" and any(
+        change["id"] == ada_id and change.get("x") == 0.25 for change in frame["changes"]
+    )
+
+
+bob.wait_for(ada_moved, timeout=10)
 bob.pointers[ada_id]
 """,
         varies=True,
@@ -1103,7 +1122,7 @@ flowchart LR
     G -->|join| J[tictactoe-join]
     G -->|move| M[tictactoe-move]
     S & J & M <--> T[("tictactoe-games<br/>key GameId, ttl")]
-    T -. "TTL: expired rows deleted" .-> T
+    T -. TTL deletes expired rows .-> T
 ```
 """),
     md(CATCH_UP_NOTE),
@@ -1167,9 +1186,8 @@ x
     ),
     code(
         """
-for player, opponent, (row, col) in [
-    (x, o, (0, 0)), (o, x, (1, 0)), (x, o, (0, 1)), (o, x, (1, 1)), (x, o, (0, 2)),
-]:
+moves = [(x, o, 0, 0), (o, x, 1, 0), (x, o, 0, 1), (o, x, 1, 1), (x, o, 0, 2)]
+for player, opponent, row, col in moves:
     state = lessons.play_and_wait(player, opponent, row, col)
 state["board"], state["winner"]
 """
@@ -1190,7 +1208,8 @@ import time
 import boto3
 
 row = boto3.resource("dynamodb").Table("tictactoe-games").get_item(Key={"GameId": game_id})["Item"]
-ttl = boto3.client("dynamodb").describe_time_to_live(TableName="tictactoe-games")["TimeToLiveDescription"]
+settings = boto3.client("dynamodb").describe_time_to_live(TableName="tictactoe-games")
+ttl = settings["TimeToLiveDescription"]
 print("this game expires in", round((int(row["ttl"]) - time.time()) / 3600, 1), "hours")
 ttl
 """,
@@ -1281,7 +1300,8 @@ import boto3
 
 events = boto3.client("events")
 rule = events.describe_rule(Name="push-schedule")
-rule["ScheduleExpression"], [t["Arn"].split(":")[-1] for t in events.list_targets_by_rule(Rule="push-schedule")["Targets"]]
+targets = events.list_targets_by_rule(Rule="push-schedule")["Targets"]
+rule["ScheduleExpression"], [target["Arn"].split(":")[-1] for target in targets]
 """,
         varies=True,
     ),
@@ -1410,7 +1430,9 @@ log groups.
 import json
 import boto3
 
-document = boto3.client("iam").get_role_policy(RoleName="lesson09-lambda-role", PolicyName="least-privilege")["PolicyDocument"]
+iam = boto3.client("iam")
+policy = iam.get_role_policy(RoleName="lesson09-lambda-role", PolicyName="least-privilege")
+document = policy["PolicyDocument"]
 print(json.dumps(document, indent=2))
 """,
         varies=True,
@@ -1431,13 +1453,15 @@ DynamoDB action on every table in the account.
 """),
     code(
         """
-classic = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
-check_least_privilege(classic, ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"])
+everything = {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
+classic = {"Version": "2012-10-17", "Statement": [everything]}
+managed = ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
+check_least_privilege(classic, managed)
 """
     ),
     code(
         """
-assert len(check_least_privilege(classic, ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"])) == 3
+assert len(check_least_privilege(classic, managed)) == 3
 """
     ),
     md("""

@@ -173,7 +173,7 @@ def page_notebook(lesson: Path, names: dict[str, str], target: Path) -> Path:
             break
         kept.append(cell)
     notebook.cells = kept
-    literal = re.compile("|".join(re.escape(f'"{old}"') for old in names))
+    literal = re.compile("|".join(re.escape(f'"{old}"') for old in names) or "(?!)")
     found: set[str] = set()
 
     def rename(match: re.Match[str]) -> str:

@@ -154,6 +154,18 @@ def test_checkpoints_and_caches_are_ignored(solutions: Path, tmp_path: Path) -> 
     assert check_in_sync(solutions, exercises) == []
 
 
+def test_symlinked_folder_is_built_as_real_files(solutions: Path, tmp_path: Path) -> None:
+    """A folder linked into solutions/ (lambdas -> the finished apps) gives stubbed real files."""
+    apps = Path(shutil.move(solutions / "lambdas", tmp_path / "apps"))
+    (solutions / "lambdas").symlink_to(apps, target_is_directory=True)
+    exercises = tmp_path / "exercises"
+    build_exercises(solutions, exercises)
+    handler = exercises / "lambdas/greet/handler.py"
+    assert not (exercises / "lambdas").is_symlink() and handler.is_file()
+    assert "raise NotImplementedError()" in handler.read_text()
+    assert check_in_sync(solutions, exercises) == []
+
+
 def test_toy_solutions_follow_the_convention() -> None:
     """The fixture's exercises each have a region and a check cell right after."""
     assert solution_problems(SOLUTIONS) == []

@@ -1,0 +1,38 @@
+"""The push app (lambdas/push) deployed onto a local cloud: a schedule's Lambda speaks first."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from websockets.asyncio.client import connect
+
+from infra.deploy import deploy_app, fire_rule, teardown
+from infra.local.cloud import LocalCloud
+from tests.apps.helpers import Frame, receive
+
+RULE = "push-schedule"  # deploy_plan names it f"{app}-schedule"
+
+
+@pytest.fixture(scope="module")
+def push_url(cloud: LocalCloud) -> Iterator[str]:
+    """The push stage's WebSocket URL, deployed once for the module."""
+    yield deploy_app("push")
+    teardown("push")
+
+
+def test_a_client_receives_the_scheduled_message(push_url: str) -> None:
+    """Firing the push schedule posts a `push` frame, stamped with the event's time, to a client."""
+
+    async def scenario() -> tuple[list[dict[str, object]], Frame]:
+        async with connect(f"{push_url}?name=ada") as ada:
+            results = await asyncio.to_thread(fire_rule, RULE)
+            return results, await receive(ada)
+
+    results, frame = asyncio.run(scenario())
+    assert frame["type"] == "push"
+    assert frame["text"] == "Hello from a scheduled Lambda"
+    assert frame["at"].endswith("Z")
+    assert results == [{"function": "push-broadcast", "error": None, "response": results[0]["response"]}]
+    assert results[0]["response"]["sent"] >= 1
