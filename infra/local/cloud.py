@@ -288,9 +288,15 @@ class LocalCloud:
         if match := CONNECTIONS_PATH.match(path):
             if await asyncio.to_thread(self.lookup_stage, match["api"], match["stage"]) is None:
                 return error_reply(403, "ForbiddenException", "Forbidden")
-            return await self.registry.handle(
+            reply = await self.registry.handle(
                 method, match["api"], match["stage"], match["id"], headers, body
             )
+            self.trace.publish(
+                {"POST": "post", "DELETE": "delete"}.get(method, "get"),
+                apiId=match["api"], stage=match["stage"], connectionId=unquote(match["id"]),
+                status=reply.status,
+            )
+            return reply
         if method == "POST" and (match := INVOKE_PATH.match(path)):
             return await asyncio.to_thread(
                 self._invoke_http, unquote(match["name"]), headers, body, query

@@ -876,6 +876,39 @@ assert ("ada", "hello bob") in bob.messages
 """
     ),
     md("""
+## Watch the hops
+
+What just happened took four hops: ada's **frame in** -> the gateway **chose a route**
+(`sendMessage`, from the frame's `action`) -> it **invoked** the `chat-sendMessage` function
+-> the function **posted** to every other connection through @connections. The local cloud
+reports each hop on a trace feed; the `Trace` widget shows them live. Keep it open while you
+chat, and watch a $default reply or a stale connection go by. (The trace feed is the local
+cloud's teaching aid; on AWS the same story is told by CloudWatch Logs and X-Ray.)
+"""),
+    code(
+        """
+from infra.widgets import Trace
+
+trace = Trace(api_id=lessons.chat_api_id())
+trace
+""",
+        varies=True,
+    ),
+    code(
+        """
+ada.send("watch the hops")
+bob.wait_for(lambda f: f["text"] == "watch the hops", timeout=5)
+trace.wait_for(lambda hop: hop["hop"] == "post", timeout=5)
+""",
+        varies=True,
+    ),
+    code(
+        """
+hops = [hop["hop"] for hop in trace.hops]
+assert {"frame_in", "route", "lambda", "post"} <= set(hops), hops
+"""
+    ),
+    md("""
 ## The `$default` route answers
 
 A frame with an unknown `action` goes to `$default`, whose function returns a help text **as its
@@ -926,6 +959,7 @@ Closing a client runs `$disconnect` and leaves the widget on screen, marked *dis
         """
 ada.close()
 bob.close()
+trace.close()
 """
     ),
 ]

@@ -98,8 +98,10 @@ class TraceFeed:
             lambda hop: hop["hop"] == "frame_in" and text in hop.get("preview", ""), timeout
         )
         return await self.hop(
-            lambda hop: hop["hop"] == "lambda"
-            and hop.get("function") == function
-            and hop.get("connectionId") == frame_in["connectionId"],
+            lambda hop: (
+                hop["hop"] == "lambda"
+                and hop.get("function") == function
+                and hop.get("connectionId") == frame_in["connectionId"]
+            ),
             timeout,
         )

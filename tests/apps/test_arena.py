@@ -11,7 +11,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from infra.deploy import deploy_app, teardown
 from infra.local.cloud import LocalCloud
-from tests.apps.helpers import Frame, receive, receive_until
+from tests.apps.helpers import Frame, receive_until
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,10 @@ async def change(connection: ClientConnection, kind: str, pointer_id: str) -> Fr
     """The first change of ``kind`` for ``pointer_id`` in the `changes` frames this client gets."""
     frame = await receive_until(
         connection,
-        lambda frame: frame["type"] == "changes"
-        and any(c["kind"] == kind and c["id"] == pointer_id for c in frame["changes"]),
+        lambda frame: (
+            frame["type"] == "changes"
+            and any(c["kind"] == kind and c["id"] == pointer_id for c in frame["changes"])
+        ),
     )
     return next(c for c in frame["changes"] if c["kind"] == kind and c["id"] == pointer_id)
 

@@ -60,9 +60,7 @@ def test_every_message_reaches_exactly_the_other_two(cloud: LocalCloud, chat_url
 def test_a_stale_row_is_pruned_by_the_next_broadcast(cloud: LocalCloud, chat_url: str) -> None:
     """A row whose connection no longer exists is deleted when a broadcast hits GoneException."""
     table = client("dynamodb")
-    table.put_item(
-        TableName=TABLE, Item={"connectionId": {"S": STALE_ID}, "name": {"S": "ghost"}}
-    )
+    table.put_item(TableName=TABLE, Item={"connectionId": {"S": STALE_ID}, "name": {"S": "ghost"}})
 
     async def scenario() -> dict:
         async with (

@@ -107,7 +107,9 @@ def test_an_event_invoke_answers_202_and_runs_the_code(
             response = await asyncio.to_thread(
                 invoke, functions, "event-writer", {"id": "by-event"}, InvocationType="Event"
             )
-            await trace.hop(lambda hop: hop["hop"] == "lambda" and hop["function"] == "event-writer")
+            await trace.hop(
+                lambda hop: hop["hop"] == "lambda" and hop["function"] == "event-writer"
+            )
             return response
 
     response = asyncio.run(scenario())
@@ -172,9 +174,9 @@ def test_the_log_stream_holds_the_invocation_in_order(aws: Any, functions: Any) 
     ]
     logs = aws("logs")
     group = "/aws/lambda/invoke-echo"
-    [start] = logs.filter_log_events(logGroupName=group, filterPattern=f'"START RequestId: {request_id}"')[
-        "events"
-    ]
+    [start] = logs.filter_log_events(
+        logGroupName=group, filterPattern=f'"START RequestId: {request_id}"'
+    )["events"]
     events = logs.get_log_events(
         logGroupName=group, logStreamName=start["logStreamName"], startFromHead=True
     )["events"]
