@@ -63,13 +63,24 @@ def cmd_cloud(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    """The local cloud in this process and JupyterLab as a child sharing its environment."""
-    from infra.local.cloud import LocalCloud
+    """JupyterLab on notebooks/, with a local cloud in this process, or joining a room's cloud.
 
-    cloud = LocalCloud(host=args.host, port=args.port).start()
-    public = _lan_address() if args.host in ("0.0.0.0", "::") else None
-    _print_environment(cloud.url, cloud.region, public)
-    env = {**os.environ, **cloud.env()}
+    With AWS_ENDPOINT_URL already set (a learner in an instructor's room), JupyterLab uses
+    that cloud and none is started here.
+    """
+    from infra.local.cloud import LocalCloud
+    from infra.session import use_cloud
+
+    cloud = None
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        print(f"Joining the cloud at {os.environ['AWS_ENDPOINT_URL']}")
+        use_cloud(quiet=True)  # fails early, with a clear message, when nothing answers
+        env = dict(os.environ)
+    else:
+        cloud = LocalCloud(host=args.host, port=args.port).start()
+        public = _lan_address() if args.host in ("0.0.0.0", "::") else None
+        _print_environment(cloud.url, cloud.region, public)
+        env = {**os.environ, **cloud.env()}
     lab = [
         sys.executable, "-m", "jupyter", "lab",
         f"--notebook-dir={PROJECT_ROOT / 'notebooks'}",
@@ -90,7 +101,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     finally:
-        cloud.stop()
+        if cloud is not None:
+            cloud.stop()
     return child.returncode or 0
 
 
