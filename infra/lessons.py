@@ -41,6 +41,7 @@ from infra.deploy import (
 )
 from infra.deploy.apps import CHAT, Route, plan_policy
 from infra.deploy.aws import all_items, client, error_code, region_of, report
+from infra.exercises.markers import BEGIN, END
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 STAGE = "dev"
@@ -53,22 +54,29 @@ TEST_CONNECTION_ID = "testConnectionId"
 def source_of(target: Any, name: str | None = None) -> str:
     """The source of ``target``: a Python object, or a file path (relative paths: under lambdas/).
 
-    With ``name``, only that top-level function or class of the file.
+    With ``name``, only that top-level function or class of the file. The exercises' solution
+    markers (``### BEGIN SOLUTION``) are left out: a lesson shows the code, not the grading.
     """
     if not isinstance(target, str | Path):
-        return inspect.getsource(target)
+        return _without_markers(inspect.getsource(target))
     path = Path(target)
     if not path.is_absolute():
         path = LAMBDAS / path
     text = path.read_text()
     if name is None:
-        return text
+        return _without_markers(text)
     for node in ast.parse(text).body:
         definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
         if isinstance(node, definition) and node.name == name:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
+            chosen = "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
+            return _without_markers(chosen)
     raise LookupError(f"no function or class {name!r} in {path}")
+
+
+def _without_markers(source: str) -> str:
+    lines = source.splitlines(keepends=True)
+    return "".join(line for line in lines if not (BEGIN.match(line) or END.match(line)))
 
 
 def show_source(target: Any, name: str | None = None) -> None:

@@ -38,7 +38,7 @@ Frame = Any
 class Client:
     """A blocking WebSocket client that keeps every frame it has read, for checks to search."""
 
-    def __init__(self, url: str, name: str | None = None) -> None:
+    def __init__(self, url: str, name: str | None = None, *, connect_hint: str = "") -> None:
         self.url = url if name is None else f"{url}?name={quote(name)}"
         try:
             self.ws: ClientConnection = connect(self.url, open_timeout=TIMEOUT)
@@ -47,7 +47,7 @@ class Client:
             raise AssertionError(
                 f"Could not connect to {url}: $connect answered HTTP {status} instead of 101."
                 " Did the $connect function raise (a stub still says NotImplementedError)?"
-                " (hint: run the earlier exercises first; the Lambda's logs show the error)"
+                f" (hint: {connect_hint or 'the function logs show the error'})"
             ) from None
         except (OSError, TimeoutError) as error:
             raise AssertionError(f"Could not connect to {url}: {error}") from None
@@ -83,12 +83,20 @@ class Client:
         self.close()
 
 
+CHAT_CONNECT_HINT = "chat's $connect calls nickname() in common.py: do chat-nickname first"
+
+
+def chat_client(url: str, name: str | None = None) -> Client:
+    """A client of the chat, whose failure to connect points at the nickname exercise."""
+    return Client(url, name, connect_hint=CHAT_CONNECT_HINT)
+
+
 # -- chat --------------------------------------------------------------------------------------
 
 
 def check_chat_default(url: str) -> Frame:
     """A frame with an unknown action gets the help frame back from `$default`."""
-    with Client(url, _unique("curious")) as client:
+    with chat_client(url, _unique("curious")) as client:
         client.send({"action": "dance"})
         reply = client.wait_for(lambda frame: isinstance(frame, dict))
     _fail_on_gateway_error(reply, "$default", "default.py's on_default")
@@ -107,7 +115,7 @@ def check_chat_default(url: str) -> Frame:
 def check_chat_nickname(url: str) -> None:
     """`?name=` becomes the sender's name: trimmed, cut to 20 characters, "guest" when missing."""
     # Every sender stays connected until the end, so no broadcast meets a gone connection.
-    with Client(url, _unique("listener")) as listener, contextlib.ExitStack() as senders:
+    with chat_client(url, _unique("listener")) as listener, contextlib.ExitStack() as senders:
         cases = [
             ("  ada  ", "ada", "trim the spaces around the name (str.strip)"),
             (None, "guest", "no ?name= at all: queryStringParameters is None, use 'guest'"),
@@ -116,7 +124,7 @@ def check_chat_nickname(url: str) -> None:
         ]
         for sent_name, expected, hint in cases:
             text = _unique("hello")
-            sender = senders.enter_context(Client(url, sent_name))
+            sender = senders.enter_context(chat_client(url, sent_name))
             sender.send({"action": "sendMessage", "data": text})
             frame = listener.wait_for(lambda f, t=text: f.get("text") == t)
             shown = "no ?name=" if sent_name is None else f"?name={sent_name!r}"
@@ -136,7 +144,7 @@ def check_chat_prune(url: str, app: str = "chat") -> None:
     stale = _unique("goneConnection")
     table.put_item(Item={"connectionId": stale, "name": _unique("ghost")})
     try:
-        with Client(url, _unique("bob")) as bob:
+        with chat_client(url, _unique("bob")) as bob:
             text = _unique("anyone there?")
             event = _message_event(url, app, {"action": "sendMessage", "data": text})
             result = _invoke(f"{app}-sendMessage", event)
@@ -163,9 +171,9 @@ def check_chat_whisper(url: str) -> None:
     """A whisper reaches only the connections named `to`; an unknown name gets an error back."""
     names = {who: _unique(who) for who in ("alice", "bob", "carol")}
     with (
-        Client(url, names["alice"]) as alice,
-        Client(url, names["bob"]) as bob,
-        Client(url, names["carol"]) as carol,
+        chat_client(url, names["alice"]) as alice,
+        chat_client(url, names["bob"]) as bob,
+        chat_client(url, names["carol"]) as carol,
     ):
         text = _unique("psst")
         alice.send({"action": "whisper", "to": names["bob"], "data": text})

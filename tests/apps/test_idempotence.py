@@ -9,8 +9,7 @@ import pytest
 
 from infra.cli import main
 from infra.deploy import deploy_app, fire_rule, teardown
-from infra.deploy.aws import all_items, client
-from infra.deploy.roles import ROLE_PATH
+from infra.deploy.aws import APP_TAG, all_items, client
 from infra.local.cloud import LocalCloud
 
 APPS = ("chat", "arena", "tictactoe", "push")
@@ -27,25 +26,38 @@ def statement_ids(lambda_: Any, function_name: str) -> list[str]:
     return [statement["Sid"] for statement in policy["Statement"]]
 
 
+def ours(name: str) -> bool:
+    """Named by a deploy of the four apps: "chat-connections", "/aws/lambda/push-broadcast", ...
+
+    moto's state is per process, so other test modules' resources may be there too.
+    """
+    return name.removeprefix("/aws/lambda/").split("-")[0] in APPS
+
+
 def inventory() -> Inventory:
-    """Every resource the deploy steps create, as sorted lists (so duplicates show up)."""
+    """Every resource the app deploys create, as sorted lists (so duplicates show up)."""
     dynamodb, lambda_, apis = client("dynamodb"), client("lambda"), client("apigatewayv2")
     events, iam, logs = client("events"), client("iam"), client("logs")
     found: Inventory = {key: [] for key in (
         "tables", "functions", "permissions", "mappings", "apis", "routes", "integrations",
         "route responses", "stages", "rules", "targets", "roles", "role policies",
     )}  # fmt: skip
-    found["tables"] = dynamodb.list_tables()["TableNames"]
+    found["tables"] = [name for name in dynamodb.list_tables()["TableNames"] if ours(name)]
     for function in lambda_.list_functions()["Functions"]:
         name = function["FunctionName"]
+        if not ours(name):
+            continue
         found["functions"].append((name, function["Handler"], function["CodeSha256"]))
         found["permissions"] += [(name, sid) for sid in statement_ids(lambda_, name)]
     found["mappings"] = [
         (mapping["FunctionArn"], mapping["EventSourceArn"])
         for mapping in lambda_.list_event_source_mappings()["EventSourceMappings"]
+        if ours(mapping["FunctionArn"].split(":")[-1])
     ]
     for api in all_items(apis.get_apis):
         api_id, name = api["ApiId"], api["Name"]
+        if not ours(name):
+            continue
         found["apis"].append((api_id, name))
         routes = list(all_items(apis.get_routes, ApiId=api_id))
         found["routes"] += [(name, route["RouteKey"], route["Target"]) for route in routes]
@@ -61,11 +73,11 @@ def inventory() -> Inventory:
         found["stages"] += [
             (name, stage["StageName"]) for stage in all_items(apis.get_stages, ApiId=api_id)
         ]
-    for rule in events.list_rules()["Rules"]:
+    for rule in filter(lambda rule: ours(rule["Name"]), events.list_rules()["Rules"]):
         found["rules"].append((rule["Name"], rule["ScheduleExpression"], rule["State"]))
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         found["targets"] += [(rule["Name"], target["Arn"]) for target in targets]
-    for role in iam.list_roles(PathPrefix=ROLE_PATH)["Roles"]:
+    for role in filter(lambda role: ours(role["RoleName"]), iam.list_roles()["Roles"]):
         found["roles"].append(role["RoleName"])
         for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
             document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)
@@ -73,9 +85,36 @@ def inventory() -> Inventory:
                 (role["RoleName"], policy, json.dumps(document["PolicyDocument"], sort_keys=True))
             )
     found["log groups"] = [
-        group["logGroupName"] for group in logs.describe_log_groups()["logGroups"]
+        group["logGroupName"]
+        for group in logs.describe_log_groups()["logGroups"]
+        if ours(group["logGroupName"])
     ]
     return {kind: sorted(items) for kind, items in found.items()}
+
+
+def tagged() -> list[str]:
+    """Tables, functions, APIs, roles and rules tagged ``workshop:app`` with one of the apps."""
+
+    def pairs(tags: list[dict[str, str]]) -> dict[str, str]:
+        return {tag["Key"]: tag["Value"] for tag in tags}
+
+    dynamodb, lambda_, apis = client("dynamodb"), client("lambda"), client("apigatewayv2")
+    events, iam = client("events"), client("iam")
+    found = []
+    for name in dynamodb.list_tables()["TableNames"]:
+        arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+        found += [(f"table {name}", pairs(dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]))]
+    for function in lambda_.list_functions()["Functions"]:
+        tags = lambda_.list_tags(Resource=function["FunctionArn"])["Tags"]
+        found += [(f"function {function['FunctionName']}", tags)]
+    found += [(f"api {api['Name']}", api.get("Tags", {})) for api in all_items(apis.get_apis)]
+    for role in iam.list_roles()["Roles"]:
+        tags = pairs(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
+        found += [(f"role {role['RoleName']}", tags)]
+    for rule in events.list_rules()["Rules"]:
+        tags = pairs(events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"])
+        found += [(f"rule {rule['Name']}", tags)]
+    return [resource for resource, tags in found if tags.get(APP_TAG) in APPS]
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +164,8 @@ def test_teardown_leaves_no_tagged_resource(
 ) -> None:
     """Tearing every app down removes (and prints) all it created, leaving nothing behind."""
     first, _ = deployed_twice
+    kinds = ("tables", "functions", "apis", "roles", "rules")
+    assert len(tagged()) == sum(len(first[kind]) for kind in kinds)
     fire_rule("push-schedule")  # so there is a log group to remove too
     capsys.readouterr()
     for app in APPS:
@@ -138,3 +179,4 @@ def test_teardown_leaves_no_tagged_resource(
     assert "rule push-schedule (deleted)" in printed
     left = {kind: items for kind, items in inventory().items() if items}
     assert left == {}
+    assert tagged() == []

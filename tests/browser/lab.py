@@ -32,6 +32,9 @@ QUIET_SETTINGS = {
         "fetchNews": "false",
         "checkForUpdates": False,
     },
+    "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings": {
+        "commsOverSubshells": "disabled",
+    },
 }
 
 
@@ -103,10 +106,12 @@ class JupyterLab:
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise RuntimeError(f"jupyter lab exited early:\n{self.log()}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/api/status", timeout=2) as response:
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/api/status", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.2)
         raise RuntimeError(f"jupyter lab did not answer in {START_TIMEOUT_S:.0f} s:\n{self.log()}")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.lab import JupyterLab, page_notebook
 
@@ -51,6 +52,10 @@ POINTER_AT = """([name, x, y]) => [...document.querySelectorAll(".arena-pointer"
     && Math.abs(parseFloat(node.style.top) - y * 100) < 2)"""
 
 
+DRAWN_POINTERS = """(nodes) => nodes.map(
+  (node) => [node.dataset.name, node.hidden, node.style.left, node.style.top])"""
+
+
 def open_lesson(
     browser: Browser, lab: JupyterLab, lesson: Path, names: dict[str, str], copy_name: str
 ) -> Page:
@@ -78,16 +83,17 @@ def save_side_by_side(browser: Browser, shots: list[tuple[str, bytes]], path: Pa
         for caption, png in shots
     )
     style = (
-        "body{margin:0;display:flex;gap:16px;padding:12px;background:#e8e8e8;width:max-content}"
+        "main{display:flex;align-items:flex-start;gap:16px;padding:12px;"
+        "background:#e8e8e8;width:max-content}"
         "figure{margin:0;background:#fff;padding:8px;border-radius:6px}"
         "figcaption{font:600 15px system-ui,sans-serif;margin-bottom:6px}"
         "img{display:block;border:1px solid #ccc}"
     )
     page = browser.new_page()
     try:
-        page.set_content(f"<style>{style}</style>{figures}")
+        page.set_content(f"<style>body{{margin:0}}{style}</style><main>{figures}</main>")
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.locator("body").screenshot(path=path)
+        page.locator("main").screenshot(path=path)
     finally:
         page.close()
 
@@ -119,9 +125,7 @@ def test_chat_message_typed_in_one_page_shows_in_the_other(
     )
 
 
-def test_pointer_moved_in_one_page_is_drawn_in_the_other(
-    browser: Browser, lab: JupyterLab
-) -> None:
+def test_pointer_moved_in_one_page_is_drawn_in_the_other(browser: Browser, lab: JupyterLab) -> None:
     """Moving the mouse over the arena in page A draws A's pointer at that place in page B."""
     page_a = open_lesson(browser, lab, ARENA_LESSON, {}, "arena-a.ipynb")
     page_b = open_lesson(browser, lab, ARENA_LESSON, {}, "arena-b.ipynb")
@@ -129,11 +133,11 @@ def test_pointer_moved_in_one_page_is_drawn_in_the_other(
 
     move_mouse_across(page_a, [(0.2, 0.2), (0.45, 0.3), (0.6, 0.35)])
 
-    page_b.wait_for_function(POINTER_AT, arg=[name_a, 0.6, 0.35], timeout=WAIT_MS)
+    wait_for_pointer(page_b, name_a, 0.6, 0.35)
 
     # For the screenshot: B moves too, so each page shows the other's pointer.
     move_mouse_across(page_b, [(0.7, 0.8), (0.8, 0.6)])
-    page_a.wait_for_function(POINTER_AT, arg=[name_b, 0.8, 0.6], timeout=WAIT_MS)
+    wait_for_pointer(page_a, name_b, 0.8, 0.6)
     save_side_by_side(
         browser,
         [
@@ -142,6 +146,16 @@ def test_pointer_moved_in_one_page_is_drawn_in_the_other(
         ],
         SCREENSHOTS / "arena-two-participants.png",
     )
+
+
+def wait_for_pointer(page: Page, name: str, x: float, y: float) -> None:
+    """Wait until the page's arena draws `name`'s pointer at (x, y); say what it drew otherwise."""
+    try:
+        page.wait_for_function(POINTER_AT, arg=[name, x, y], timeout=WAIT_MS)
+    except PlaywrightTimeoutError:
+        drawn = page.eval_on_selector_all(".arena-pointer", DRAWN_POINTERS)
+        status = page.locator(".arena-status").inner_text()
+        pytest.fail(f"no pointer {name!r} at ({x}, {y}); the arena ({status}) shows {drawn}")
 
 
 def arena_name(page: Page) -> str:

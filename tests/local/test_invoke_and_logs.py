@@ -99,7 +99,7 @@ def test_request_response_returns_the_handlers_result(functions: Any) -> None:
 def test_an_event_invoke_answers_202_and_runs_the_code(
     cloud: LocalCloud, aws: Any, functions: Any
 ) -> None:
-    """An Event invoke answers 202 at once, and the function then runs (it writes its mark)."""
+    """An Event invoke answers 202 with no payload, and the function then runs (writes its mark)."""
 
     async def scenario() -> dict[str, Any]:
         # The trace feed reports the finished invocation: an event to wait on, not a poll.

@@ -234,3 +234,12 @@ def test_wscat_receive_of_type_skips_other_frames(chat_url: str) -> None:
         lessons.post_to(chat_url, connection, {"type": "changes"})
         lessons.post_to(chat_url, connection, {"type": "list", "n": 1})
         assert cat.receive(of_type="list") == {"type": "list", "n": 1}
+
+
+def test_shown_source_leaves_out_solution_markers() -> None:
+    """Lessons show the Lambda code without the exercises' BEGIN/END SOLUTION lines."""
+    shown = lessons.source_of("chat/common.py")
+    raw = (lessons.LAMBDAS / "chat" / "common.py").read_text()
+    assert "BEGIN SOLUTION" in raw
+    assert "SOLUTION" not in shown
+    assert len(shown.splitlines()) == len(raw.splitlines()) - raw.count("SOLUTION")

@@ -1,0 +1,130 @@
+"""Shared helpers for the arena functions: the table, @connections, pointer rows and frames.
+
+In the deployment zip this folder is the root, so handlers import this file as `common`.
+"""
+
+import functools
+import json
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+
+@functools.cache
+def table() -> Any:
+    """The pointers table, created once per warm worker (TABLE_NAME comes from the environment)."""
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+def connections_url(event: dict) -> str:
+    """The @connections endpoint of the API and stage that invoked us."""
+    context = event["requestContext"]
+    return f"https://{context['domainName']}/{context['stage']}"
+
+
+@functools.cache
+def management_api(endpoint_url: str) -> Any:
+    """An API Gateway Management API client for one endpoint, reused while the worker stays warm."""
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
+
+
+def connection_id(event: dict) -> str:
+    """The id API Gateway gave to the caller's connection."""
+    return event["requestContext"]["connectionId"]
+
+
+def message_body(event: dict) -> dict:
+    """The JSON frame the client sent ({} if it is not a JSON object)."""
+    try:
+        body = json.loads(event.get("body") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def reply(status_code: int, frame: dict | None = None) -> dict:
+    """A Lambda proxy response; `frame` becomes the body a route response sends back."""
+    response: dict[str, Any] = {"statusCode": status_code}
+    if frame is not None:
+        response["body"] = json.dumps(frame)
+    return response
+
+
+def error(status_code: int, message: str) -> dict:
+    """A rejected request: the error frame goes back in the body."""
+    return reply(status_code, {"type": "error", "message": message})
+
+
+def coordinate(value: Any) -> float | None:
+    """A stored Decimal position as a JSON number (None until the pointer has moved)."""
+    return None if value is None else float(value)
+
+
+def pointer(item: dict) -> dict:
+    """The public view of a row: never the connectionId, only the short public `id`."""
+    return {
+        "id": item["id"],
+        "name": item["name"],
+        "color": item["color"],
+        "x": coordinate(item.get("x")),
+        "y": coordinate(item.get("y")),
+    }
+
+
+def scan_all(table: Any) -> Iterator[dict]:
+    """Every row of the table, following DynamoDB's pagination."""
+    options: dict[str, Any] = {}
+    while True:
+        page = table.scan(**options)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        options["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def is_gone(error: ClientError) -> bool:
+    """True when @connections says the client has disconnected (HTTP 410)."""
+    return error.response.get("Error", {}).get("Code") == "GoneException"
+
+
+def send(api: Any, table: Any, connection: str, frame: dict) -> bool:
+    """Post one JSON frame; prune the row and return False if the connection is gone."""
+    try:
+        api.post_to_connection(ConnectionId=connection, Data=json.dumps(frame).encode())
+    except ClientError as error:
+        if not is_gone(error):
+            raise
+        print(f"Found stale connection, deleting {connection}")
+        table.delete_item(Key={"connectionId": connection})
+        return False
+    return True
+
+
+def update_connection(table: Any, connection: str, values: dict[str, Any]) -> bool:
+    """SET some attributes on an existing row; False if the connection has no row (any more).
+
+    The condition stops a late frame from re-creating the row of a pointer that already left.
+    """
+    names = {f"#{key}": key for key in values}
+    try:
+        table.update_item(
+            Key={"connectionId": connection},
+            UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in values),
+            ConditionExpression="attribute_exists(connectionId)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":{key}": value for key, value in values.items()},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def as_decimal(number: float) -> Decimal:
+    """DynamoDB's boto3 layer takes Decimal, not float; str() keeps the value the client sent."""
+    return Decimal(str(number))
