@@ -2,6 +2,7 @@
 
 import random
 import secrets
+import time
 from typing import Any
 
 import common
@@ -32,7 +33,14 @@ def random_pointer() -> dict:
 
 def on_connect(event: dict, table: Any) -> dict:
     """Store the connection with its public pointer identity."""
-    table.put_item(Item={"connectionId": common.connection_id(event), **random_pointer()})
+    connected_at = int(event["requestContext"].get("connectedAt", time.time() * 1000))
+    table.put_item(
+        Item={
+            "connectionId": common.connection_id(event),
+            "connectedAt": connected_at,
+            **random_pointer(),
+        }
+    )
     return {"statusCode": 200}
 
 

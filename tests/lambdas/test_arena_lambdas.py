@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import boto3
 import pytest
@@ -212,6 +213,18 @@ def test_triggers_prune_gone_connections(arena, players, api, stream):
     arena.table_triggers.on_stream(stream.read(), players, api)
     assert sorted(api.recipients()) == sorted([ALICE, CAROL])
     assert row(players, BOB) is None
+
+
+def test_triggers_keep_a_gone_connection_that_is_still_connecting(
+    arena, table, api, stream, ws_event
+):
+    """A 410 from a connection younger than $connect's timeout does not delete its row."""
+    event = ws_event("connect", BOB)
+    event["requestContext"]["connectedAt"] = int(time.time() * 1000)
+    arena.on_connect.on_connect(event, table)
+    api.gone.add(BOB)  # @connections answers 410 until $connect has returned
+    arena.table_triggers.on_stream(stream.read(), table, api)
+    assert row(table, BOB) is not None
 
 
 def test_triggers_prune_shows_up_as_leave_next_batch(arena, players, api, stream):
