@@ -68,9 +68,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     With AWS_ENDPOINT_URL already set (a learner in an instructor's room), JupyterLab uses
     that cloud and none is started here.
     """
+    from infra.labsettings import install_lab_overrides
     from infra.local.cloud import LocalCloud
     from infra.session import use_cloud
 
+    install_lab_overrides()
     cloud = None
     if os.environ.get("AWS_ENDPOINT_URL"):
         print(f"Joining the cloud at {os.environ['AWS_ENDPOINT_URL']}")

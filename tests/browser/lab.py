@@ -23,20 +23,10 @@ from types import TracebackType
 import nbformat
 import psutil
 
+from infra.labsettings import install_lab_overrides
+
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-
-# The announcements extension would otherwise ask the internet for news and show a toast.
-QUIET_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-    "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings": {
-        "commsOverSubshells": "disabled",
-    },
-}
-
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -62,10 +52,8 @@ class JupyterLab:
         dirs = {name: self.home / name for name in ("config", "data", "runtime")}
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
-        for name, settings in QUIET_SETTINGS.items():
-            target = dirs["config"] / "lab" / "user-settings" / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(settings))
+        # What `workshop up` installs, so the test sees the learners' JupyterLab.
+        install_lab_overrides()
         env = {
             **os.environ,
             **self._env,
