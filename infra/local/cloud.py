@@ -177,6 +177,7 @@ class LocalCloud:
             max_workers_per_function=self.settings.max_workers_per_function,
         )
         self._start_sources()
+        threading.Thread(target=_warm_up, name="moto-warm-up", daemon=True).start()
         self._ready.set()
         if on_ready is not None:
             on_ready(self)
@@ -493,7 +494,7 @@ class LocalCloud:
             return HttpReply(204, [], b"")
         if invocation_type == "Event":
             self.invoke_async(spec.name, event)
-            return HttpReply(202, [], b"")
+            return HttpReply(202, [("x-amzn-RequestId", new_request_id())], b"")
         result = self.invoke(spec.name, event)
         reply_headers = [
             ("Content-Type", "application/json"),
@@ -563,6 +564,21 @@ class LocalCloud:
             if pattern is None or fnmatch.fnmatchcase(source_arn, pattern):
                 return True
         return False
+
+
+def _warm_up() -> None:
+    """Import moto's slowest modules (API Gateway pulls in OpenAPI validation) ahead of need.
+
+    Without it the first API Gateway call of a session takes seconds; with it that cost is
+    paid while the learner reads the notebook.
+    """
+    from moto.backends import get_backend
+
+    for service in ("apigateway", "apigatewayv2"):
+        try:
+            get_backend(service)
+        except Exception:  # only an optimisation: the real request will report any problem
+            log.debug("warm-up of %s failed", service, exc_info=True)
 
 
 def _is_websocket_upgrade(head: bytes) -> bool:
