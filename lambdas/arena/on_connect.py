@@ -1,4 +1,4 @@
-"""$connect: give the newcomer a random public id, a funny name and a colour."""
+"""$connect: give the newcomer a random public id, a name (theirs or a funny one) and a colour."""
 
 import random
 import secrets
@@ -22,13 +22,22 @@ PALETTE = [
 ]  # fmt: skip
 
 
-def random_pointer() -> dict:
+MAX_NAME_LENGTH = 20
+
+
+def random_pointer(name: str | None = None) -> dict:
     """The public face of a new pointer: id, name and colour (no position until it moves)."""
     return {
         "id": secrets.token_hex(4),
-        "name": f"{random.choice(ADJECTIVES)} {random.choice(ANIMALS)}",
+        "name": name or f"{random.choice(ADJECTIVES)} {random.choice(ANIMALS)}",
         "color": random.choice(PALETTE),
     }
+
+
+def chosen_name(event: dict) -> str | None:
+    """The `?name=` of the connect URL (trimmed, at most 20 characters), if any."""
+    query = event.get("queryStringParameters") or {}
+    return (query.get("name") or "").strip()[:MAX_NAME_LENGTH].strip() or None
 
 
 def on_connect(event: dict, table: Any) -> dict:
@@ -38,7 +47,7 @@ def on_connect(event: dict, table: Any) -> dict:
         Item={
             "connectionId": common.connection_id(event),
             "connectedAt": connected_at,
-            **random_pointer(),
+            **random_pointer(chosen_name(event)),
         }
     )
     return {"statusCode": 200}

@@ -72,6 +72,18 @@ def test_connect_stores_public_identity(arena, table, ws_event):
     assert item["color"] in arena.on_connect.PALETTE
 
 
+def test_connect_takes_the_name_from_the_query_string(arena, table, ws_event):
+    """`?name=ada` names the pointer ada; without it the pointer gets a funny name."""
+    named = ws_event("connect", ALICE)
+    named["queryStringParameters"] = {"name": "  ada  "}
+    arena.on_connect.on_connect(named, table)
+    unnamed = ws_event("connect", BOB)
+    unnamed.pop("queryStringParameters", None)
+    arena.on_connect.on_connect(unnamed, table)
+    assert row(table, ALICE)["name"] == "ada"
+    assert len(row(table, BOB)["name"].split()) == 2
+
+
 def test_disconnect_deletes_row(arena, players, ws_event):
     """$disconnect deletes the pointer."""
     arena.on_disconnect.on_disconnect(ws_event("disconnect", BOB), players)
