@@ -6,6 +6,7 @@ In the deployment zip this folder is the root, so handlers import this file as `
 import functools
 import json
 import os
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -91,15 +92,27 @@ def is_gone(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "GoneException"
 
 
-def send(api: Any, table: Any, connection: str, frame: dict) -> bool:
-    """Post one JSON frame; prune the row and return False if the connection is gone."""
+# API Gateway's integration timeout: no $connect takes longer than this.
+CONNECT_GRACE_MS = 30_000
+
+
+def send(api: Any, table: Any, item: dict, frame: dict, now_ms: int | None = None) -> bool:
+    """Post one JSON frame to a row's connection; False if the connection is gone.
+
+    A gone connection's row is pruned, unless it is younger than CONNECT_GRACE_MS: a client
+    whose $connect is still running also answers 410 (its own join is in this very batch), and
+    deleting its row would throw out a pointer that is just arriving.
+    """
+    connection = item["connectionId"]
     try:
         api.post_to_connection(ConnectionId=connection, Data=json.dumps(frame).encode())
     except ClientError as error:
         if not is_gone(error):
             raise
-        print(f"Found stale connection, deleting {connection}")
-        table.delete_item(Key={"connectionId": connection})
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        if int(item.get("connectedAt", 0)) < now_ms - CONNECT_GRACE_MS:
+            print(f"Found stale connection, deleting {connection}")
+            table.delete_item(Key={"connectionId": connection})
         return False
     return True
 

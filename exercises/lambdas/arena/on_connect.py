@@ -1,7 +1,8 @@
-"""$connect: give the newcomer a random public id, a funny name and a colour."""
+"""$connect: give the newcomer a random public id, a name (theirs or a funny one) and a colour."""
 
 import random
 import secrets
+import time
 from typing import Any
 
 import common
@@ -21,18 +22,34 @@ PALETTE = [
 ]  # fmt: skip
 
 
-def random_pointer() -> dict:
+MAX_NAME_LENGTH = 20
+
+
+def random_pointer(name: str | None = None) -> dict:
     """The public face of a new pointer: id, name and colour (no position until it moves)."""
     return {
         "id": secrets.token_hex(4),
-        "name": f"{random.choice(ADJECTIVES)} {random.choice(ANIMALS)}",
+        "name": name or f"{random.choice(ADJECTIVES)} {random.choice(ANIMALS)}",
         "color": random.choice(PALETTE),
     }
 
 
+def chosen_name(event: dict) -> str | None:
+    """The `?name=` of the connect URL (trimmed, at most 20 characters), if any."""
+    query = event.get("queryStringParameters") or {}
+    return (query.get("name") or "").strip()[:MAX_NAME_LENGTH].strip() or None
+
+
 def on_connect(event: dict, table: Any) -> dict:
     """Store the connection with its public pointer identity."""
-    table.put_item(Item={"connectionId": common.connection_id(event), **random_pointer()})
+    connected_at = int(event["requestContext"].get("connectedAt", time.time() * 1000))
+    table.put_item(
+        Item={
+            "connectionId": common.connection_id(event),
+            "connectedAt": connected_at,
+            **random_pointer(chosen_name(event)),
+        }
+    )
     return {"statusCode": 200}
 
 

@@ -34,7 +34,7 @@ def on_stream(event: dict, table: Any, api: Any) -> None:
         return
     frame = {"type": "changes", "changes": changes}
     for item in common.scan_all(table):
-        common.send(api, table, item["connectionId"], frame)
+        common.send(api, table, item, frame)
 
 
 def lambda_handler(event: dict, context: Any) -> None:
