@@ -91,6 +91,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     ]
     if args.no_browser:
         lab.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        lab.append("--allow-root")  # containers and workshop VMs often run as root
     child = subprocess.Popen(lab, env=env)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
