@@ -1,6 +1,6 @@
 """Write the lesson notebooks notebooks/00-setup.ipynb ... 09-real-aws.ipynb (with no outputs).
 
-Edit the lessons here, then run `.venv/bin/python notebooks/_build/make_notebooks.py`.
+Edit the lessons here, then run `.venv/bin/python scripts/make_notebooks.py`.
 Every code cell stays short and calls tested code (`infra`, `lambdas`); cells whose output changes
 from run to run (ids, times, URLs, widgets) carry the `nbval-ignore-output` tag.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 VARIES = "nbval-ignore-output"  # the output differs between runs: nbval must not compare it
 
 Cell = nbformat.NotebookNode
@@ -1545,15 +1545,15 @@ LESSONS = {
 }
 
 
-def main() -> None:
+def main(target: Path = NOTEBOOKS) -> None:
     for name, cells in LESSONS.items():
-        path = NOTEBOOKS / f"{name}.ipynb"
+        path = target / f"{name}.ipynb"
         nb = notebook(cells)
         for index, cell in enumerate(nb.cells):
             cell.id = f"{name[:2]}-{index:02d}"  # stable ids: rebuilding changes nothing
         nbformat.validate(nb)
         path.write_text(nbformat.writes(nb) + "\n")
-        print(f"wrote {path.relative_to(NOTEBOOKS.parent)}")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
