@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -31,10 +32,10 @@ ROLE_POLICY = json.dumps(
 )
 
 
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    """A local cloud on a free port for the tests of one module."""
-    with LocalCloud(port=0, idle_timeout=600, ttl_interval=0.5) as running:
+@contextlib.contextmanager
+def running_cloud(**settings: Any) -> Iterator[LocalCloud]:
+    """A local cloud on a free port, with boto3's environment pointing at it meanwhile."""
+    with LocalCloud(port=0, **settings) as running:
         saved = {k: os.environ.get(k) for k in running.env()}
         os.environ.update(running.env())
         try:
@@ -45,6 +46,13 @@ def cloud() -> Iterator[LocalCloud]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """A local cloud on a free port for the tests of one module."""
+    with running_cloud(ttl_interval=0.5) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

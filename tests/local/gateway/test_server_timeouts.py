@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +19,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from infra.local.cloud import LocalCloud
+from tests.conftest import running_cloud
 from tests.local.gateway.helpers import TIMEOUT, Deployed, GatewayLab, run
 
 TABLE = "disconnects"
@@ -44,17 +44,8 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     """A local cloud whose connections idle out after 0.5 s and age out after 1.5 s."""
-    with LocalCloud(port=0, idle_timeout=0.5, max_connection_age=1.5) as running:
-        saved = {k: os.environ.get(k) for k in running.env()}
-        os.environ.update(running.env())
-        try:
-            yield running
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with running_cloud(idle_timeout=0.5, max_connection_age=1.5) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
