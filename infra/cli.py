@@ -72,7 +72,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     from infra.local.cloud import LocalCloud
     from infra.session import use_cloud
 
-    install_lab_overrides()
+    try:
+        install_lab_overrides()
+    except OSError as error:  # a read-only environment: widgets may not receive clicks
+        print(f"warning: could not install the kit's JupyterLab settings ({error})")
     cloud = None
     if os.environ.get("AWS_ENDPOINT_URL"):
         print(f"Joining the cloud at {os.environ['AWS_ENDPOINT_URL']}")
