@@ -16,6 +16,7 @@ import base64
 import concurrent.futures
 import contextlib
 import fnmatch
+import functools
 import json
 import logging
 import re
@@ -87,7 +88,7 @@ class LocalCloud:
             ),
         )
         moto_ext.install()
-        self._moto_app = _streams_fixed(DomainDispatcherApplication(create_backend_app))
+        self._moto_app = _streams_fixed(_Dispatcher(create_backend_app))
         self._moto_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="moto")
         self._invokers = concurrent.futures.ThreadPoolExecutor(64, thread_name_prefix="invoke")
         self.runtime: LambdaRuntime | None = None
@@ -564,6 +565,18 @@ class LocalCloud:
             if pattern is None or fnmatch.fnmatchcase(source_arn, pattern):
                 return True
         return False
+
+
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's host-based dispatcher, remembering which backend serves each Host.
+
+    moto answers that question by listing its package directory and trying every service's
+    URL patterns, on every request; the answer never changes while the cloud runs.
+    """
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one dispatcher per cloud, kept for its life
+    def get_backend_for_host(self, host: str | None) -> Any:
+        return super().get_backend_for_host(host)
 
 
 def _warm_up() -> None:
