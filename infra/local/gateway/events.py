@@ -114,7 +114,13 @@ class ConnectionInfo:
 
 def connect_event(conn: ConnectionInfo, *, request_time_ms: int | None = None) -> dict[str, Any]:
     """The $connect integration's event."""
-    headers = [(name, value) for name, value in conn.headers if name.lower() not in _HOP_BY_HOP]
+    # The client reached API Gateway at the API's domain: that is the Host a handler sees
+    # (some handlers build the @connections endpoint from it), whatever local address was used.
+    headers = [
+        (name, conn.domain_name if name.lower() == "host" else value)
+        for name, value in conn.headers
+        if name.lower() not in _HOP_BY_HOP
+    ]
     event: dict[str, Any] = _header_fields(_with_forwarding(headers, conn))
     if conn.query:
         event.update(_query_fields(conn.query))

@@ -475,3 +475,11 @@ def test_shape_helper_optional_keys() -> None:
     actual = {"requestContext": {"apiId": "x"}}
     fixture = {"requestContext": {"apiId": "y", "authorizer": {}}}
     assert_same_shape(actual, fixture, optional=["requestContext.authorizer"])
+
+
+def test_connect_host_header_is_the_api_domain() -> None:
+    """CONNECT's Host is the API's execute-api domain, whatever address the client dialled."""
+    conn = make_connection(headers=[("Host", "127.0.0.1:4599"), ("User-Agent", "ua")])
+    event = connect_event(conn)
+    assert event["headers"]["Host"] == conn.domain_name
+    assert event["multiValueHeaders"]["Host"] == [conn.domain_name]
