@@ -114,12 +114,8 @@ class ConnectionInfo:
 
 def connect_event(conn: ConnectionInfo, *, request_time_ms: int | None = None) -> dict[str, Any]:
     """The $connect integration's event."""
-    # The client reached API Gateway at the API's domain: that is the Host a handler sees
-    # (some handlers build the @connections endpoint from it), whatever local address was used.
     headers = [
-        (name, conn.domain_name if name.lower() == "host" else value)
-        for name, value in conn.headers
-        if name.lower() not in _HOP_BY_HOP
+        (name, value) for name, value in _with_api_host(conn) if name.lower() not in _HOP_BY_HOP
     ]
     event: dict[str, Any] = _header_fields(_with_forwarding(headers, conn))
     if conn.query:
@@ -197,7 +193,8 @@ def disconnect_event(
 def authorizer_event(conn: ConnectionInfo, *, request_time_ms: int | None = None) -> dict[str, Any]:
     """The REQUEST authorizer's input for a connection attempt (only $connect is authorized)."""
     headers = [
-        (name, "upgrade" if name.lower() == "connection" else value) for name, value in conn.headers
+        (name, "upgrade" if name.lower() == "connection" else value)
+        for name, value in _with_api_host(conn)
     ]
     if not any(name.lower() == "content-length" for name, _ in headers):
         headers.append(("content-length", "0"))
@@ -260,6 +257,15 @@ def _request_context(
     context["connectionId"] = conn.connection_id
     context["apiId"] = conn.api_id
     return context
+
+
+def _with_api_host(conn: ConnectionInfo) -> list[tuple[str, str]]:
+    """The upgrade request's headers with Host set to the API's domain.
+
+    On AWS the client reached the API at that domain; some handlers build the @connections
+    endpoint from `headers["Host"]`, so it must not be the local address the client dialled.
+    """
+    return [(n, conn.domain_name if n.lower() == "host" else v) for n, v in conn.headers]
 
 
 def _with_forwarding(headers: list[tuple[str, str]], conn: ConnectionInfo) -> list[tuple[str, str]]:
