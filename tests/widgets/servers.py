@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
@@ -27,7 +28,10 @@ def running(handler: Handler) -> Iterator[str]:
     thread.start()
 
     async def start() -> Any:
-        return await serve(handler, "127.0.0.1", 0)
+        # A handler may register clients before the handshake completes, as the real gateway
+        # does, so that a client is known to the server once its connect() returns.
+        hook = getattr(handler, "process_request", None)
+        return await serve(handler, "127.0.0.1", 0, process_request=hook)
 
     server = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
     port = server.sockets[0].getsockname()[1]
@@ -64,9 +68,12 @@ class ToyChat:
     def __init__(self) -> None:
         self.names: dict[ServerConnection, str] = {}
 
+    def process_request(self, ws: ServerConnection, request: Request) -> None:
+        query = parse_qs(urlsplit(request.path).query)
+        self.names[ws] = query.get("name", ["anonymous"])[0]
+
     async def __call__(self, ws: ServerConnection) -> None:
-        name = query_of(ws).get("name", "anonymous")
-        self.names[ws] = name
+        name = self.names[ws]
         try:
             async for message in ws:
                 body = json.loads(message)
