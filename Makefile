@@ -25,6 +25,7 @@ workshop: $(VENV)/.workshop-installed
 test: $(VENV)/.test-installed
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider
 
 lint: $(VENV)/.test-installed

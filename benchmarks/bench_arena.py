@@ -59,12 +59,16 @@ async def room(url: str, people: int, seconds: float, hz: float) -> None:
     sent = await asyncio.gather(*(person(url, i, seconds, hz, seen) for i in range(people)))
     elapsed = time.monotonic() - started - 2
     lag_ms = sorted(s * 1000 for s in seen)
-    print(f"people={people} hz={hz}: {sum(sent)} moves in {elapsed:.1f} s "
-          f"({sum(sent) / elapsed:.0f}/s); {len(lag_ms)} deliveries")
+    print(
+        f"people={people} hz={hz}: {sum(sent)} moves in {elapsed:.1f} s "
+        f"({sum(sent) / elapsed:.0f}/s); {len(lag_ms)} deliveries"
+    )
     if lag_ms:
         p95 = lag_ms[int(0.95 * (len(lag_ms) - 1))]
-        print(f"  move seen by another person: p50={statistics.median(lag_ms):.0f} ms  "
-              f"p95={p95:.0f} ms  max={lag_ms[-1]:.0f} ms")
+        print(
+            f"  move seen by another person: p50={statistics.median(lag_ms):.0f} ms  "
+            f"p95={p95:.0f} ms  max={lag_ms[-1]:.0f} ms"
+        )
 
 
 def main() -> None:

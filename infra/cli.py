@@ -1,13 +1,13 @@
 """`workshop`: the kit's command line.
 
-    workshop up                 the local cloud and JupyterLab on notebooks/ (the workshop)
-    workshop cloud              the local cloud alone, in the foreground
-    workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
-    workshop teardown APP       remove everything tagged with that app
-    workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watching)
-    workshop fire RULE          fire a schedule's targets now instead of waiting
-    workshop exercises build    regenerate exercises/ from solutions/
-    workshop check PATH...      grade learners' exercise notebooks
+workshop up                 the local cloud and JupyterLab on notebooks/ (the workshop)
+workshop cloud              the local cloud alone, in the foreground
+workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
+workshop teardown APP       remove everything tagged with that app
+workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watching)
+workshop fire RULE          fire a schedule's targets now instead of waiting
+workshop exercises build    regenerate exercises/ from solutions/
+workshop check PATH...      grade learners' exercise notebooks
 """
 
 from __future__ import annotations
@@ -87,7 +87,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         _print_environment(cloud.url, cloud.region, public)
         env = {**os.environ, **cloud.env()}
     lab = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
         f"--notebook-dir={PROJECT_ROOT / 'notebooks'}",
         f"--ServerApp.ip={args.lab_host}",
         f"--ServerApp.port={args.lab_port}",

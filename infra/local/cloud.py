@@ -196,8 +196,11 @@ class LocalCloud:
         from .sources.ttl import TtlSweeper
 
         self.scheduler = Scheduler(self)
-        self.sources = [StreamPoller(self), TtlSweeper(self, self.settings.ttl_interval),
-                        self.scheduler]
+        self.sources = [
+            StreamPoller(self),
+            TtlSweeper(self, self.settings.ttl_interval),
+            self.scheduler,
+        ]
         for source in self.sources:
             source.start()
 
@@ -220,8 +223,10 @@ class LocalCloud:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
         except asyncio.LimitOverrunError:
-            writer.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                         b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
             writer.close()
             return
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
@@ -295,7 +300,9 @@ class LocalCloud:
             )
             self.trace.publish(
                 {"POST": "post", "DELETE": "delete"}.get(method, "get"),
-                apiId=match["api"], stage=match["stage"], connectionId=unquote(match["id"]),
+                apiId=match["api"],
+                stage=match["stage"],
+                connectionId=unquote(match["id"]),
                 status=reply.status,
             )
             return reply
@@ -459,8 +466,12 @@ class LocalCloud:
         if source != "gateway":
             error = None if result.ok else (_parse(result.payload) or {}).get("errorMessage")
             self.trace.publish(
-                "lambda", function=spec.name, durationMs=round(result.duration_ms, 1),
-                error=error, source=source, requestId=result.request_id,
+                "lambda",
+                function=spec.name,
+                durationMs=round(result.duration_ms, 1),
+                error=error,
+                source=source,
+                requestId=result.request_id,
             )
         return result
 
@@ -488,7 +499,8 @@ class LocalCloud:
             event = json.loads(body) if body else {}
         except ValueError:
             return error_reply(
-                400, "InvalidRequestContentException",
+                400,
+                "InvalidRequestContentException",
                 "Could not parse request body into json: Unexpected character",
             )
         if invocation_type == "DryRun":

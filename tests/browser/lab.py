@@ -28,6 +28,7 @@ from infra.labsettings import install_lab_overrides
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -12,7 +12,7 @@ from infra.local.cloud import LocalCloud
 from tests.conftest import create_function
 
 # Written the way AWS's SDK examples write it: the table from env, the endpoint from the event.
-CHAT_HANDLER = '''
+CHAT_HANDLER = """
 import json
 import os
 
@@ -51,7 +51,7 @@ def handler(event, context):
             print(f"pruning {item['connectionId']}")
             table.delete_item(Key={"connectionId": item["connectionId"]})
     return {"statusCode": 200}
-'''
+"""
 
 
 def deploy_chat(aws: Any, cloud: LocalCloud) -> str:
