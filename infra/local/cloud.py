@@ -41,6 +41,7 @@ from .gateway.connections import ConnectionRegistry, HttpReply, error_reply
 from .gateway.server import Gateway, GatewayLimits, IntegrationError
 from .logs import write_invocation_logs
 from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
+from .runtime.redirect import REQUEST_ID_HEADER
 from .trace import TraceHub
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class LocalCloud:
         self.runtime: LambdaRuntime | None = None
         self.sources: list[Any] = []
         self.scheduler: Any = None
+        self._causes: dict[str, str] = {}  # Lambda request id -> the gateway request behind it
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -298,12 +300,14 @@ class LocalCloud:
             reply = await self.registry.handle(
                 method, match["api"], match["stage"], match["id"], headers, body
             )
+            caller = headers.get(REQUEST_ID_HEADER.lower(), "")
             self.trace.publish(
                 {"POST": "post", "DELETE": "delete"}.get(method, "get"),
                 apiId=match["api"],
                 stage=match["stage"],
                 connectionId=unquote(match["id"]),
                 status=reply.status,
+                requestId=self._causes.get(caller, caller) or None,
             )
             return reply
         if method == "POST" and (match := INVOKE_PATH.match(path)):
@@ -450,7 +454,13 @@ class LocalCloud:
                 runtime=fn.run_time or "python3.12",
             )
 
-    def invoke(self, function_name_or_arn: str, event: Any, source: str = "invoke") -> InvokeResult:
+    def invoke(
+        self,
+        function_name_or_arn: str,
+        event: Any,
+        source: str = "invoke",
+        request_id: str | None = None,
+    ) -> InvokeResult:
         """Run a function's real code in a warm worker; writes its CloudWatch logs."""
         spec = self.function_spec(function_name_or_arn)
         if spec is None:
@@ -458,7 +468,7 @@ class LocalCloud:
         runtime = self.runtime
         if runtime is None:
             raise RuntimeError("the local cloud is not running")
-        result = runtime.invoke(spec, event)
+        result = runtime.invoke(spec, event, request_id=request_id)
         try:
             write_invocation_logs(self, spec.name, result)
         except Exception:
@@ -552,10 +562,15 @@ class LocalCloud:
                 f"API Gateway has no permission to invoke {function_arn} "
                 f"(lambda add_permission for apigateway.amazonaws.com, SourceArn {source_arn})"
             )
+        # The trace ties the function's @connections calls to the message that caused them.
+        lambda_request_id = new_request_id()
+        self._causes[lambda_request_id] = event["requestContext"]["requestId"]
         try:
-            return self.invoke(function_arn, event, source="gateway")
+            return self.invoke(function_arn, event, "gateway", lambda_request_id)
         except LookupError as error:
             raise IntegrationError(str(error)) from error
+        finally:
+            self._causes.pop(lambda_request_id, None)
 
     def _apigateway_may_invoke(self, function_arn: str, source_arn: str) -> bool:
         name = function_arn.split(":function:")[-1].split(":")[0]

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
@@ -96,9 +97,13 @@ def deploy_chat(aws: Any, cloud: LocalCloud) -> str:
     return f"{endpoint}/dev"
 
 
-def test_every_message_reaches_exactly_the_other_two(cloud: LocalCloud, aws: Any) -> None:
+@pytest.fixture(scope="module")
+def url(cloud: LocalCloud, aws: Any) -> str:
+    return deploy_chat(aws, cloud)
+
+
+def test_every_message_reaches_exactly_the_other_two(url: str) -> None:
     """Three clients connect by name, and each message reaches exactly the other two."""
-    url = deploy_chat(aws, cloud)
 
     async def scenario() -> dict[str, list[dict[str, str]]]:
         names = ["ada", "bob", "cyd"]
@@ -132,3 +137,34 @@ def test_every_message_reaches_exactly_the_other_two(cloud: LocalCloud, aws: Any
         {"from": "ada", "text": "hi from ada"},
         {"from": "bob", "text": "hi from bob"},
     ]
+
+
+def test_trace_ties_posts_to_the_message_that_caused_them(cloud: LocalCloud, url: str) -> None:
+    """The trace feed shows a message's route, Lambda and @connections posts under one request."""
+    api_id = url.rsplit("/", 2)[-2]
+    trace_url = cloud.url.replace("http://", "ws://") + f"/_workshop/trace?apiId={api_id}"
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with (
+            websockets.connect(trace_url) as trace,
+            websockets.connect(f"{url}?name=ada") as ada,
+            websockets.connect(f"{url}?name=bob") as bob,
+        ):
+            await ada.send(json.dumps({"action": "sendmessage", "data": "traced"}))
+            await asyncio.wait_for(bob.recv(), 10)
+            hops: list[dict[str, Any]] = []
+            while not any(
+                h["hop"] == "lambda"
+                and h.get("function") == "e2e-chat"
+                and h.get("requestId") in {p.get("requestId") for p in hops if p["hop"] == "post"}
+                for h in hops
+            ):
+                hops.append(json.loads(await asyncio.wait_for(trace.recv(), 10)))
+            return hops
+
+    hops = asyncio.run(scenario())
+    post = next(h for h in hops if h["hop"] == "post")
+    same_request = [h["hop"] for h in hops if h.get("requestId") == post["requestId"]]
+    assert same_request[0] == "route"
+    assert {"route", "post", "lambda"} <= set(same_request)
+    assert post["status"] == 200

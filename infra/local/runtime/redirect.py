@@ -31,13 +31,22 @@ def rewrite_url(url: str, cloud_url: str) -> str | None:
     return f"{local}?{parts.query}" if parts.query else local
 
 
-def make_hook(cloud_url: str) -> Callable[..., None]:
+# Tells the local cloud which invocation made an @connections call, for its trace feed.
+REQUEST_ID_HEADER = "X-Workshop-Lambda-Request-Id"
+
+
+def make_hook(
+    cloud_url: str, current_request_id: Callable[[], str] | None = None
+) -> Callable[..., None]:
     """A `before-send` handler that redirects execute-api requests to `cloud_url`."""
 
     def redirect_execute_api(request: Any, **kwargs: Any) -> None:
         local = rewrite_url(request.url, cloud_url)
         if local is not None:
             request.url = local
+            request_id = current_request_id() if current_request_id else ""
+            if request_id:  # not signed, and only ever sent to the local cloud
+                request.headers[REQUEST_ID_HEADER] = request_id
         # None tells botocore that no response was made here: it sends the request itself.
         return None
 
@@ -45,7 +54,7 @@ def make_hook(cloud_url: str) -> Callable[..., None]:
     return redirect_execute_api
 
 
-def install(cloud_url: str | None) -> bool:
+def install(cloud_url: str | None, current_request_id: Callable[[], str] | None = None) -> bool:
     """Register the hook for every botocore session created from now on; False if not possible."""
     if not cloud_url:
         return False
@@ -57,5 +66,6 @@ def install(cloud_url: str | None) -> bool:
         getattr(entry[1], "workshop_redirect", False) for entry in handlers.BUILTIN_HANDLERS
     )
     if not already:
-        handlers.BUILTIN_HANDLERS.append(("before-send", make_hook(cloud_url)))
+        hook = make_hook(cloud_url, current_request_id)
+        handlers.BUILTIN_HANDLERS.append(("before-send", hook))
     return True

@@ -333,7 +333,9 @@ def main(argv: list[str]) -> None:
     worker = Worker(channel)
     sys.stdout, sys.stderr = worker.stdout, worker.stderr
     setup_logging(channel)
-    load_sibling("redirect").install(os.environ.get("WORKSHOP_CLOUD_URL"))
+    load_sibling("redirect").install(
+        os.environ.get("WORKSHOP_CLOUD_URL"), lambda: RequestIdFilter.request_id
+    )
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
     try:

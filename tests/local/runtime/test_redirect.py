@@ -101,6 +101,17 @@ def test_hook_sends_the_signed_request_to_the_local_cloud() -> None:
     assert body == b"hello"
 
 
+def test_hook_names_the_invocation_that_made_the_call() -> None:
+    """Redirected calls carry the current Lambda request id, for the local cloud's trace."""
+    with RecordingServer() as server:
+        client = connections_client(boto3.Session())
+        hook = redirect.make_hook(server.url, lambda: "req-42")
+        client.meta.events.register("before-send", hook)
+        client.post_to_connection(ConnectionId="conn-1", Data=b"hello")
+    _, headers, _ = server.requests[0]
+    assert headers[redirect.REQUEST_ID_HEADER] == "req-42"
+
+
 def test_install_hooks_every_new_session(monkeypatch: pytest.MonkeyPatch) -> None:
     """install() adds the hook to botocore's built-in handlers, so new sessions use it."""
     monkeypatch.setattr(handlers, "BUILTIN_HANDLERS", list(handlers.BUILTIN_HANDLERS))
