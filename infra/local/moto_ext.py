@@ -43,6 +43,13 @@ class DeploymentNotFound(APIGatewayV2Error):
         )
 
 
+class StageConflict(APIGatewayV2Error):
+    code = 409
+
+    def __init__(self, stage_name: str):
+        super().__init__("ConflictException", f"Stage already exists: {stage_name}")
+
+
 # ---------------------------------------------------------------- snapshots
 
 
@@ -260,9 +267,7 @@ def _create_stage(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
         get_deployment(self.apigatewayv2_backend, api_id, deployment_id)
     api = self.apigatewayv2_backend.get_api(api_id)
     if config.get("stageName") in api.stages:
-        raise APIGatewayV2Error(
-            "ConflictException", f"Stage already exists: {config.get('stageName')}"
-        )
+        raise StageConflict(config["stageName"])
     stage = self.apigatewayv2_backend.create_stage(api_id, config)
     stage.deployment_id = deployment_id  # type: ignore[attr-defined]
     return 201, {}, json.dumps(stage.to_json())

@@ -208,3 +208,11 @@ def test_turning_auto_deploy_off_keeps_the_latest_configuration(
     lab.add_route(deployed.api_id, "later", ECHO, two_way=True)
     assert json.loads(reply_to(deployed.url, '{"action": "echo"}'))["route"] == "echo"
     assert FORBIDDEN.match(reply_to(deployed.url, '{"action": "later"}'))
+
+
+def test_creating_an_existing_stage_is_a_conflict(lab: GatewayLab, apigw: Any) -> None:
+    """CreateStage for a stage name that exists raises ConflictException (HTTP 409)."""
+    deployed = lab.deploy({"echo": ECHO})
+    with pytest.raises(apigw.exceptions.ConflictException) as refused:
+        apigw.create_stage(ApiId=deployed.api_id, StageName=deployed.stage)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
