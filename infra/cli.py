@@ -43,7 +43,9 @@ def _print_environment(url: str, region: str, public_host: str | None) -> None:
     print(f"Local cloud listening on {url}")
     if public_host:
         port = url.rsplit(":", 1)[1]
-        print(f"Learners in the room use AWS_ENDPOINT_URL=http://{public_host}:{port}")
+        print(f"On the LAN at http://{public_host}:{port}. Host the room's apps with")
+        print(f"  AWS_ENDPOINT_URL=http://{public_host}:{port} workshop deploy arena")
+        print("and put the URL it prints last on the screen.")
     print("Point boto3 at it with:")
     print(f"  export AWS_ENDPOINT_URL={url}")
     print("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")

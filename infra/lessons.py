@@ -276,8 +276,8 @@ def room_invitation(stage_url: str) -> str:
     if host in ("127.0.0.1", "localhost", "::1"):
         return (
             f"{stage_url} only works on this machine. To host a room, run "
-            "`workshop up --host 0.0.0.0`; everyone then sets AWS_ENDPOINT_URL to the address "
-            "it prints."
+            "`workshop up --host 0.0.0.0` and deploy with AWS_ENDPOINT_URL set to the LAN "
+            "address it prints: the URLs you get then work for everyone on the LAN."
         )
     return f"Join me: ChatClient({stage_url!r}, 'your name')"
 

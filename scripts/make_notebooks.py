@@ -935,9 +935,10 @@ A chat room alone is quiet. Anyone who can reach your endpoint can join it with
 
 - With a cloud started **inside this kernel** (the default), the URL is `ws://127.0.0.1:…`:
   only you can reach it.
-- In a **room**, one machine runs `workshop up --host 0.0.0.0` and prints its address; everyone
-  starts Jupyter with `AWS_ENDPOINT_URL=http://<that address>:4599`. Every app then lives in the
-  shared cloud, and its URL carries the shared address, ready to pass on:
+- In a **room**, the instructor's machine serves the cloud on the LAN
+  (`workshop up --host 0.0.0.0`) and hosts the room's chat and arena there; their URLs carry
+  the instructor's address (`ws://192.168.1.20:4599/<apiId>/dev`). Join with
+  `ChatClient(room_url, "your name")` from this notebook: your own cloud keeps your own apps.
 """),
     code(
         """
