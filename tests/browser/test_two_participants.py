@@ -124,6 +124,18 @@ def test_chat_message_typed_in_one_page_shows_in_the_other(
         SCREENSHOTS / "chat-two-participants.png",
     )
 
+    # Lesson 05's Trace, in page A, shows the typed message's hops: in, route, Lambda, posts out.
+    trace = ada.locator(".workshop-trace").last
+    expect(trace).to_contain_text("hello from ada", timeout=WAIT_MS)
+    expect(trace).to_contain_text("route sendMessage")
+    expect(trace).to_contain_text("chat-sendMessage")
+    expect(trace.locator("tr", has_text="post").first).to_be_visible()
+    save_side_by_side(
+        browser,
+        [("Trace: frame in -> route -> Lambda -> @connections", trace.screenshot())],
+        SCREENSHOTS / "trace.png",
+    )
+
 
 def test_pointer_moved_in_one_page_is_drawn_in_the_other(browser: Browser, lab: JupyterLab) -> None:
     """Moving the mouse over the arena in page A draws A's pointer at that place in page B."""
