@@ -297,8 +297,10 @@ class Gateway:
             return 200, None
         event = connect_event(info)
         result = await self._invoke(snapshot, info, "$connect", uri, event)
-        if result is None or not result.ok:
-            return 502, None
+        if result is None:
+            return 500, None  # a configuration error, e.g. no permission to invoke the function
+        if not result.ok:
+            return 502, None  # the function failed
         payload = _json_or_none(result.payload)
         if not isinstance(payload, dict):
             return 200, None

@@ -105,6 +105,12 @@ def test_connect_handler_raising_gives_502(api: Deployed) -> None:
     assert refusal_status(f"{api.url}?raise=1") == 502
 
 
+def test_connect_function_without_permission_gives_500(lab: GatewayLab) -> None:
+    """A $connect function API Gateway may not invoke (no add_permission) refuses with 500."""
+    locked = lab.deploy({"$connect": CONNECT}, permission=False)
+    assert refusal_status(locked.url) == 500
+
+
 def test_subprotocol_echoed_when_connect_sets_it(api: Deployed) -> None:
     """Sec-WebSocket-Protocol comes back when the $connect response sets it."""
 
