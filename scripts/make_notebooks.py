@@ -126,9 +126,9 @@ boto3.client("dynamodb").list_tables()["TableNames"]
     md("""
 ## Working in a room
 
-Your instructor may run one shared cloud for the whole room (`workshop up --host 0.0.0.0`). Then
-start Jupyter with `AWS_ENDPOINT_URL=http://<their address>:4599` and `use_cloud()` says
-*local (shared)*: you can join each other's chat rooms (lesson 05).
+In a room, you still build everything in your own cloud. Your instructor's machine hosts the
+room's chat and arena and puts their URLs on the screen (`ws://<their address>:4599/…/dev`):
+you join those from your notebook in lessons 05 and 06, by URL, like any WebSocket client.
 
 **Next:** 01, the table that remembers who is connected.
 """),
