@@ -1119,6 +1119,19 @@ assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75)
 """
     ),
     md("""
+## Join the room's arena
+
+An arena is more fun with the whole room in it. Your instructor hosts one and shows its URL
+(`ws://<their address>:4599/…/dev`). Join it from here, with your name:
+
+```python
+room = Arena("ws://192.168.1.20:4599/ab12cd34/dev", "your name")
+room
+```
+
+Nothing about the code changes: the widget only needs a WebSocket URL. The instructor's stream
+trigger now fans every move out to the whole room, one batched frame per person per batch.
+
 ## Clean up
 
 **Next:** 07, noughts and crosses: routing on another field, and rows that expire.
