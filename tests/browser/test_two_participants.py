@@ -139,8 +139,8 @@ def test_chat_message_typed_in_one_page_shows_in_the_other(
 
 def test_pointer_moved_in_one_page_is_drawn_in_the_other(browser: Browser, lab: JupyterLab) -> None:
     """Moving the mouse over the arena in page A draws A's pointer at that place in page B."""
-    page_a = open_lesson(browser, lab, ARENA_LESSON, {}, "arena-a.ipynb")
-    page_b = open_lesson(browser, lab, ARENA_LESSON, {}, "arena-b.ipynb")
+    page_a = open_lesson(browser, lab, ARENA_LESSON, PAGE_A_NAMES, "arena-a.ipynb")
+    page_b = open_lesson(browser, lab, ARENA_LESSON, PAGE_B_NAMES, "arena-b.ipynb")
     name_a, name_b = arena_name(page_a), arena_name(page_b)
 
     move_mouse_across(page_a, [(0.2, 0.2), (0.45, 0.3), (0.6, 0.35)])
