@@ -65,7 +65,7 @@ def cmd_cloud(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    """JupyterLab on notebooks/, with a local cloud in this process, or joining a room's cloud.
+    """JupyterLab on the kit, with a local cloud in this process, or joining a room's cloud.
 
     With AWS_ENDPOINT_URL already set (a learner in an instructor's room), JupyterLab uses
     that cloud and none is started here.
@@ -93,7 +93,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         "-m",
         "jupyter",
         "lab",
-        f"--notebook-dir={PROJECT_ROOT / 'notebooks'}",
+        # The whole kit, so exercises/ and lambdas/ are in the file browser; lesson 00 opens first.
+        f"--notebook-dir={PROJECT_ROOT}",
+        "--ServerApp.default_url=/lab/tree/notebooks/00-setup.ipynb",
         f"--ServerApp.ip={args.lab_host}",
         f"--ServerApp.port={args.lab_port}",
     ]
