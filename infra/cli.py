@@ -95,7 +95,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         "lab",
         # The whole kit, so exercises/ and lambdas/ are in the file browser; lesson 00 opens first.
         f"--notebook-dir={PROJECT_ROOT}",
-        "--ServerApp.default_url=/lab/tree/notebooks/00-setup.ipynb",
+        "--LabApp.default_url=/lab/tree/notebooks/00-setup.ipynb",
         f"--ServerApp.ip={args.lab_host}",
         f"--ServerApp.port={args.lab_port}",
     ]
