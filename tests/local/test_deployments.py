@@ -10,7 +10,6 @@ import pytest
 import websockets
 from botocore.exceptions import ClientError
 
-from infra.local.cloud import LocalCloud
 from tests.local.gateway.helpers import (
     ECHO,
     RECORD,
@@ -27,11 +26,6 @@ SHOUT = """
 def handler(event, context):
     return {"statusCode": 200, "body": "SHOUTED"}
 """
-
-
-@pytest.fixture(scope="module")
-def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
-    return GatewayLab(aws, cloud)
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,6 @@ HANDSHAKE_WITHOUT_KEY = (
 
 
 @pytest.fixture(scope="module")
-def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
-    return GatewayLab(aws, cloud)
-
-
-@pytest.fixture(scope="module")
 def api(lab: GatewayLab) -> Deployed:
     return lab.deploy({"echo": ECHO, "$disconnect": RECORD}, two_way=("echo",))
 

@@ -15,7 +15,6 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from websockets.exceptions import ConnectionClosed
 
-from infra.local.cloud import LocalCloud
 from tests.local.gateway.helpers import (
     RECORD,
     TIMEOUT,
@@ -46,11 +45,6 @@ def handler(event, context):
     record(event, postOutcome=outcome)
     return {"statusCode": 200}
 """
-
-
-@pytest.fixture(scope="module")
-def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
-    return GatewayLab(aws, cloud)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from infra.local.cloud import LocalCloud
 from tests.local.gateway.helpers import RECORD, Deployed, GatewayLab, assert_request_context, run
 from tests.shapes import assert_same_shape, load_event
 
@@ -44,11 +43,6 @@ def handler(event, context):
         "context": {"level": 3, "team": "blue"},
     }
 """
-
-
-@pytest.fixture(scope="module")
-def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
-    return GatewayLab(aws, cloud)
 
 
 @pytest.fixture(scope="module")

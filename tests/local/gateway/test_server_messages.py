@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import websockets
 
-from infra.local.cloud import LocalCloud
 from tests.local.gateway.helpers import (
     ECHO,
     RAISE,
@@ -32,11 +31,6 @@ def error_frame_pattern(message: str) -> re.Pattern[str]:
         rf'^\{{"message": "{message}", "connectionId":"(?P<connection>{ID})", '
         rf'"requestId":"(?P<request>{ID})"\}}$'
     )
-
-
-@pytest.fixture(scope="module")
-def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
-    return GatewayLab(aws, cloud)
 
 
 @pytest.fixture(scope="module")
