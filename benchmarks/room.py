@@ -1,0 +1,910 @@
+"""A room's load on the local cloud, measured as a room sees it.
+
+`workshop cloud` runs in its own process and the finished apps are deployed with `workshop deploy`;
+the clients run in other processes (in a real room they are other laptops). Every figure is printed
+next to the same job done by a raw `websockets` server (and, for AWS API calls, a raw HTTP server)
+started in the same run on the same machine: the floor. Absolute times on shared machines drift;
+the ratio to the floor does much less.
+
+Scenarios (`--only` picks some):
+- arena   N people moving at H Hz for S seconds: moves sent, deliveries against the ideal (every
+          move to every other person), lag from a move to another person's screen, timeouts;
+- fanout  one chat message to 100 people, through the finished chat app and through a handler
+          written like AWS's example (`benchmarks/apps/aws_chat`), which posts serially;
+- echo    the round trip of a two-way route (`benchmarks/apps/echo`);
+- connect 1,000 connections opened at once, each running the chat's `$connect` (a PutItem);
+- calls   the cost of GetItem, PutItem, UpdateItem, Scan (30 rows) and post_to_connection
+          from boto3 through the edge.
+
+Run: `.venv/bin/python benchmarks/room.py` (the full room: about 3 minutes), or for example
+`.venv/bin/python benchmarks/room.py --only arena --people 10 --seconds 20`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import websockets
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORKSHOP = str(Path(sys.executable).with_name("workshop"))
+SCENARIOS = ("arena", "fanout", "echo", "connect", "calls")
+CLOCK_WRAP = 1e4  # move timestamps travel as (time % 1e4) / 1e4, a fraction the arena accepts
+SEQ_SCALE = 1e5  # a move's sequence number travels as seq / 1e5
+SPAWN = multiprocessing.get_context("spawn")
+
+
+# ---------------------------------------------------------------------------------- figures
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def spread(samples: list[float]) -> dict[str, float]:
+    """p50, p95 and max of a list of milliseconds."""
+    if not samples:
+        return {"p50": float("nan"), "p95": float("nan"), "max": float("nan"), "n": 0}
+    return {
+        "p50": statistics.median(samples),
+        "p95": percentile(samples, 0.95),
+        "max": max(samples),
+        "n": len(samples),
+    }
+
+
+@dataclass
+class Row:
+    """One line of the report: a figure on the local cloud and the same figure on the floor."""
+
+    name: str
+    local: float
+    floor: float | None
+    unit: str
+    goal: Callable[[float, float | None], bool] | None = None
+    goal_text: str = ""
+
+    def ratio(self) -> str:
+        if self.floor in (None, 0) or self.local != self.local:
+            return ""
+        return f"{self.local / self.floor:.1f}x"
+
+    def verdict(self) -> str:
+        if self.goal is None:
+            return ""
+        return ("met   " if self.goal(self.local, self.floor) else "MISSED") + f" {self.goal_text}"
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *rows: Row) -> None:
+        self.rows.extend(rows)
+
+    def print(self) -> None:
+        print()
+        print(f"{'figure':<52} {'local cloud':>14} {'raw floor':>14} {'ratio':>7}  goal")
+        for row in self.rows:
+            floor = "" if row.floor is None else _fmt(row.floor, row.unit)
+            print(
+                f"{row.name:<52} {_fmt(row.local, row.unit):>14} {floor:>14} {row.ratio():>7}"
+                f"  {row.verdict()}"
+            )
+        for note in self.notes:
+            print(note)
+        sys.stdout.flush()
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value != value:
+        return "n/a"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "ms":
+        return f"{value:.2f} ms" if value < 10 else f"{value:.0f} ms"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "/s":
+        return f"{value:.0f}/s"
+    return f"{value:.0f}{unit}"
+
+
+# ---------------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class CloudProcess:
+    """`workshop cloud` in its own process, as an instructor runs it."""
+
+    def __init__(self, extra_args: list[str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }
+        self.env.pop("WORKSHOP_TARGET", None)
+        command = [WORKSHOP, "cloud", "--port", str(self.port), *(extra_args or [])]
+        self.process = subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self._wait_healthy()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line.rstrip())
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("workshop cloud exited:\n" + "\n".join(self.output))
+            try:
+                with urllib.request.urlopen(f"{self.url}/_workshop/health", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("workshop cloud did not answer in time")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the cloud and its Lambda workers so far."""
+        try:
+            import psutil
+        except ImportError:
+            return float("nan")
+        try:
+            parent = psutil.Process(self.process.pid)
+            total = sum(parent.cpu_times()[:2])
+            for child in parent.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += sum(child.cpu_times()[:2])
+            return total
+        except psutil.Error:
+            return float("nan")
+
+    def deploy(self, app: str) -> str:
+        """`workshop deploy APP`; its last line is the stage URL."""
+        done = subprocess.run(
+            [WORKSHOP, "deploy", app], env=self.env, capture_output=True, text=True, cwd=ROOT
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"workshop deploy {app} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout.strip().splitlines()[-1]
+
+    def deploy_folder(self, app: str, folder: Path, routes: list[tuple[str, str, bool]]) -> str:
+        """Deploy a benchmark-only app folder with the kit's deploy library (in a child process)."""
+        script = (
+            "import json, sys\n"
+            "from infra.deploy.apps import AppPlan, Route, deploy_plan\n"
+            "spec = json.loads(sys.argv[1])\n"
+            "plan = AppPlan(app=spec['app'], routes=tuple(Route(*r) for r in spec['routes']),"
+            " key=spec['key'], table_actions=('PutItem', 'DeleteItem', 'GetItem', 'Scan'),"
+            " extra_environment={'table_name': spec['app'] + '-connections'})\n"
+            "print(deploy_plan(plan, folder=spec['folder']))\n"
+        )
+        spec = {
+            "app": app,
+            "routes": routes,
+            "folder": str(folder),
+            "key": "connection_id" if app == "awschat" else "connectionId",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(spec)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"deploying {app} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout.strip().splitlines()[-1]
+
+    def log_lines_matching(self, function_prefix: str, phrase: str) -> int:
+        """How many CloudWatch log lines of the functions `function_prefix*` contain `phrase`."""
+        import boto3
+
+        logs = boto3.client(
+            "logs",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        found = 0
+        groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function_prefix}")
+        for group in groups.get("logGroups", []):
+            params = {"logGroupName": group["logGroupName"], "filterPattern": f'"{phrase}"'}
+            while True:
+                page = logs.filter_log_events(**params)
+                found += sum(phrase in event["message"] for event in page.get("events", []))
+                token = page.get("nextToken")
+                if not token or token == params.get("nextToken"):
+                    break
+                params["nextToken"] = token
+        return found
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# ---------------------------------------------------------------------------------- the floor
+
+
+def serve_floor(ports: Any, stop: Any) -> None:
+    """Raw servers doing each job the most direct way: websockets, and a keep-alive HTTP answer."""
+    asyncio.run(_serve_floor(ports, stop))
+
+
+async def _serve_floor(ports: Any, stop: Any) -> None:
+    from websockets.asyncio.server import broadcast, serve
+
+    pointers: dict[Any, str] = {}
+    rooms: dict[str, set[Any]] = {}
+
+    async def handler(ws: Any) -> None:
+        path = ws.request.path.split("?")[0]
+        room = rooms.setdefault(path, set())
+        room.add(ws)
+        me = f"{id(ws):x}"
+        pointers[ws] = me
+        try:
+            async for message in ws:
+                if path.startswith("/echo"):
+                    await ws.send(message)
+                elif path.startswith("/arena"):
+                    frame = json.loads(message)
+                    if frame.get("action") == "list":
+                        await ws.send(json.dumps({"type": "list", "you": {"id": me}}))
+                    elif frame.get("action") == "move":
+                        change = {"kind": "move", "id": me, "name": me, "color": "#000000"}
+                        change.update(x=frame["clientX"], y=frame["clientY"])
+                        out = json.dumps({"type": "changes", "changes": [change]})
+                        broadcast([c for c in room if c is not ws], out)
+                else:  # chat: to everyone else
+                    broadcast([c for c in room if c is not ws], message)
+        finally:
+            room.discard(ws)
+            pointers.pop(ws, None)
+
+    canned: dict[str, bytes] = {}
+
+    async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target = lines[0].split(" ")[:2]
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                key = headers.get("x-amz-target") or method + " " + target.split("/")[-2:][0]
+                if method == "PUT" and target.startswith("/_canned/"):
+                    canned[target.removeprefix("/_canned/")] = body
+                    answer = b""
+                else:
+                    answer = canned.get(key, b"{}")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                    b"Content-Length: " + str(len(answer)).encode() + b"\r\n\r\n" + answer
+                )
+                await writer.drain()
+
+    async with serve(handler, "127.0.0.1", 0, max_size=None) as ws_server:
+        http_server = await asyncio.start_server(http, "127.0.0.1", 0)
+        ports.put((ws_server.sockets[0].getsockname()[1], http_server.sockets[0].getsockname()[1]))
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        http_server.close()
+
+
+class FloorProcess:
+    def __init__(self) -> None:
+        ports = SPAWN.Queue()
+        self._stop = SPAWN.Event()
+        self.process = SPAWN.Process(target=serve_floor, args=(ports, self._stop), daemon=True)
+        self.process.start()
+        ws_port, http_port = ports.get(timeout=30)
+        self.ws = f"ws://127.0.0.1:{ws_port}"
+        self.http = f"http://127.0.0.1:{http_port}"
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+# ---------------------------------------------------------------------------------- arena
+
+
+def arena_clients(
+    url: str, names: list[str], hz: float, seconds: float, grace: float, inbox: Any, go: Any
+) -> None:
+    """One client process: its people connect, say they are ready, move on `go`, then report."""
+    asyncio.run(_arena_clients(url, names, hz, seconds, grace, inbox, go))
+
+
+async def _arena_clients(
+    url: str, names: list[str], hz: float, seconds: float, grace: float, inbox: Any, go: Any
+) -> None:
+    people = []
+    try:
+        for chunk in range(0, len(names), 10):
+            people += await asyncio.gather(
+                *(_arena_join(url, name) for name in names[chunk : chunk + 10])
+            )
+    except Exception as error:
+        inbox.put(("failed", repr(error)))
+        return
+    inbox.put(("ready", [me for _, me in people]))
+    start_at = await asyncio.to_thread(go.get)
+    results = await asyncio.gather(
+        *(_arena_person(ws, me, hz, seconds, grace, start_at) for ws, me in people)
+    )
+    for ws, _ in people:
+        with contextlib.suppress(Exception):
+            await ws.close()
+    inbox.put(("done", results))
+
+
+async def _arena_join(url: str, name: str) -> tuple[Any, str]:
+    ws = await websockets.connect(f"{url}?name={name}", max_size=None, open_timeout=60)
+    await ws.send(json.dumps({"action": "list"}))
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if frame.get("type") == "list":
+            return ws, frame["you"]["id"]
+
+
+async def _arena_person(
+    ws: Any, me: str, hz: float, seconds: float, grace: float, start_at: float
+) -> dict[str, Any]:
+    lags: list[float] = []
+    seen: dict[str, int] = {}  # sender -> highest sequence number received
+    unique: dict[str, int] = {}  # sender -> moves received (each counted once)
+    out_of_order = 0
+    end_at = start_at + seconds
+
+    async def listen() -> None:
+        nonlocal out_of_order
+        async for message in ws:
+            now = time.time() % CLOCK_WRAP
+            frame = json.loads(message)
+            for change in frame.get("changes", ()):
+                if change.get("kind") != "move" or change["id"] == me or not change.get("x"):
+                    continue
+                sender, seq = change["id"], round(change["x"] * SEQ_SCALE)
+                last = seen.get(sender, 0)
+                if seq <= last:
+                    out_of_order += 1
+                    continue
+                seen[sender] = seq
+                unique[sender] = unique.get(sender, 0) + 1
+                lag = now - change["y"] * CLOCK_WRAP
+                lags.append((lag + CLOCK_WRAP if lag < -1 else lag) * 1000)
+
+    listener = asyncio.ensure_future(listen())
+    sent = 0
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    for index in range(int(seconds * hz)):
+        delay = start_at + index / hz - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        stamp = (time.time() % CLOCK_WRAP) / CLOCK_WRAP
+        move = {"action": "move", "clientX": (index + 1) / SEQ_SCALE, "clientY": stamp}
+        await ws.send(json.dumps(move))
+        sent += 1
+    await asyncio.sleep(max(0.0, end_at + grace - time.time()))
+    listener.cancel()
+    return {
+        "me": me,
+        "sent": sent,
+        "unique": unique,
+        "lags": lags,
+        "out_of_order": out_of_order,
+    }
+
+
+def run_arena(url: str, people: int, hz: float, seconds: float, processes: int) -> dict[str, Any]:
+    """Drive `people` pointers from `processes` client processes; merge what they saw."""
+    grace = 5.0
+    inbox, go = SPAWN.Queue(), SPAWN.Queue()
+    names = [f"p{index}" for index in range(people)]
+    groups = [names[i::processes] for i in range(processes) if names[i::processes]]
+    workers = [
+        SPAWN.Process(
+            target=arena_clients, args=(url, group, hz, seconds, grace, inbox, go), daemon=True
+        )
+        for group in groups
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        kind, payload = inbox.get(timeout=300)
+        if kind == "failed":
+            raise RuntimeError(f"an arena client could not join: {payload}")
+    start_at = time.time() + 1.0
+    for _ in workers:
+        go.put(start_at)
+    results: list[dict[str, Any]] = []
+    for _ in workers:
+        kind, payload = inbox.get(timeout=seconds + grace + 120)
+        results += payload
+    for worker in workers:
+        worker.join(10)
+    sent = {r["me"]: r["sent"] for r in results}
+    ideal = sum(count * (len(results) - 1) for count in sent.values())
+    delivered = sum(sum(r["unique"].values()) for r in results)
+    lags = [lag for r in results for lag in r["lags"]]
+    return {
+        "moves_per_s": sum(sent.values()) / seconds,
+        "delivered_pct": 100.0 * delivered / ideal if ideal else float("nan"),
+        "delivered": delivered,
+        "ideal": ideal,
+        "out_of_order": sum(r["out_of_order"] for r in results),
+        "lag": spread(lags),
+    }
+
+
+# ---------------------------------------------------------------------------------- chat fan-out
+
+
+def fanout_client(url: str, receivers: int, messages: int, style: str, inbox: Any) -> None:
+    """One client process: `receivers` listeners, one sender, `messages` messages one at a time."""
+    inbox.put(asyncio.run(_fanout(url, receivers, messages, style)))
+
+
+async def _fanout(url: str, receivers: int, messages: int, style: str) -> dict[str, Any]:
+    arrivals: dict[int, list[float]] = {}
+    complete: dict[int, asyncio.Event] = {}
+
+    async def listen(ws: Any) -> None:
+        async for message in ws:
+            now = time.perf_counter()
+            match = re.search(r"#(\d+)#", message)
+            if match:
+                number = int(match.group(1))
+                got = arrivals.setdefault(number, [])
+                got.append(now)
+                if len(got) == receivers and number in complete:
+                    complete[number].set()
+
+    listeners = []
+    for chunk in range(0, receivers, 25):
+        sockets = await asyncio.gather(
+            *(
+                websockets.connect(f"{url}?name=r{i}", max_size=None, open_timeout=60)
+                for i in range(chunk, min(receivers, chunk + 25))
+            )
+        )
+        listeners += sockets
+    tasks = [asyncio.ensure_future(listen(ws)) for ws in listeners]
+    sender = await websockets.connect(f"{url}?name=sender", max_size=None, open_timeout=60)
+    spans: list[float] = []
+    each: list[float] = []
+    lost = 0
+    for number in range(-3, messages):  # three warm-up messages
+        complete[number] = asyncio.Event()
+        text = f"#{number}#"
+        if style == "kit":
+            frame = json.dumps({"action": "sendMessage", "data": text})
+        elif style == "aws":
+            frame = json.dumps({"action": "sendmessage", "msg": text})
+        else:
+            frame = text
+        started = time.perf_counter()
+        await sender.send(frame)
+        try:
+            await asyncio.wait_for(complete[number].wait(), 10)
+        except TimeoutError:
+            lost += receivers - len(arrivals.get(number, []))
+        if number >= 0 and arrivals.get(number):
+            got = arrivals[number]
+            each += [(t - started) * 1000 for t in got]
+            if len(got) == receivers:
+                spans.append((max(got) - started) * 1000)
+    for task in tasks:
+        task.cancel()
+    for ws in [*listeners, sender]:
+        await ws.close()
+    return {"last": spread(spans), "each": spread(each), "lost": lost}
+
+
+def run_in_process(target: Callable[..., None], *args: Any, timeout: float = 600) -> Any:
+    inbox = SPAWN.Queue()
+    worker = SPAWN.Process(target=target, args=(*args, inbox), daemon=True)
+    worker.start()
+    try:
+        return inbox.get(timeout=timeout)
+    finally:
+        worker.join(10)
+
+
+# ---------------------------------------------------------------------------------- echo, connect
+
+
+def echo_client(url: str, count: int, inbox: Any) -> None:
+    async def run() -> dict[str, Any]:
+        async with websockets.connect(url, open_timeout=60) as ws:
+            samples = []
+            for index in range(count + 50):
+                started = time.perf_counter()
+                await ws.send(f"ping {index}")
+                await ws.recv()
+                if index >= 50:
+                    samples.append((time.perf_counter() - started) * 1000)
+            return spread(samples)
+
+    inbox.put(asyncio.run(run()))
+
+
+def connect_client(url: str, count: int, inbox: Any) -> None:
+    async def run() -> dict[str, Any]:
+        started = time.perf_counter()
+
+        async def one(index: int) -> Any:
+            try:
+                return await websockets.connect(f"{url}?name=c{index}", open_timeout=120)
+            except Exception:
+                return None
+
+        sockets = await asyncio.gather(*(one(i) for i in range(count)))
+        elapsed = time.perf_counter() - started
+        opened = [ws for ws in sockets if ws is not None]
+        await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
+        return {"seconds": elapsed, "opened": len(opened)}
+
+    inbox.put(asyncio.run(run()))
+
+
+# ---------------------------------------------------------------------------------- AWS calls
+
+
+def calls_client(cloud_url: str, floor_url: str, stage_url: str, count: int, inbox: Any) -> None:
+    inbox.put(_calls(cloud_url, floor_url, stage_url, count))
+
+
+def _clients(endpoint: str, stage_endpoint: str) -> tuple[Any, Any]:
+    import boto3
+
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    return (
+        session.client("dynamodb", endpoint_url=endpoint),
+        session.client("apigatewaymanagementapi", endpoint_url=stage_endpoint),
+    )
+
+
+def _calls(cloud_url: str, floor_url: str, stage_url: str, count: int) -> dict[str, Any]:
+    import urllib.request
+
+    from websockets.sync.client import connect
+
+    table = "bench-calls"
+    dynamodb, _ = _clients(cloud_url, cloud_url)
+    with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    for index in range(30):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": f"row{index}"}, "n": {"N": "1"}})
+    ws = connect(stage_url)
+    ws.send("whoami")
+    connection_id = ws.recv()
+    draining = threading.Thread(target=lambda: [None for _ in ws], daemon=True)
+    draining.start()
+    http_stage = stage_url.replace("ws://", "http://")
+    floor_stage = floor_url + "/" + "/".join(http_stage.split("/")[-2:])
+
+    def operations(dynamodb: Any, api: Any) -> dict[str, tuple[Any, Callable[[], Any]]]:
+        key = {"pk": {"S": "row1"}}
+        return {
+            "GetItem": (dynamodb, lambda: dynamodb.get_item(TableName=table, Key=key)),
+            "PutItem": (
+                dynamodb,
+                lambda: dynamodb.put_item(
+                    TableName=table, Item={"pk": {"S": "row1"}, "n": {"N": "1"}}
+                ),
+            ),
+            "UpdateItem": (
+                dynamodb,
+                lambda: dynamodb.update_item(
+                    TableName=table,
+                    Key=key,
+                    UpdateExpression="SET #n = :n",
+                    ExpressionAttributeNames={"#n": "n"},
+                    ExpressionAttributeValues={":n": {"N": "2"}},
+                ),
+            ),
+            "Scan (30 rows)": (dynamodb, lambda: dynamodb.scan(TableName=table)),
+            "post_to_connection": (
+                api,
+                lambda: api.post_to_connection(
+                    ConnectionId=connection_id, Data=b'{"hello": "you"}'
+                ),
+            ),
+        }
+
+    local = operations(*_clients(cloud_url, http_stage))
+    floor = operations(*_clients(floor_url, floor_stage))
+    results: dict[str, Any] = {}
+    for name, (client, call) in local.items():
+        target, request, answer = _capture(client, call)
+        if target:  # the floor answers with the very bytes the local cloud answered
+            canned = urllib.request.Request(f"{floor_url}/_canned/{target}", answer, method="PUT")
+            urllib.request.urlopen(canned).read()
+        results[name] = {
+            "boto3": _time(call, count),
+            "boto3 floor": _time(floor[name][1], count),
+            "raw": _time(_replayer(cloud_url, request), count),
+            "raw floor": _time(_replayer(floor_url, request), count),
+        }
+    ws.close()
+    return results
+
+
+def _capture(client: Any, call: Callable[[], Any]) -> tuple[str | None, bytes, bytes]:
+    """One call's X-Amz-Target, the signed request boto3 sent, and the body the server answered."""
+    sent: list[bytes] = []
+    answered: list[tuple[str | None, bytes]] = []
+
+    def keep_request(request: Any, **_: Any) -> None:
+        url = urlsplit(request.url)
+        target = url.path + (f"?{url.query}" if url.query else "")
+        body = request.body or b""
+        body = body.encode() if isinstance(body, str) else bytes(body)
+        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {url.netloc}"]
+        lines += [
+            f"{k}: {v.decode() if isinstance(v, bytes) else v}" for k, v in request.headers.items()
+        ]
+        if "Content-Length" not in request.headers:
+            lines.append(f"Content-Length: {len(body)}")
+        sent.append(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    def keep_response(http_response: Any, model: Any, **_: Any) -> None:
+        service = model.service_model
+        target = None
+        if service.protocol == "json":
+            target = f"{service.metadata['targetPrefix']}.{model.name}"
+        answered.append((target, http_response.content))
+
+    client.meta.events.register("before-send", keep_request)
+    client.meta.events.register("after-call", keep_response)
+    try:
+        call()
+    finally:
+        client.meta.events.unregister("before-send", keep_request)
+        client.meta.events.unregister("after-call", keep_response)
+    target, answer = answered[-1]
+    return target, sent[-1], answer
+
+
+def _replayer(base_url: str, request: bytes) -> Callable[[], bytes]:
+    """Send the same signed request again and again on one keep-alive socket: the server's cost."""
+    host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = sock.makefile("rb")
+
+    def replay() -> bytes:
+        sock.sendall(request)
+        length = 0
+        status = reader.readline()
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = reader.read(length)
+        if not status.split()[1].startswith(b"2"):
+            raise RuntimeError(f"replay answered {status!r}: {body[:200]!r}")
+        return body
+
+    return replay
+
+
+def _time(call: Callable[[], Any], count: int) -> dict[str, float]:
+    for _ in range(30):
+        call()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return spread(samples)
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+@contextlib.contextmanager
+def cpu_of(cloud: CloudProcess, label: str, report: Report) -> Iterator[None]:
+    """Note how much CPU the cloud (and its workers) spent on a scenario."""
+    before, started = cloud.cpu_seconds(), time.monotonic()
+    yield
+    spent, elapsed = cloud.cpu_seconds() - before, time.monotonic() - started
+    if spent == spent:
+        report.notes.append(
+            f"  cloud CPU during {label}: {spent:.1f} s over {elapsed:.1f} s "
+            f"({spent / elapsed:.2f} cores)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--people", type=int, default=30)
+    parser.add_argument("--hz", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--fanout", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=30)
+    parser.add_argument("--echoes", type=int, default=500)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--cloud-arg", action="append", default=[], help="passed to workshop cloud")
+    args = parser.parse_args(argv)
+
+    report = Report()
+    floor = FloorProcess()
+    cloud = CloudProcess(args.cloud_arg)
+    print(f"workshop cloud on {cloud.url} (pid {cloud.process.pid}); floor on {floor.ws}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    try:
+        if "echo" in args.only or "calls" in args.only:
+            echo_url = cloud.deploy_folder(
+                "echo", HERE / "apps" / "echo", [("$default", "echo.lambda_handler", True)]
+            )
+        if "echo" in args.only:
+            print("echo round trip ...", flush=True)
+            with cpu_of(cloud, "echo", report):
+                local = run_in_process(echo_client, echo_url, args.echoes)
+            raw = run_in_process(echo_client, floor.ws + "/echo", args.echoes)
+            report.add(
+                Row("echo round trip p50", local["p50"], raw["p50"], "ms",
+                    lambda v, f: v <= 2.0 and (f is None or v <= 10 * f), "<= 2 ms and <= 10x"),
+                Row("echo round trip p95", local["p95"], raw["p95"], "ms"),
+            )  # fmt: skip
+        if "calls" in args.only:
+            print("AWS calls through the edge ...", flush=True)
+            with cpu_of(cloud, "calls", report):
+                calls = run_in_process(calls_client, cloud.url, floor.http, echo_url, args.calls)
+            for name, figures in calls.items():
+                goal = (lambda v, f: v <= 1.0) if name == "UpdateItem" else None
+                report.add(
+                    Row(f"{name} through the edge p50", figures["raw"]["p50"],
+                        figures["raw floor"]["p50"], "ms", goal, "<= 1 ms" if goal else ""),
+                    Row(f"{name} from boto3 p50", figures["boto3"]["p50"],
+                        figures["boto3 floor"]["p50"], "ms"),
+                )  # fmt: skip
+        if "fanout" in args.only:
+            chat_url = cloud.deploy("chat")
+            aws_url = cloud.deploy_folder(
+                "awschat",
+                HERE / "apps" / "aws_chat",
+                [
+                    ("$connect", "lambda_chat.lambda_handler", False),
+                    ("$disconnect", "lambda_chat.lambda_handler", False),
+                    ("sendmessage", "lambda_chat.lambda_handler", False),
+                ],
+            )
+            print(f"chat fan-out to {args.fanout} ...", flush=True)
+            raw = run_in_process(
+                fanout_client, floor.ws + "/chat", args.fanout, args.messages, "raw"
+            )
+            for style, url, label in (
+                ("kit", chat_url, "finished chat"),
+                ("aws", aws_url, "AWS-idiom serial handler"),
+            ):
+                with cpu_of(cloud, f"fan-out ({label})", report):
+                    local = run_in_process(fanout_client, url, args.fanout, args.messages, style)
+                goal = (lambda v, f: v <= 250) if style == "aws" else None
+                report.add(
+                    Row(f"fan-out to {args.fanout}, {label}: last p50", local["last"]["p50"],
+                        raw["last"]["p50"], "ms"),
+                    Row(f"fan-out to {args.fanout}, {label}: last p95", local["last"]["p95"],
+                        raw["last"]["p95"], "ms", goal, "<= 250 ms" if goal else ""),
+                    Row(f"fan-out to {args.fanout}, {label}: lost", local["lost"], raw["lost"], ""),
+                )  # fmt: skip
+        if "arena" in args.only:
+            arena_url = cloud.deploy("arena")
+            label = f"arena, {args.people} people at {args.hz:g} Hz for {args.seconds:g} s"
+            print(f"{label} ...", flush=True)
+            raw = run_arena(
+                floor.ws + "/arena", args.people, args.hz, args.seconds, args.client_processes
+            )
+            with cpu_of(cloud, "arena", report):
+                local = run_arena(
+                    arena_url, args.people, args.hz, args.seconds, args.client_processes
+                )
+            timeouts = cloud.log_lines_matching("arena-", "Task timed out")
+            report.add(
+                Row(f"{label}: moves sent", local["moves_per_s"], raw["moves_per_s"], "/s"),
+                Row(f"{label}: deliveries of ideal", local["delivered_pct"],
+                    raw["delivered_pct"], "%", lambda v, f: v >= 99.0, ">= 99 %"),
+                Row(f"{label}: lag p50", local["lag"]["p50"], raw["lag"]["p50"], "ms"),
+                Row(f"{label}: lag p95", local["lag"]["p95"], raw["lag"]["p95"], "ms",
+                    lambda v, f: v <= 250, "<= 250 ms"),
+                Row(f"{label}: lag max", local["lag"]["max"], raw["lag"]["max"], "ms"),
+                Row(f"{label}: out of order", local["out_of_order"], raw["out_of_order"], ""),
+                Row(f"{label}: 'Task timed out' in logs", timeouts, None, "",
+                    lambda v, f: v == 0, "none"),
+            )  # fmt: skip
+            report.notes.append(
+                f"  arena deliveries: {local['delivered']} of {local['ideal']} on the local cloud, "
+                f"{raw['delivered']} of {raw['ideal']} on the floor"
+            )
+        if "connect" in args.only:
+            chat_url = cloud.deploy("chat")
+            print(f"{args.connections} connections ...", flush=True)
+            raw = run_in_process(connect_client, floor.ws + "/connect", args.connections)
+            with cpu_of(cloud, "connect", report):
+                local = run_in_process(connect_client, chat_url, args.connections)
+            report.add(
+                Row(f"{args.connections} connections open (chat $connect)", local["seconds"],
+                    raw["seconds"], "s", lambda v, f: v <= 5.0, "<= 5 s"),
+                Row(f"{args.connections} connections: opened", local["opened"], raw["opened"], ""),
+            )  # fmt: skip
+    finally:
+        report.print()
+        cloud.stop()
+        floor.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
