@@ -5,6 +5,9 @@ Each invocation's lines go to log group ``/aws/lambda/{function}``, in a stream 
 which worker ran it (``worker_id``), else one per invocation. Lambda's own START / END / REPORT
 lines are added around the function's output, so ``aws logs tail`` and ``filter_log_events``
 look as they do on AWS.
+
+`LogSink` buffers the lines of busy functions and writes them in batches; whatever reads the
+logs (the Logs API at the edge) flushes it first, so a read never misses a finished invocation.
 """
 
 from __future__ import annotations
@@ -16,19 +19,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from moto.logs.models import logs_backends
-
-from infra.local.sources import InvokeResult
+from .aws.backends import Backends
+from .aws.logs import LogBatch, put_log_events
+from .sources import InvokeResult
 
 FOLLOW_INTERVAL = 1.0  # seconds between polls in follow_logs, like `aws logs tail --follow`
-
-
-class CloudIds(Protocol):
-    backend_lock: threading.RLock
-    account_id: str
-    region: str
 
 
 def log_group_name(function_name: str) -> str:
@@ -70,28 +67,70 @@ def invocation_lines(result: InvokeResult, memory_mb: int | None = None) -> list
     ]
 
 
+def log_batch(
+    function_name: str,
+    result: InvokeResult,
+    *,
+    memory_mb: int | None = None,
+    now_ms: int | None = None,
+) -> LogBatch:
+    """One invocation's log group, stream and events."""
+    timestamp = now_ms if now_ms is not None else int(time.time() * 1000)
+    when = datetime.fromtimestamp(timestamp / 1000, UTC)
+    group = log_group_name(function_name)
+    stream = log_stream_name(function_name, getattr(result, "worker_id", None), when)
+    events: list[dict[str, object]] = [
+        {"timestamp": timestamp, "message": line} for line in invocation_lines(result, memory_mb)
+    ]
+    return group, stream, events
+
+
 def write_invocation_logs(
-    cloud: CloudIds,
+    backends: Backends,
     function_name: str,
     result: InvokeResult,
     *,
     memory_mb: int | None = None,
     now_ms: int | None = None,
 ) -> str:
-    """Append one invocation's log lines to CloudWatch Logs (in moto); return the stream name."""
-    timestamp = now_ms if now_ms is not None else int(time.time() * 1000)
-    when = datetime.fromtimestamp(timestamp / 1000, UTC)
-    group = log_group_name(function_name)
-    stream = log_stream_name(function_name, getattr(result, "worker_id", None), when)
-    events = [
-        {"timestamp": timestamp, "message": line} for line in invocation_lines(result, memory_mb)
-    ]
-    with cloud.backend_lock:
-        backend = logs_backends[cloud.account_id][cloud.region]
-        backend.ensure_log_group(group)
-        backend.ensure_log_stream(group, stream)
-        backend.put_log_events(group, stream, events)
-    return stream
+    """Append one invocation's log lines to CloudWatch Logs now; return the stream name."""
+    batch = log_batch(function_name, result, memory_mb=memory_mb, now_ms=now_ms)
+    put_log_events(backends, [batch])
+    return batch[1]
+
+
+class LogSink:
+    """Invocation logs on their way to CloudWatch Logs, written in batches."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+        self._pending: list[LogBatch] = []
+        self._lock = threading.Lock()
+
+    def add(self, function_name: str, result: InvokeResult) -> None:
+        """Queue one invocation's lines (cheap: nothing touches moto here)."""
+        batch = log_batch(function_name, result)
+        with self._lock:
+            self._pending.append(batch)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def flush(self) -> None:
+        """Write what is queued, grouped by stream (takes the backends' lock)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
+        merged: dict[tuple[str, str], list[dict[str, object]]] = {}
+        for group, stream, events in pending:
+            merged.setdefault((group, stream), []).extend(events)
+        batches = [
+            (group, stream, sorted(events, key=lambda event: event["timestamp"]))  # type: ignore[arg-type, return-value]
+            for (group, stream), events in merged.items()
+        ]
+        put_log_events(self.backends, batches)
 
 
 def follow_logs(

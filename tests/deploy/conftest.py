@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local import moto_ext
+from infra.local import aws
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -17,7 +17,7 @@ ACCOUNT = "123456789012"
 @pytest.fixture(autouse=True, scope="session")
 def moto_extensions() -> None:
     """Deployments, UpdateStage and GetRouteResponses from the local cloud's moto extensions."""
-    moto_ext.install()
+    aws.install()
 
 
 @pytest.fixture

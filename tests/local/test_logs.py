@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.local.aws import Backends
 from infra.local.logs import follow_logs, write_invocation_logs
 
 NOW_MS = int(time.time()) * 1000  # moto keeps only events from the last 14 days
@@ -32,11 +33,9 @@ class WorkerResult(Result):
     worker_id: str = "worker-1"
 
 
-class Cloud:
-    def __init__(self) -> None:
-        self.backend_lock = threading.RLock()
-        self.account_id = "123456789012"
-        self.region = "us-east-1"
+def Cloud() -> Backends:  # noqa: N802 - stands where a cloud object stood
+    """moto's backends for the test account, as the local cloud holds them."""
+    return Backends("123456789012", "us-east-1")
 
 
 @pytest.fixture

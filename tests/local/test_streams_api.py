@@ -11,7 +11,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from infra.local.streams_api import fix_streams_routing, install
+from infra.local.aws.dynamodb import install
 
 CREDENTIALS = {
     "region_name": "us-east-1",
@@ -27,7 +27,8 @@ class QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture
 def endpoint_url() -> Iterator[str]:
-    app = fix_streams_routing(DomainDispatcherApplication(create_backend_app))
+    install()
+    app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -17,11 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from ..edge.messages import JSON_HEADERS, HttpReply
+from ..errors import (
+    ForbiddenException,
+    GoneException,
+    MethodNotAllowed,
+    MissingAuthenticationToken,
+    PayloadTooLargeException,
+)
 from .events import ConnectionInfo
 
 MAX_POST_BYTES = 128 * 1024
-
-JSON_HEADERS = [("Content-Type", "application/json")]
 
 
 @dataclass
@@ -42,21 +48,8 @@ class Connection:
         self.last_active_ms = int(time.time() * 1000)
 
 
-@dataclass(frozen=True)
-class HttpReply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
 def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def error_reply(status: int, error_type: str, message: str | None) -> HttpReply:
-    """An error shaped like API Gateway's, so botocore maps it to the modeled exception."""
-    headers = [*JSON_HEADERS, ("x-amzn-ErrorType", error_type)]
-    return HttpReply(status, headers, json.dumps({"message": message}).encode())
 
 
 class ConnectionRegistry:
@@ -100,34 +93,31 @@ class ConnectionRegistry:
         """Serve one @connections request (headers with lower-case names)."""
         if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
             # API Gateway refuses unsigned management calls before looking at anything else.
-            return error_reply(403, "ForbiddenException", "Missing Authentication Token")
+            return MissingAuthenticationToken().reply()
         connection_id = unquote(raw_connection_id)
         connection = self._connections.get(connection_id)
         if connection is None:
-            return error_reply(410, "GoneException", None)
+            return GoneException().reply()
         if (connection.info.api_id, connection.info.stage) != (api_id, stage):
-            return error_reply(403, "ForbiddenException", "Forbidden")
+            return ForbiddenException("Forbidden").reply()
         if method == "POST":
             return await self.post_to_connection(connection, body)
         if method == "GET":
             return self.get_connection(connection)
         if method == "DELETE":
             return await self.delete_connection(connection)
-        return error_reply(405, "MethodNotAllowedException", f"Method {method} not allowed")
+        return MethodNotAllowed(f"Method {method} not allowed").reply()
 
     async def post_to_connection(self, connection: Connection, data: bytes) -> HttpReply:
         if len(data) > MAX_POST_BYTES:
-            return error_reply(
-                413,
-                "PayloadTooLargeException",
-                f"Message too long. Max message size is {MAX_POST_BYTES} bytes",
-            )
+            message = f"Message too long. Max message size is {MAX_POST_BYTES} bytes"
+            return PayloadTooLargeException(message).reply()
         if connection.connecting:
-            return error_reply(410, "GoneException", None)
+            return GoneException().reply()
         try:
             await connection.send_text(data.decode("utf-8", errors="replace"))
         except (ConnectionError, RuntimeError):
-            return error_reply(410, "GoneException", None)
+            return GoneException().reply()
         connection.touch()
         return HttpReply(200, JSON_HEADERS, b"")
 
@@ -142,7 +132,7 @@ class ConnectionRegistry:
 
     async def delete_connection(self, connection: Connection) -> HttpReply:
         if connection.connecting:
-            return error_reply(410, "GoneException", None)
+            return GoneException().reply()
         # Closing fires $disconnect from the gateway's connection task.
         task = asyncio.ensure_future(connection.close(1000, "Connection deleted"))
         self._closing.add(task)

@@ -25,9 +25,9 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from ..moto_ext import ApiSnapshot, RouteSnapshot
 from ..runtime import InvokeResult
 from ..trace import TraceHub
+from .config import ApiSnapshot, RouteSnapshot
 from .connections import Connection, ConnectionRegistry
 from .events import (
     ConnectionInfo,
@@ -66,9 +66,9 @@ class GatewayCloud(Protocol):
     account_id: str
     region: str
 
-    def lookup_stage(self, api_id: str, stage: str) -> ApiSnapshot | None: ...
+    async def stage_config(self, api_id: str, stage: str) -> ApiSnapshot | None: ...
 
-    def invoke_integration(
+    async def invoke_integration(
         self, snapshot: ApiSnapshot, stage: str, route_key: str, uri: str, event: dict[str, Any]
     ) -> InvokeResult: ...
 
@@ -149,6 +149,8 @@ class ClientSession:
         self.writer = writer
         self.info = info
         self._drain_lock = asyncio.Lock()
+        # Message integrations still running: $disconnect waits for them, as on AWS.
+        self.in_flight: set[asyncio.Task[None]] = set()
 
     async def flush(self) -> None:
         data = self.protocol.data_to_send()
@@ -187,8 +189,6 @@ class Gateway:
         self.trace = trace
         self.limits = limits or GatewayLimits()
         self.clock = clock
-        # The event loop keeps only weak references to tasks: hold message tasks until done.
-        self._message_tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ connecting
 
@@ -210,11 +210,7 @@ class Gateway:
             await self._send_response(writer, protocol, response)
             return
         target = parse_stage_path(request.path)
-        snapshot = (
-            await asyncio.to_thread(self.cloud.lookup_stage, target[0], target[1])
-            if target
-            else None
-        )
+        snapshot = await self.cloud.stage_config(target[0], target[1]) if target else None
         if target is None or snapshot is None:
             await self._send_response(writer, protocol, self._reject(protocol, 403, "Forbidden"))
             return
@@ -399,8 +395,8 @@ class Gateway:
             return fragments
         body = b"".join(fragments).decode("utf-8", errors="replace")
         task = asyncio.ensure_future(self._on_message(session, body))
-        self._message_tasks.add(task)
-        task.add_done_callback(self._message_tasks.discard)
+        session.in_flight.add(task)
+        task.add_done_callback(session.in_flight.discard)
         return []
 
     async def _on_message(self, session: ClientSession, body: str) -> None:
@@ -408,7 +404,7 @@ class Gateway:
         event_base = {"apiId": info.api_id, "stage": info.stage, "connectionId": info.connection_id}
         self.trace.publish("frame_in", **event_base, bytes=len(body.encode()), preview=body[:120])
         try:
-            snapshot = await asyncio.to_thread(self.cloud.lookup_stage, info.api_id, info.stage)
+            snapshot = await self.cloud.stage_config(info.api_id, info.stage)
             route_key = (
                 select_route(snapshot.route_selection_expression, body, list(snapshot.routes))
                 if snapshot
@@ -468,7 +464,9 @@ class Gateway:
             connectionId=info.connection_id,
             code=code,
         )
-        snapshot = await asyncio.to_thread(self.cloud.lookup_stage, info.api_id, info.stage)
+        if session.in_flight:  # a close never overtakes the messages sent before it
+            await asyncio.wait(set(session.in_flight))
+        snapshot = await self.cloud.stage_config(info.api_id, info.stage)
         route = snapshot.routes.get("$disconnect") if snapshot else None
         if snapshot is None or route is None:
             return
@@ -497,8 +495,8 @@ class Gateway:
         base = {"apiId": info.api_id, "stage": info.stage, "connectionId": info.connection_id}
         function = uri.split("/functions/")[-1].split("/invocations")[0].split(":")[-1]
         try:
-            result = await asyncio.to_thread(
-                self.cloud.invoke_integration, snapshot, info.stage, route_key, uri, event
+            result = await self.cloud.invoke_integration(
+                snapshot, info.stage, route_key, uri, event
             )
         except IntegrationError as error:
             self.trace.publish("error", **base, requestId=request_id, message=str(error))

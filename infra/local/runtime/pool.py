@@ -2,12 +2,20 @@
 
 Each function configuration (name, code, handler, environment, timeout, memory) gets its own pool
 of up to `max_workers_per_function` workers. An invoke takes an idle worker, starts a new one
-(a cold start) while the pool has room, or waits on the pool's Condition. A worker that times out
-or dies is discarded; the next invoke starts a fresh one.
+(a cold start) while the pool has room, or waits its turn. A worker that times out or dies is
+discarded; the next invoke starts a fresh one.
+
+Everything runs on one event loop: `invoke_async` on that loop (the local cloud's edge calls it
+there), `invoke` from any other thread. Without a loop of its own the runtime starts one in a
+daemon thread the first time it is used.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
 import hashlib
 import io
 import json
@@ -33,113 +41,183 @@ CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TO
 
 
 class FunctionPool:
-    """The workers of one function configuration, at most `limit` at a time."""
+    """The workers of one function configuration, at most `limit` at a time (loop thread only)."""
 
     def __init__(self, spec: FunctionSpec, code_dir: str, limit: int) -> None:
         self.spec = spec
         self.code_dir = code_dir
         self.limit = limit
-        self.condition = threading.Condition()
         self.idle: list[WorkerProcess] = []
         self.workers: set[WorkerProcess] = set()
         self.size = 0  # workers alive or being started
         self.retired = False
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    def acquire(self) -> WorkerProcess | None:
+    async def acquire(self) -> WorkerProcess | None:
         """An idle worker, or None when the caller may start one (its slot is reserved)."""
-        with self.condition:
-            self.condition.wait_for(lambda: bool(self.idle) or self.size < self.limit)
+        while True:
+            if self.retired:
+                raise RuntimeError(f"the workers of {self.spec.name} were retired")
             if self.idle:
                 return self.idle.pop()  # the most recently used: the warmest
-            self.size += 1
-            return None
+            if self.size < self.limit:
+                self.size += 1
+                return None
+            turn = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+            try:
+                await turn
+            finally:
+                if turn in self._waiting:
+                    self._waiting.remove(turn)
 
     def add(self, worker: WorkerProcess) -> None:
-        with self.condition:
-            self.workers.add(worker)
-            retired = self.retired
-        if retired:
-            worker.kill()
+        self.workers.add(worker)
 
     def give_up_slot(self) -> None:
         """A reserved slot whose worker could not be started."""
-        with self.condition:
-            self.size -= 1
-            self.condition.notify()
+        self.size -= 1
+        self._wake_one()
 
     def release(self, worker: WorkerProcess, healthy: bool) -> None:
         """Return a worker after an invoke; an unhealthy or retired one is discarded."""
-        with self.condition:
-            keep = healthy and not self.retired
-            if keep:
-                self.idle.append(worker)
-            else:
-                self.workers.discard(worker)
-                self.size -= 1
-            self.condition.notify()
-        if not keep:
-            worker.discard()
+        if healthy and not self.retired:
+            self.idle.append(worker)
+        else:
+            self.workers.discard(worker)
+            self.size -= 1
+            _discard_soon(worker)
+        self._wake_one()
 
     def retire(self) -> None:
         """Stop every worker: idle ones now, busy ones are killed (their invoke fails)."""
-        with self.condition:
-            self.retired = True
-            idle, self.idle = self.idle, []
-            busy = self.workers.difference(idle)
-            self.workers.difference_update(idle)
-            self.size -= len(idle)
-            self.condition.notify_all()
+        self.retired = True
+        idle, self.idle = self.idle, []
         for worker in idle:
-            worker.discard()
-        for worker in busy:
+            self.workers.discard(worker)
+            self.size -= 1
+            _discard_soon(worker)
+        for worker in self.workers:
             worker.kill()
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+
+    def _wake_one(self) -> None:
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+
+
+_discarding: set[asyncio.Task[None]] = set()
+
+
+def _discard_soon(worker: WorkerProcess) -> None:
+    task = asyncio.ensure_future(worker.discard())
+    _discarding.add(task)
+    task.add_done_callback(_discarding.discard)
 
 
 class LambdaRuntime:
-    """Runs functions' real code. `invoke` is blocking and thread-safe."""
+    """Runs functions' real code: `await invoke_async(...)` on the loop, `invoke(...)` elsewhere."""
 
-    def __init__(self, base_env: Mapping[str, str], max_workers_per_function: int = 4) -> None:
+    def __init__(
+        self,
+        base_env: Mapping[str, str],
+        max_workers_per_function: int = 4,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.base_env = dict(base_env)
         self.max_workers_per_function = max_workers_per_function
-        self._lock = threading.Lock()
-        self._code_lock = threading.Lock()
+        self._loop = loop
+        self._own_loop_thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         self._pools: dict[tuple[Any, ...], FunctionPool] = {}
         self._code_dirs: dict[str, str] = {}
+        self._code_lock = threading.Lock()
         self._closed = False
         self._root = tempfile.mkdtemp(prefix="workshop-lambda-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
+        self._spawner = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="spawn")
+
+    # ------------------------------------------------------------ the API
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop the workers are read on (started in a daemon thread if none was given)."""
+        with self._start_lock:
+            if self._loop is None:
+                ready = threading.Event()
+
+                def serve() -> None:
+                    self._loop = asyncio.new_event_loop()
+                    ready.set()
+                    self._loop.run_forever()
+
+                self._own_loop_thread = threading.Thread(
+                    target=serve, name="lambda-runtime", daemon=True
+                )
+                self._own_loop_thread.start()
+                ready.wait()
+            assert self._loop is not None
+            return self._loop
 
     def invoke(self, spec: FunctionSpec, event: Any, request_id: str | None = None) -> InvokeResult:
+        """Run the function once on `event` (blocking; from any thread but the loop's)."""
+        if self._closed:
+            raise RuntimeError("the Lambda runtime is closed")
+        if self._loop is not None and _running_loop() is self._loop:
+            raise RuntimeError("invoke() would block the runtime's own loop: await invoke_async()")
+        future = asyncio.run_coroutine_threadsafe(
+            self.invoke_async(spec, event, request_id), self.loop
+        )
+        return future.result()
+
+    async def invoke_async(
+        self, spec: FunctionSpec, event: Any, request_id: str | None = None
+    ) -> InvokeResult:
         """Run the function once on `event` (JSON-serialisable, or raw JSON bytes)."""
+        if self._closed:
+            raise RuntimeError("the Lambda runtime is closed")
         request_id = request_id or str(uuid.uuid4())
         raw = isinstance(event, bytes | bytearray)
         event_body = bytes(event) if raw else json.dumps(event).encode()
-        pool = self._pool_for(spec)
-        worker = pool.acquire()
+        pool = await self._pool_for(spec)
+        worker = await pool.acquire()
         init_logs: list[str] = []
         init_ms: float | None = None
         if worker is None:
-            started = self._start_worker(pool, request_id)
+            started = await self._start_worker(pool, request_id)
             if isinstance(started, InvokeResult):
                 return started
             worker, init_logs, init_ms = started
-        return self._run(pool, worker, request_id, event_body, init_logs, init_ms)
+        return await self._run(pool, worker, request_id, event_body, init_logs, init_ms)
 
     def evict(self, function_name: str) -> None:
         """Stop all workers of a function (its next invoke is a cold start)."""
-        with self._lock:
-            doomed = [key for key, pool in self._pools.items() if pool.spec.name == function_name]
-            pools = [self._pools.pop(key) for key in doomed]
-        for pool in pools:
-            pool.retire()
+        self._call_on_loop(self._evict, function_name)
 
     def close(self) -> None:
         """Stop every worker and remove the unpacked code."""
-        with self._lock:
-            self._closed = True
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.retire()
+        if self._closed:
+            return
+        self._closed = True
+        workers: list[WorkerProcess] = []
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                workers = self._call_on_loop(self._retire_all)
+            except RuntimeError:  # the loop is no longer running
+                workers = self._retire_all()
+        for worker in workers:  # reaped here, so no process outlives close()
+            with contextlib.suppress(Exception):
+                worker.process.wait(timeout=5)
+        if self._own_loop_thread is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._own_loop_thread.join(5)
+        self._spawner.shutdown(wait=False)
         self._cleanup()
 
     def __enter__(self) -> LambdaRuntime:
@@ -148,28 +226,52 @@ class LambdaRuntime:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
+    # ------------------------------------------------------------ pools
+
+    def _call_on_loop(self, function: Any, *args: Any) -> Any:
+        """Run `function(*args)` on the loop and wait, or now if this is the loop's thread."""
+        loop = self.loop
+        if _running_loop() is loop:
+            return function(*args)
+        if not loop.is_running():
+            raise RuntimeError("the runtime's loop is not running")
+
+        async def call() -> Any:
+            return function(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(10)
+
+    def _evict(self, function_name: str) -> None:
+        doomed = [key for key, pool in self._pools.items() if pool.spec.name == function_name]
+        for key in doomed:
+            self._pools.pop(key).retire()
+
+    def _retire_all(self) -> list[WorkerProcess]:
+        """Kill every worker now; returns them, for the caller to reap."""
+        pools, self._pools = list(self._pools.values()), {}
+        workers = []
+        for pool in pools:
+            workers += [*pool.workers, *pool.idle]
+            for worker in workers:
+                worker.kill()
+            if _running_loop() is not None:
+                pool.retire()
+        return workers
+
+    async def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
         key = spec.pool_key()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the Lambda runtime is closed")
-            pool = self._pools.get(key)
-            if pool is not None:
-                return pool
-        code_dir = self._code_dir(spec)
-        with self._lock:
-            pool = self._pools.get(key)
-            if pool is None:
-                # A new configuration of a function retires the workers of the old one.
-                stale = [k for k, p in self._pools.items() if p.spec.name == spec.name]
-                retired = [self._pools.pop(k) for k in stale]
-                pool = self._pools[key] = FunctionPool(
-                    spec, code_dir, self.max_workers_per_function
-                )
-            else:
-                retired = []
-        for old in retired:
-            old.retire()
+        pool = self._pools.get(key)
+        if pool is not None:
+            return pool
+        code_dir = await asyncio.get_running_loop().run_in_executor(
+            self._spawner, self._code_dir, spec
+        )
+        pool = self._pools.get(key)
+        if pool is None:
+            # A new configuration of a function retires the workers of the old one.
+            for stale in [k for k, p in self._pools.items() if p.spec.name == spec.name]:
+                self._pools.pop(stale).retire()
+            pool = self._pools[key] = FunctionPool(spec, code_dir, self.max_workers_per_function)
         return pool
 
     def _code_dir(self, spec: FunctionSpec) -> str:
@@ -212,20 +314,28 @@ class LambdaRuntime:
             **credentials,
         }
 
-    def _start_worker(
+    # ------------------------------------------------------------ one invoke
+
+    async def _start_worker(
         self, pool: FunctionPool, request_id: str
     ) -> tuple[WorkerProcess, list[str], float] | InvokeResult:
         """A cold start: spawn a worker and wait for its init. An init failure is the result."""
         spec = pool.spec
         started = time.monotonic()
+        loop = asyncio.get_running_loop()
         try:
-            worker = WorkerProcess(self._worker_env(spec, pool.code_dir), pool.code_dir)
+            env = self._worker_env(spec, pool.code_dir)
+            worker = await loop.run_in_executor(self._spawner, WorkerProcess, env, pool.code_dir)
         except BaseException:
             pool.give_up_slot()
             raise
+        worker.attach(loop)
         pool.add(worker)
+        if pool.retired:
+            pool.release(worker, healthy=False)
+            raise RuntimeError("the Lambda runtime is closed")
         try:
-            exchange = worker.wait_ready(started + INIT_TIMEOUT + spec.timeout)
+            exchange = await worker.wait_ready(started + INIT_TIMEOUT + spec.timeout)
         except (WorkerTimedOut, WorkerExited) as failure:
             pool.release(worker, healthy=False)
             return self._failure(spec, request_id, failure, started, [], None)
@@ -236,7 +346,7 @@ class LambdaRuntime:
             return _result(spec, request_id, exchange.body, "Unhandled", logs, init_ms, 0, init_ms)
         return worker, exchange.logs, init_ms
 
-    def _run(
+    async def _run(
         self,
         pool: FunctionPool,
         worker: WorkerProcess,
@@ -253,12 +363,15 @@ class LambdaRuntime:
         }
         started = time.monotonic()
         try:
-            exchange = worker.run(request, event_body, started + spec.timeout)
+            exchange = await worker.run(request, event_body, started + spec.timeout)
         except (WorkerTimedOut, WorkerExited) as failure:
             pool.release(worker, healthy=False)
             return self._failure(spec, request_id, failure, started, init_logs, init_ms, worker)
+        except BaseException:
+            pool.release(worker, healthy=False)  # cancelled mid-invoke: the worker is not reusable
+            raise
         pool.release(worker, healthy=True)
-        return _success(spec, request_id, exchange, init_logs, init_ms)
+        return _success(spec, request_id, exchange, init_logs, init_ms, worker)
 
     def _failure(
         self,
@@ -283,7 +396,19 @@ class LambdaRuntime:
         payload = json.dumps(error).encode()
         result = _result(spec, request_id, payload, "Unhandled", logs, duration_ms, memory, init_ms)
         result.logs.append(message)
+        result.worker_id = _worker_id(worker)
         return result
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _worker_id(worker: WorkerProcess | None) -> str | None:
+    return None if worker is None else f"{worker.pid}-{worker.started:.6f}"
 
 
 def _success(
@@ -292,12 +417,15 @@ def _success(
     exchange: Exchange,
     init_logs: list[str],
     init_ms: float | None,
+    worker: WorkerProcess,
 ) -> InvokeResult:
     message = exchange.message
     logs = [*init_logs, formats.start_line(request_id), *exchange.logs]
     error = "Unhandled" if message["failed"] else None
     duration_ms, memory = message["duration_ms"], message["max_memory_mb"]
-    return _result(spec, request_id, exchange.body, error, logs, duration_ms, memory, init_ms)
+    result = _result(spec, request_id, exchange.body, error, logs, duration_ms, memory, init_ms)
+    result.worker_id = _worker_id(worker)
+    return result
 
 
 def _result(

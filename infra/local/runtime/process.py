@@ -1,18 +1,28 @@
-"""The parent's handle on one worker process: start it, send it invokes, wait with a deadline."""
+"""The parent's handle on one worker process: start it, send it invokes, read its answers.
+
+The worker's answers arrive on a pipe that the event loop watches (`add_reader`), so an invoke
+costs no thread: the loop writes the request frames, and the frames that come back (log lines,
+then `ready`, `init_error` or `result`) resolve a future. Frames are length-prefixed as
+`multiprocessing.connection` writes them, which is what the worker uses.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
 WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+READ_SIZE = 1 << 16
+FINAL = {"ready", "init_error", "result"}
 
 
 @dataclass
@@ -41,8 +51,42 @@ class WorkerExited(Exception):
         self.logs = logs
 
 
+def frame(payload: bytes) -> bytes:
+    """One length-prefixed frame, as `Connection.send_bytes` writes it."""
+    if len(payload) > 0x7FFFFFFF:
+        return struct.pack("!i", -1) + struct.pack("!Q", len(payload)) + payload
+    return struct.pack("!i", len(payload)) + payload
+
+
+class FrameReader:
+    """Splits a byte stream into `Connection.send_bytes` frames."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        frames = []
+        while len(self._buffer) >= 4:
+            (size,) = struct.unpack_from("!i", self._buffer)
+            start = 4
+            if size == -1:
+                if len(self._buffer) < 12:
+                    break
+                (size,) = struct.unpack_from("!Q", self._buffer, 4)
+                start = 12
+            if len(self._buffer) < start + size:
+                break
+            frames.append(bytes(self._buffer[start : start + size]))
+            del self._buffer[: start + size]
+        return frames
+
+
 class WorkerProcess:
-    """One warm execution environment. Used by one invoking thread at a time."""
+    """One warm execution environment, used by one invocation at a time.
+
+    Create it off the event loop (spawning blocks), then `attach(loop)` on the loop.
+    """
 
     def __init__(self, env: Mapping[str, str], cwd: str) -> None:
         request_read, request_write = os.pipe()
@@ -69,8 +113,16 @@ class WorkerProcess:
         finally:
             os.close(request_read)
             os.close(response_write)
-        self._requests = Connection(request_write, readable=False)
-        self._responses = Connection(response_read, writable=False)
+        self._requests = request_write
+        self._responses = response_read
+        os.set_blocking(response_read, False)
+        self._frames = FrameReader()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiter: asyncio.Future[Exchange] | None = None
+        self._logs: list[str] = []
+        self._pending: dict[str, Any] | None = None  # a final message whose body comes next
+        self._closed = False
+        self.eof = False
         self.started = time.monotonic()
         self.served = 0
         self.max_memory_mb = 0
@@ -79,37 +131,104 @@ class WorkerProcess:
     def pid(self) -> int:
         return self.process.pid
 
-    def wait_ready(self, deadline: float) -> Exchange:
-        """Wait for the handler import to finish: a `ready` or an `init_error` message."""
-        return self._read_until(deadline)
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start reading the worker's answers on `loop` (call it from the loop's thread)."""
+        self._loop = loop
+        loop.add_reader(self._responses, self._on_readable)
 
-    def run(self, request: dict[str, Any], event_body: bytes, deadline: float) -> Exchange:
+    async def wait_ready(self, deadline: float) -> Exchange:
+        """Wait for the handler import to finish: a `ready` or an `init_error` message."""
+        return await self._next_exchange(deadline)
+
+    async def run(self, request: dict[str, Any], event_body: bytes, deadline: float) -> Exchange:
         """Send one invoke and wait for its `result` (raises WorkerTimedOut / WorkerExited)."""
         try:
-            self._requests.send_bytes(json.dumps(request).encode())
-            self._requests.send_bytes(event_body)
+            self._write(frame(json.dumps(request).encode()) + frame(event_body))
         except OSError:
-            raise WorkerExited(self._reap(), []) from None
-        exchange = self._read_until(deadline)
+            raise WorkerExited(await self._returncode(), []) from None
+        exchange = await self._next_exchange(deadline)
         self.served += 1
         self.max_memory_mb = exchange.message.get("max_memory_mb", self.max_memory_mb)
         return exchange
 
-    def _read_until(self, deadline: float) -> Exchange:
-        logs: list[str] = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._responses.poll(remaining):
-                raise WorkerTimedOut(logs)
-            try:
-                message = json.loads(self._responses.recv_bytes())
-                if message["type"] == "log":
-                    logs.append(message["line"])
-                    continue
-                body = b"" if message["type"] == "ready" else self._responses.recv_bytes()
-            except (EOFError, OSError):
-                raise WorkerExited(self._reap(), logs) from None
-            return Exchange(message, body, logs)
+    def kill(self) -> None:
+        """Stop the process now; whoever waits on it sees WorkerExited."""
+        if self.process.poll() is None:
+            self.process.kill()
+
+    async def discard(self) -> None:
+        """Kill the process, stop reading it, close the pipes and reap it."""
+        self.kill()
+        self._close()
+        await self._returncode()
+
+    # ------------------------------------------------------------ I/O
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._requests, view)
+            view = view[written:]
+
+    async def _next_exchange(self, deadline: float) -> Exchange:
+        assert self._loop is not None, "attach() the worker to a loop first"
+        if self.eof:
+            raise WorkerExited(await self._returncode(), self._take_logs())
+        self._waiter = self._loop.create_future()
+        remaining = deadline - time.monotonic()
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._waiter), max(0.0, remaining))
+        except TimeoutError:
+            raise WorkerTimedOut(self._take_logs()) from None
+        except EOFError:
+            raise WorkerExited(await self._returncode(), self._take_logs()) from None
+        finally:
+            self._waiter = None
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._responses, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.eof = True
+            self._stop_reading()
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_exception(EOFError())
+            return
+        for payload in self._frames.feed(data):
+            self._on_frame(payload)
+
+    def _on_frame(self, payload: bytes) -> None:
+        if self._pending is not None:
+            message, self._pending = self._pending, None
+            self._finish(Exchange(message, payload, self._take_logs()))
+            return
+        message = json.loads(payload)
+        kind = message.get("type")
+        if kind == "log":
+            self._logs.append(message["line"])
+        elif kind == "ready":
+            self._finish(Exchange(message, b"", self._take_logs()))
+        elif kind in FINAL:
+            self._pending = message
+
+    def _finish(self, exchange: Exchange) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(exchange)
+
+    def _take_logs(self) -> list[str]:
+        logs, self._logs = self._logs, []
+        return logs
+
+    async def _returncode(self) -> int:
+        code = self.process.poll()
+        if code is not None:
+            return code
+        loop = self._loop or asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._reap)
 
     def _reap(self) -> int:
         try:
@@ -118,14 +237,15 @@ class WorkerProcess:
             self.process.kill()
             return self.process.wait()
 
-    def kill(self) -> None:
-        """Stop the process now. Safe from any thread: its user then sees WorkerExited."""
-        if self.process.poll() is None:
-            self.process.kill()
+    def _stop_reading(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._responses)
 
-    def discard(self) -> None:
-        """Kill, reap and close the pipes (by the thread that owns the worker)."""
-        self.kill()
-        self.process.wait()
-        self._requests.close()
-        self._responses.close()
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_reading()
+        for fd in (self._requests, self._responses):
+            with contextlib.suppress(OSError):
+                os.close(fd)

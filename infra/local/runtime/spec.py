@@ -46,6 +46,7 @@ class InvokeResult:
     logs: list[str]
     duration_ms: float
     init_duration_ms: float | None
+    worker_id: str | None = None  # which execution environment ran it (its log stream)
 
     @property
     def ok(self) -> bool:

@@ -1,13 +1,15 @@
 """Event sources of the local cloud: DynamoDB Streams pollers, the TTL sweeper, EventBridge schedules.
 
-Each source runs in its own daemon thread, reads moto's in-process backends while holding
-``cloud.backend_lock`` and invokes Lambda code only through ``cloud.invoke``.
+Each source runs in its own daemon thread, reads moto's state only through `infra.local.aws`
+(with ``cloud.backends``) and invokes Lambda code only through ``cloud.invoke``.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from infra.local.aws.backends import Backends
 
 
 class InvokeResult(Protocol):
@@ -22,7 +24,7 @@ class InvokeResult(Protocol):
 class CloudFacade(Protocol):
     """The part of the local cloud that event sources need."""
 
-    backend_lock: threading.RLock
+    backends: Backends
     account_id: str  # "123456789012"
     region: str  # "us-east-1"
 

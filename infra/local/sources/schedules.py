@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from croniter import croniter
-from moto.events.models import events_backends
 
+from infra.local.aws import events
+from infra.local.aws.events import RuleSnapshot
 from infra.local.sources import CloudFacade, InvokeResult
 
 log = logging.getLogger(__name__)
@@ -175,17 +176,6 @@ def scheduled_event(rule_arn: str, account_id: str, region: str, when: datetime)
 
 
 @dataclass
-class _Rule:
-    """A snapshot of a moto rule, taken under the backend lock."""
-
-    arn: str
-    name: str
-    expression: str
-    enabled: bool
-    targets: list[dict[str, Any]]
-
-
-@dataclass
 class _Timer:
     expression: str
     schedule: RateSchedule | CronSchedule | None  # None: the expression could not be parsed
@@ -232,12 +222,9 @@ class Scheduler:
     def fire_now(self, rule_name: str, event_bus: str = "default") -> list[InvokeResult]:
         """Invoke the rule's Lambda targets right away with a scheduled event, whatever its
         schedule or state (handy in tests and notebooks). KeyError if there is no such rule."""
-        with self.cloud.backend_lock:
-            buses = events_backends[self.cloud.account_id][self.cloud.region].event_buses
-            bus = buses.get(event_bus)
-            if bus is None or rule_name not in bus.rules:
-                raise KeyError(f"no rule {rule_name!r} on event bus {event_bus!r}")
-            rule = self._snapshot(bus.rules[rule_name])
+        rule = events.find_rule(self.cloud.backends, rule_name, event_bus)
+        if rule is None:
+            raise KeyError(f"no rule {rule_name!r} on event bus {event_bus!r}")
         now = datetime.fromtimestamp(self.clock(), UTC).replace(microsecond=0)
         return self._fire(rule, now)
 
@@ -245,7 +232,7 @@ class Scheduler:
         """Fire every enabled rule that is due now; returns the invocation results."""
         with self._tick_lock:
             now = datetime.fromtimestamp(self.clock(), UTC)
-            due: list[tuple[_Rule, datetime]] = []
+            due: list[tuple[RuleSnapshot, datetime]] = []
             for rule in self._read_rules():
                 timer = self._timer_for(rule, now)
                 if timer.schedule is None or timer.next_due is None or timer.next_due > now:
@@ -276,32 +263,15 @@ class Scheduler:
                 log.exception("scheduler tick failed")
             self._wake.wait(self.seconds_until_next_due())
 
-    def _read_rules(self) -> list[_Rule]:
-        with self.cloud.backend_lock:
-            backend = events_backends[self.cloud.account_id][self.cloud.region]
-            rules = [
-                self._snapshot(rule)
-                for bus in backend.event_buses.values()
-                for rule in bus.rules.values()
-                if rule.scheduled_expression
-            ]
+    def _read_rules(self) -> list[RuleSnapshot]:
+        rules = events.scheduled_rules(self.cloud.backends)
         live = {rule.arn for rule in rules}
         for arn in list(self._timers):
             if arn not in live:
                 del self._timers[arn]
         return rules
 
-    @staticmethod
-    def _snapshot(rule: Any) -> _Rule:
-        return _Rule(
-            arn=rule.arn,
-            name=rule.name,
-            expression=rule.scheduled_expression or "",
-            enabled=str(rule.state).startswith("ENABLED"),
-            targets=[dict(target) for target in rule.targets],
-        )
-
-    def _timer_for(self, rule: _Rule, now: datetime) -> _Timer:
+    def _timer_for(self, rule: RuleSnapshot, now: datetime) -> _Timer:
         timer = self._timers.get(rule.arn)
         if timer is None or timer.expression != rule.expression:
             try:
@@ -314,7 +284,7 @@ class Scheduler:
             self._timers[rule.arn] = timer
         return timer
 
-    def _fire(self, rule: _Rule, when: datetime) -> list[InvokeResult]:
+    def _fire(self, rule: RuleSnapshot, when: datetime) -> list[InvokeResult]:
         results = []
         for target in rule.targets:
             arn = target.get("Arn", "")

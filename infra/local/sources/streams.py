@@ -15,50 +15,21 @@ FunctionResponseTypes (ReportBatchItemFailures), DestinationConfig, Parallelizat
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-from moto.awslambda.models import EventSourceMapping, lambda_backends
-
+from infra.local.aws import dynamodb
+from infra.local.aws.dynamodb import lambda_record, stream_changes
 from infra.local.sources import CloudFacade
-from infra.local.sources.stream_hooks import install_stream_notifier, shard_for, stream_changes
+
+__all__ = ["StreamPoller", "lambda_record"]
 
 log = logging.getLogger(__name__)
 
 OK = "OK"
 FAILED = "PROBLEM: Function call failed"
-
-
-def lambda_record(stream_record: dict[str, Any], event_source_arn: str) -> dict[str, Any]:
-    """One moto stream record in the shape Lambda delivers it (epoch-seconds timestamp)."""
-    dynamodb = copy.deepcopy(stream_record["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        if created.tzinfo is None:  # moto stores naive UTC
-            created = created.replace(tzinfo=UTC)
-        # AWS rounds down to the second and sends a JSON number such as 1763775300.0.
-        dynamodb["ApproximateCreationDateTime"] = float(int(created.timestamp()))
-    record = {
-        "eventID": stream_record["eventID"],
-        "eventName": stream_record["eventName"],
-        "eventVersion": stream_record["eventVersion"],
-        "eventSource": stream_record["eventSource"],
-        "awsRegion": stream_record["awsRegion"],
-        "dynamodb": dynamodb,
-        "eventSourceARN": event_source_arn,
-    }
-    identity = stream_record.get("userIdentity")
-    if identity:  # a TTL deletion; Lambda events spell the keys in camelCase
-        record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
-    return record
-
-
-def _is_dynamodb_stream(mapping: EventSourceMapping) -> bool:
-    return ":dynamodb:" in mapping.event_source_arn and "/stream/" in mapping.event_source_arn
 
 
 class _MappingWorker:
@@ -90,44 +61,38 @@ class _MappingWorker:
     def step(self) -> float | str | None:
         """Deliver at most one batch. Returns 0 to go on, a timeout, None (wait for a change)
         or "gone" (the mapping was deleted)."""
-        cloud = self.poller.cloud
-        with cloud.backend_lock:
-            backend = lambda_backends[cloud.account_id][cloud.region]
-            mapping = backend._event_source_mappings.get(self.uuid)
-            if mapping is None:
-                return "gone"
-            shard = shard_for(mapping.event_source_arn, cloud.account_id, cloud.region)
-            if not mapping.enabled or shard is None:
-                return None
-            if self.cursor is None:
-                self.cursor = self._start_index(mapping, len(shard.items))
-            available = len(shard.items) - self.cursor
-            if available <= 0:
-                self.window_started = None
-                return None
-            size = self.retry_size or min(available, mapping.batch_size)
-            window = mapping.max_batch_window or 0
-            if not self.retry_size and size < mapping.batch_size and window > 0:
-                now = time.monotonic()
-                if self.window_started is None:
-                    self.window_started = now
-                remaining = self.window_started + window - now
-                if remaining > 0:
-                    return remaining
-            source_arn = mapping.event_source_arn
-            records = [
-                lambda_record(r.to_json(), source_arn)
-                for r in shard.items[self.cursor : self.cursor + size]
-            ]
-            function_arn = mapping.function_arn
-            max_retries = mapping.max_retry_attempts
-
-        succeeded = self._invoke(function_arn, records)
+        backends = self.poller.cloud.backends
+        mapping = dynamodb.mapping_state(backends, self.uuid)
+        if mapping is None:
+            return "gone"
+        if not mapping.enabled or mapping.shard_length is None:
+            return None
+        if self.cursor is None:
+            self.cursor = self._start_index(mapping)
+        available = mapping.shard_length - self.cursor
+        if available <= 0:
+            self.window_started = None
+            return None
+        # Whatever piled up while the last batch ran goes in the next one (up to BatchSize).
+        size = self.retry_size or min(available, mapping.batch_size)
+        window = mapping.batching_window
+        if not self.retry_size and size < mapping.batch_size and window > 0:
+            now = time.monotonic()
+            if self.window_started is None:
+                self.window_started = now
+            remaining = self.window_started + window - now
+            if remaining > 0:
+                return remaining
+        records = dynamodb.stream_records(backends, mapping.event_source_arn, self.cursor, size)
+        if len(records) < size:  # the stream changed under us: look again
+            return 0
+        succeeded = self._invoke(mapping.function_arn, records)
         self._set_result(OK if succeeded else FAILED)
         if succeeded:
             self._advance(size)
             return 0
         self.attempts += 1
+        max_retries = mapping.max_retry_attempts
         if max_retries is not None and 0 <= max_retries < self.attempts:
             log.warning(
                 "stream mapping %s: dropping %d records after %d retries",
@@ -142,9 +107,11 @@ class _MappingWorker:
         self.poller.stopping.wait(backoff)
         return 0
 
-    def _start_index(self, mapping: EventSourceMapping, shard_length: int) -> int:
+    def _start_index(self, mapping: dynamodb.MappingState) -> int:
         if mapping.starting_position == "LATEST":
-            return getattr(mapping, "workshop_latest_index", shard_length)
+            if mapping.latest_index is not None:
+                return mapping.latest_index
+            return mapping.shard_length or 0
         return 0  # TRIM_HORIZON (AT_TIMESTAMP is not offered for DynamoDB streams)
 
     def _invoke(self, function_arn: str, records: list[dict[str, Any]]) -> bool:
@@ -166,12 +133,7 @@ class _MappingWorker:
         self.window_started = None
 
     def _set_result(self, result: str) -> None:
-        cloud = self.poller.cloud
-        with cloud.backend_lock:
-            backend = lambda_backends[cloud.account_id][cloud.region]
-            mapping = backend._event_source_mappings.get(self.uuid)
-            if mapping is not None:
-                mapping.workshop_last_processing_result = result
+        dynamodb.set_last_processing_result(self.poller.cloud.backends, self.uuid, result)
 
 
 class StreamPoller:
@@ -189,7 +151,7 @@ class StreamPoller:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        install_stream_notifier()
+        dynamodb.install()
         self.stopping.clear()
         self._thread = threading.Thread(target=self._supervise, name="stream-poller", daemon=True)
         self._thread.start()
@@ -215,9 +177,7 @@ class StreamPoller:
             stream_changes.wait_for_change(seen, None)
 
     def _sync_workers(self) -> None:
-        with self.cloud.backend_lock:
-            backend = lambda_backends[self.cloud.account_id][self.cloud.region]
-            uuids = [u for u, m in backend._event_source_mappings.items() if _is_dynamodb_stream(m)]
+        uuids = dynamodb.stream_mapping_ids(self.cloud.backends)
         with self._workers_lock:
             for uuid in list(self._workers):
                 if not self._workers[uuid].thread.is_alive():

@@ -13,24 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from moto.dynamodb.models import dynamodb_backends
-
+from infra.local.aws import dynamodb
 from infra.local.sources import CloudFacade
-from infra.local.sources.stream_hooks import install_stream_notifier, removals_by_ttl
 
 log = logging.getLogger(__name__)
-
-FIVE_YEARS = 5 * 365 * 24 * 3600
-
-
-def _expiry(item: object, attribute: str) -> float | None:
-    value = item.attrs.get(attribute)  # type: ignore[attr-defined]
-    if value is None or value.type != "N":
-        return None
-    try:
-        return float(value.value)
-    except ValueError:
-        return None
 
 
 class TtlSweeper:
@@ -46,7 +32,7 @@ class TtlSweeper:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        install_stream_notifier()
+        dynamodb.install()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="ttl-sweeper", daemon=True)
         self._thread.start()
@@ -65,20 +51,5 @@ class TtlSweeper:
 
     def sweep_now(self) -> int:
         """Delete every expired item now; return how many were deleted."""
-        install_stream_notifier()
-        now = self.clock()
-        deleted = 0
-        with self.cloud.backend_lock, removals_by_ttl():
-            backend = dynamodb_backends[self.cloud.account_id][self.cloud.region]
-            for table in list(backend.tables.values()):
-                if table.ttl.get("TimeToLiveStatus") != "ENABLED":
-                    continue
-                attribute = table.ttl.get("AttributeName")
-                if not attribute:
-                    continue
-                for item in table.all_items():
-                    expires = _expiry(item, attribute)
-                    if expires is not None and now - FIVE_YEARS <= expires < now:
-                        table.delete_item(item.hash_key, item.range_key)
-                        deleted += 1
-        return deleted
+        dynamodb.install()
+        return dynamodb.sweep_expired(self.cloud.backends, self.clock())

@@ -14,7 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local import streams_api
+from infra.local.aws import Backends
+from infra.local.aws import dynamodb as aws_dynamodb
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -35,6 +36,7 @@ class FakeCloud:
 
     def __init__(self) -> None:
         self.backend_lock = threading.RLock()
+        self.backends = Backends(ACCOUNT_ID, REGION, self.backend_lock)
         self.account_id = ACCOUNT_ID
         self.region = REGION
         self.calls: list[tuple[str, Any]] = []
@@ -72,7 +74,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    streams_api.install()  # so tests can read streams with boto3's dynamodbstreams client
+    aws_dynamodb.install()  # so tests can read streams with boto3's dynamodbstreams client
     with mock_aws():
         yield
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from infra.local.sources.stream_hooks import install_stream_notifier
+from infra.local.aws.dynamodb import install as install_stream_notifier
 from infra.local.sources.streams import StreamPoller
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from infra.local.sources.stream_hooks import stream_changes
+from infra.local.aws.dynamodb import stream_changes
 from infra.local.sources.ttl import TtlSweeper
 
 if TYPE_CHECKING:

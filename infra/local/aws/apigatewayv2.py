@@ -1,13 +1,14 @@
-"""What moto lacks and the local cloud needs, added to moto in moto's own style.
+"""API Gateway v2 as the gateway needs it: deployments, stage snapshots and local endpoints.
 
-- API Gateway v2 deployments: CreateDeployment, GetDeployment(s), DeleteDeployment, and UpdateStage.
-  A deployment freezes a snapshot of the API's routes, integrations, route responses and
-  authorizers; a stage serves the snapshot of its deployment (or the live API when AutoDeploy).
+What moto 5.2.5 lacks, added in moto's own style:
+- deployments: CreateDeployment, GetDeployment(s), DeleteDeployment, and UpdateStage. A
+  deployment freezes a snapshot of the API's routes, integrations, route responses and
+  authorizers; a stage serves the snapshot of its deployment (or the live API when AutoDeploy);
 - `ApiEndpoint` of WEBSOCKET APIs points at the local cloud (`ws://HOST:PORT/{apiId}`), so
-  `f"{ApiEndpoint}/{stage}"` connects, as it does on AWS.
-- GetRouteResponses, which moto 5.2.5 lacks.
-- Lambda CreateFunction refuses non-Python runtimes with a clear message (only Python runs here).
+  `f"{ApiEndpoint}/{stage}"` connects, as it does on AWS;
+- GetRouteResponses.
 
+`StageConfigs` hands the gateway what a stage serves, recomputed only after API Gateway changes.
 `install()` is idempotent and must run before moto's server app is created.
 """
 
@@ -30,6 +31,9 @@ from moto.core.responses import TYPE_RESPONSE
 from moto.core.utils import iso_8601_datetime_without_milliseconds
 from moto.moto_api._internal import mock_random as random
 
+from ..gateway.config import ApiSnapshot, RouteSnapshot
+from .backends import Backends, Cached
+
 _installed = False
 _public = threading.local()
 
@@ -51,35 +55,6 @@ class StageConflict(APIGatewayV2Error):
 
 
 # ---------------------------------------------------------------- snapshots
-
-
-@dataclass(frozen=True)
-class RouteSnapshot:
-    """One route as a deployment froze it."""
-
-    route_key: str
-    target: str | None
-    authorization_type: str | None
-    authorizer_id: str | None
-    route_response_selection_expression: str | None
-    route_response_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ApiSnapshot:
-    """Everything the gateway needs to serve one stage: what `CreateDeployment` freezes."""
-
-    api_id: str
-    route_selection_expression: str
-    routes: dict[str, RouteSnapshot]
-    integrations: dict[str, dict[str, Any]]
-    authorizers: dict[str, dict[str, Any]]
-
-    def integration_for(self, route: RouteSnapshot) -> dict[str, Any] | None:
-        """The integration a route targets (`integrations/{id}`), if any."""
-        if not route.target or not route.target.startswith("integrations/"):
-            return None
-        return self.integrations.get(route.target.split("/", 1)[1])
 
 
 def snapshot_of(api: Api) -> ApiSnapshot:
@@ -144,6 +119,25 @@ def served_snapshot(api: Api, stage: Stage) -> ApiSnapshot | None:
         return None
     deployment = deployments_of(api).get(deployment_id)
     return deployment.snapshot if deployment else None
+
+
+class StageConfigs:
+    """What each stage serves now, read from moto once per API Gateway change."""
+
+    def __init__(self, backends: Backends) -> None:
+        self._cache = Cached(backends, "apigatewayv2")
+
+    def lookup(self, api_id: str, stage: str) -> ApiSnapshot | None:
+        """The configuration `/{api_id}/{stage}` serves, or None when there is no such stage."""
+
+        def read(services: Any) -> ApiSnapshot | None:
+            api = services.apigatewayv2.apis.get(api_id)
+            if api is None or api.protocol_type != "WEBSOCKET":
+                return None
+            found = api.stages.get(stage)
+            return served_snapshot(api, found) if found else None
+
+        return self._cache.get((api_id, stage), read)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- backend operations
@@ -319,22 +313,6 @@ def set_public_base(ws_base: str | None) -> None:
     instructor's cloud at a LAN address gets endpoints at that same address.
     """
     _public.ws_base = ws_base
-
-
-# ---------------------------------------------------------------- Lambda runtimes
-
-
-SUPPORTED_RUNTIME_PREFIX = "python3."
-
-
-def unsupported_runtime_message(runtime: str | None) -> str | None:
-    """A clear error for runtimes the local cloud cannot run, or None when it can."""
-    if runtime and runtime.startswith(SUPPORTED_RUNTIME_PREFIX):
-        return None
-    return (
-        f"Runtime {runtime!r} is not supported by the local cloud: only Python runtimes "
-        "(python3.x) run here. Use Runtime='python3.12', or deploy this function to real AWS."
-    )
 
 
 def install() -> None:

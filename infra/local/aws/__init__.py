@@ -1,0 +1,28 @@
+"""Everything the local cloud does with moto, in one package.
+
+This is the only place that imports moto's internals or patches moto:
+- `backends.py`: the one accessor for moto's backends (`Backends.open()`, under the lock) and
+  the change counters that caches of derived state watch;
+- `bridge.py`: the way AWS API requests reach moto's service handlers (the fast path);
+- `apigatewayv2.py`: deployments, stage snapshots and local `ApiEndpoint`s;
+- `lambda_.py`: runnable function specs, invoke permissions, the runtime check;
+- `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
+- `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing.
+
+`install()` applies every patch, once per process, before moto's server app is created.
+"""
+
+from __future__ import annotations
+
+from .backends import ALL_SERVICES, Backends, Cached
+
+__all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
+
+
+def install() -> None:
+    """Teach moto what the local cloud needs (idempotent)."""
+    from . import apigatewayv2, dynamodb, lambda_
+
+    apigatewayv2.install()
+    lambda_.install()
+    dynamodb.install()

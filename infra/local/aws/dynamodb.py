@@ -1,0 +1,309 @@
+"""DynamoDB as the event sources need it: stream records that wake their readers, TTL deletions,
+and the Streams API host that current botocore uses.
+
+moto 5.2.5 appends stream records in ``StreamShard.add`` and, when a table has Lambda event
+source mappings, also tries to run the function itself (in Docker) and then *clears* the shard.
+``install()`` replaces ``add`` with a version that only records (so GetRecords and our pollers
+both see every record, with stable sequence numbers) and bumps ``stream_changes``. It also wraps
+the event-source-mapping calls of moto's Lambda backend so that creating, updating or deleting a
+mapping wakes the pollers, and LATEST remembers where the shard ended at creation.
+
+botocore (1.40+) sends DynamoDB Streams calls to ``https://{account}.streams-ddb.{region}...``,
+which moto's in-process URL dispatch (``mock_aws``) does not know; ``install()`` teaches it.
+moto's server app routes by ``X-Amz-Target`` and needs no help.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moto import backend_index
+from moto.awslambda.models import EventSourceMapping, LambdaBackend
+from moto.dynamodb.models.table import StreamRecord, StreamShard
+from moto.dynamodbstreams import urls as streams_urls
+
+from .backends import Backends
+
+# The Streams API (GetRecords) spells it like this; Lambda events use "type"/"principalId".
+TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+ACCOUNT_BASED_STREAMS_HOST = r"https?://(.+)\.streams-ddb\.(.+)\.amazonaws\.com"
+FIVE_YEARS = 5 * 365 * 24 * 3600
+NO_RECORDS = "No records processed"
+
+
+class ChangeSignal:
+    """A generation counter with a condition: waiters never miss a change that happened
+    between reading state and starting to wait."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        with self._condition:
+            return self._generation
+
+    def bump(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait_for_change(self, seen: int, timeout: float | None = None) -> int:
+        """Block until the generation differs from ``seen`` (or timeout); return the current one."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._generation != seen, timeout)
+            return self._generation
+
+
+# One process-wide signal: bumped on every stream record and every mapping change.
+stream_changes = ChangeSignal()
+
+_state = threading.local()
+_install_lock = threading.Lock()
+_installed = False
+
+
+# ---------------------------------------------------------------- stream records
+
+
+@dataclass(frozen=True)
+class MappingState:
+    """One DynamoDB stream event source mapping and where its stream's shard ends now."""
+
+    function_arn: str
+    event_source_arn: str
+    enabled: bool
+    batch_size: int
+    batching_window: float
+    max_retry_attempts: int | None
+    starting_position: str
+    latest_index: int | None  # for LATEST: the shard's length when the mapping was created
+    shard_length: int | None  # None while the stream is gone or disabled
+
+
+def is_dynamodb_stream(arn: str) -> bool:
+    return ":dynamodb:" in arn and "/stream/" in arn
+
+
+def stream_mapping_ids(backends: Backends) -> list[str]:
+    """The UUIDs of every event source mapping that reads a DynamoDB stream."""
+    with backends.open() as services:
+        mappings = services.lambda_._event_source_mappings
+        return [uuid for uuid, m in mappings.items() if is_dynamodb_stream(m.event_source_arn)]
+
+
+def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
+    """A mapping's settings and its shard's length, or None once the mapping is deleted."""
+    with backends.open() as services:
+        mapping = services.lambda_._event_source_mappings.get(uuid)
+        if mapping is None:
+            return None
+        shard = _shard(services.dynamodb, mapping.event_source_arn)
+        return MappingState(
+            function_arn=mapping.function_arn,
+            event_source_arn=mapping.event_source_arn,
+            enabled=bool(mapping.enabled),
+            batch_size=int(mapping.batch_size),
+            batching_window=float(mapping.max_batch_window or 0),
+            max_retry_attempts=mapping.max_retry_attempts,
+            starting_position=mapping.starting_position,
+            latest_index=getattr(mapping, "workshop_latest_index", None),
+            shard_length=len(shard.items) if shard is not None else None,
+        )
+
+
+def stream_records(backends: Backends, stream_arn: str, start: int, count: int) -> list[Any]:
+    """Records ``start`` to ``start + count`` of the stream's shard, shaped as Lambda sends them."""
+    with backends.open() as services:
+        shard = _shard(services.dynamodb, stream_arn)
+        if shard is None:
+            return []
+        return [lambda_record(r.to_json(), stream_arn) for r in shard.items[start : start + count]]
+
+
+def set_last_processing_result(backends: Backends, uuid: str, result: str) -> None:
+    """What GetEventSourceMapping reports as LastProcessingResult."""
+    with backends.open() as services:
+        mapping = services.lambda_._event_source_mappings.get(uuid)
+        if mapping is not None:
+            mapping.workshop_last_processing_result = result
+
+
+def lambda_record(stream_record: dict[str, Any], event_source_arn: str) -> dict[str, Any]:
+    """One moto stream record in the shape Lambda delivers it (epoch-seconds timestamp)."""
+    dynamodb = copy.deepcopy(stream_record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        if created.tzinfo is None:  # moto stores naive UTC
+            created = created.replace(tzinfo=UTC)
+        # AWS rounds down to the second and sends a JSON number such as 1763775300.0.
+        dynamodb["ApproximateCreationDateTime"] = float(int(created.timestamp()))
+    record = {
+        "eventID": stream_record["eventID"],
+        "eventName": stream_record["eventName"],
+        "eventVersion": stream_record["eventVersion"],
+        "eventSource": stream_record["eventSource"],
+        "awsRegion": stream_record["awsRegion"],
+        "dynamodb": dynamodb,
+        "eventSourceARN": event_source_arn,
+    }
+    identity = stream_record.get("userIdentity")
+    if identity:  # a TTL deletion; Lambda events spell the keys in camelCase
+        record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
+    return record
+
+
+def _shard(dynamodb: Any, stream_arn: str) -> StreamShard | None:
+    """The live shard of the stream ``stream_arn``, or None if it is gone (lock held)."""
+    if not is_dynamodb_stream(stream_arn):
+        return None
+    table_part, _, label = stream_arn.split(":", 5)[5].partition("/stream/")
+    table_name = table_part.removeprefix("table/")
+    table = dynamodb.tables.get(table_name)
+    if table is None or table.latest_stream_label != label:
+        return None
+    return table.stream_shard
+
+
+# ---------------------------------------------------------------- Time to Live
+
+
+def _expiry(item: Any, attribute: str) -> float | None:
+    value = item.attrs.get(attribute)
+    if value is None or value.type != "N":
+        return None
+    try:
+        return float(value.value)
+    except ValueError:
+        return None
+
+
+def sweep_expired(backends: Backends, now: float) -> int:
+    """Delete every item whose TTL attribute is in the past (as DynamoDB does, but now).
+
+    Like AWS, only Number attributes holding epoch seconds count, and items whose expiry is
+    more than five years in the past are left alone. The REMOVE stream records carry
+    ``userIdentity``. Returns how many items were deleted.
+    """
+    deleted = 0
+    with backends.open() as services, _removals_by_ttl():
+        for table in list(services.dynamodb.tables.values()):
+            if table.ttl.get("TimeToLiveStatus") != "ENABLED":
+                continue
+            attribute = table.ttl.get("AttributeName")
+            if not attribute:
+                continue
+            for item in table.all_items():
+                expires = _expiry(item, attribute)
+                if expires is not None and now - FIVE_YEARS <= expires < now:
+                    table.delete_item(item.hash_key, item.range_key)
+                    deleted += 1
+    return deleted
+
+
+@contextlib.contextmanager
+def _removals_by_ttl() -> Iterator[None]:
+    """Mark REMOVE records written in this block as TTL deletions (AWS adds userIdentity)."""
+    _state.ttl = True
+    try:
+        yield
+    finally:
+        _state.ttl = False
+
+
+# ---------------------------------------------------------------- patches
+
+
+def _add_record(self: StreamShard, old: Any, new: Any) -> None:
+    """StreamShard.add without moto's own Lambda dispatch, plus AWS's record details."""
+    view_type = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
+    if old is None:
+        event_name = "INSERT"
+    elif new is None:
+        event_name = "REMOVE"
+    else:
+        event_name = "MODIFY"
+    sequence_number = len(self.items) + self.starting_sequence_number
+    record = StreamRecord(self.table, view_type, event_name, old, new, sequence_number)
+    record.record["eventVersion"] = "1.1"  # what DynamoDB Streams sends today
+    record.record["awsRegion"] = self.table.region_name
+    if event_name == "REMOVE" and getattr(_state, "ttl", False):
+        record.record["userIdentity"] = dict(TTL_USER_IDENTITY)
+    self.items.append(record)
+    stream_changes.bump()
+
+
+def _notify_after(method: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            stream_changes.bump()
+
+    wrapper.__wrapped__ = method  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _create_mapping(original: Any) -> Any:
+    def create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> Any:
+        mapping = original(self, spec)
+        from moto.dynamodb.models import dynamodb_backends
+
+        dynamodb = dynamodb_backends[self.account_id][self.region_name]
+        shard = _shard(dynamodb, mapping.event_source_arn)
+        if shard is not None:
+            # LATEST starts after the records that exist when the mapping is created.
+            mapping.workshop_latest_index = len(shard.items)
+        stream_changes.bump()
+        return mapping
+
+    create_event_source_mapping.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_event_source_mapping
+
+
+def _configuration_with_result(original: Any) -> Any:
+    def get_configuration(self: EventSourceMapping) -> dict[str, Any]:
+        configuration = original(self)
+        if self.event_source_arn.split(":")[2] == "dynamodb":
+            configuration["LastProcessingResult"] = getattr(
+                self, "workshop_last_processing_result", NO_RECORDS
+            )
+        return configuration
+
+    get_configuration.__wrapped__ = original  # type: ignore[attr-defined]
+    return get_configuration
+
+
+def install() -> None:
+    """Patch moto once per process (idempotent)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        StreamShard.add = _add_record  # type: ignore[method-assign]
+        LambdaBackend.create_event_source_mapping = _create_mapping(  # type: ignore[method-assign]
+            LambdaBackend.create_event_source_mapping
+        )
+        LambdaBackend.update_event_source_mapping = _notify_after(  # type: ignore[method-assign]
+            LambdaBackend.update_event_source_mapping
+        )
+        LambdaBackend.delete_event_source_mapping = _notify_after(  # type: ignore[method-assign]
+            LambdaBackend.delete_event_source_mapping
+        )
+        EventSourceMapping.get_configuration = _configuration_with_result(  # type: ignore[method-assign]
+            EventSourceMapping.get_configuration
+        )
+        if ACCOUNT_BASED_STREAMS_HOST not in streams_urls.url_bases:
+            streams_urls.url_bases.append(ACCOUNT_BASED_STREAMS_HOST)
+            backend_index.backend_url_patterns.append(
+                ("dynamodbstreams", re.compile(ACCOUNT_BASED_STREAMS_HOST))
+            )
+        _installed = True

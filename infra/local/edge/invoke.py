@@ -1,0 +1,64 @@
+"""Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), answered as AWS does.
+
+moto would run the function in Docker; the local cloud runs it in its warm workers instead:
+RequestResponse returns the handler's result, Event queues it (202), DryRun checks and
+answers 204, and `X-Amz-Log-Type: Tail` returns the last 4 KB of the invocation's log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Protocol
+
+from ..errors import InvalidRequestContentException, ResourceNotFoundException
+from ..runtime import FunctionSpec, InvokeResult
+from .messages import HttpReply, HttpRequest
+
+TAIL_BYTES = 4096
+
+
+class Invoking(Protocol):
+    """What the Invoke API needs from the local cloud."""
+
+    account_id: str
+    region: str
+
+    async def function_spec(self, name_or_arn: str) -> FunctionSpec | None: ...
+
+    async def invoke_async(self, name_or_arn: str, event: object) -> InvokeResult: ...
+
+    def invoke_later(self, name_or_arn: str, event: object) -> None: ...
+
+
+async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpReply:
+    """One Invoke request: RequestResponse (the default), Event or DryRun."""
+    spec = await cloud.function_spec(name)
+    if spec is None:
+        arn = f"arn:aws:lambda:{cloud.region}:{cloud.account_id}:function:{name}"
+        return ResourceNotFoundException(f"Function not found: {arn}").reply()
+    invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
+    try:
+        event = json.loads(request.body) if request.body else {}
+    except ValueError:
+        return InvalidRequestContentException(
+            "Could not parse request body into json: Unexpected character"
+        ).reply()
+    if invocation_type == "DryRun":
+        return HttpReply(204, [], b"")
+    if invocation_type == "Event":
+        cloud.invoke_later(spec.name, event)
+        return HttpReply(202, [("x-amzn-RequestId", str(uuid.uuid4()))], b"")
+    result = await cloud.invoke_async(spec.name, event)
+    headers = [
+        ("Content-Type", "application/json"),
+        ("X-Amz-Executed-Version", "$LATEST"),
+        ("x-amzn-RequestId", result.request_id),
+    ]
+    if result.function_error:
+        headers.append(("X-Amz-Function-Error", result.function_error))
+    if request.headers.get("x-amz-log-type") == "Tail":
+        tail = "\n".join(result.logs).encode()[-TAIL_BYTES:]
+        headers.append(("X-Amz-Log-Result", base64.b64encode(tail).decode()))
+    return HttpReply(200, headers, result.payload)

@@ -1,0 +1,111 @@
+"""Where each HTTP request goes: the edge's own endpoints, @connections, Lambda Invoke, or moto.
+
+@connections never waits behind AWS API traffic: a stage's configuration is cached and the post
+itself is a write to a socket on this loop. Quick data-plane calls into moto (DynamoDB items,
+stream reads, log reads) run right on the loop when the backends' lock is free; everything else
+queues on the backends' own thread, so a slow control-plane call never stalls the WebSockets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+from urllib.parse import unquote
+
+from ..aws.backends import Backends
+from ..aws.bridge import MotoBridge
+from ..errors import ForbiddenException
+from ..gateway.config import ApiSnapshot
+from ..gateway.connections import ConnectionRegistry
+from ..logs import LogSink
+from ..runtime.redirect import REQUEST_ID_HEADER
+from ..trace import TraceHub
+from .invoke import Invoking, invoke_api
+from .messages import HttpReply, HttpRequest, json_reply
+
+HEALTH_PATH = "/_workshop/health"
+CONNECTIONS_PATH = re.compile(r"^/(?P<api>[^/]+)/(?P<stage>[^/]+)/@connections/(?P<id>[^/?]+)$")
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+# Calls quick enough to run on the loop (when nobody else holds the backends' lock).
+INLINE_TARGETS = {
+    f"DynamoDB_20120810.{operation}"
+    for operation in (
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "DescribeTable",
+    )
+} | {
+    "DynamoDBStreams_20120810.GetRecords",
+    "DynamoDBStreams_20120810.GetShardIterator",
+    "Logs_20140328.FilterLogEvents",
+    "Logs_20140328.GetLogEvents",
+}
+LOGS_READ = "Logs_20140328."
+
+
+class Routed(Invoking, Protocol):
+    """What the router needs from the local cloud."""
+
+    backends: Backends
+    bridge: MotoBridge
+    registry: ConnectionRegistry
+    trace: TraceHub
+    logs: LogSink
+    causes: dict[str, str]
+
+    async def stage_config(self, api_id: str, stage: str) -> ApiSnapshot | None: ...
+
+
+class Router:
+    """Sends each request to the part of the local cloud that answers it."""
+
+    def __init__(self, cloud: Routed) -> None:
+        self.cloud = cloud
+
+    async def handle(self, request: HttpRequest) -> HttpReply:
+        path = request.path
+        if path == HEALTH_PATH:
+            return json_reply(200, {"status": "ok"})
+        if match := CONNECTIONS_PATH.match(path):
+            return await self.connections(request, match["api"], match["stage"], match["id"])
+        if request.method == "POST" and (match := INVOKE_PATH.match(path)):
+            return await invoke_api(self.cloud, unquote(match["name"]), request)
+        return await self.moto(request)
+
+    async def connections(
+        self, request: HttpRequest, api_id: str, stage: str, raw_id: str
+    ) -> HttpReply:
+        """`/{apiId}/{stage}/@connections/{connectionId}`: POST, GET or DELETE."""
+        cloud = self.cloud
+        if await cloud.stage_config(api_id, stage) is None:
+            return ForbiddenException("Forbidden").reply()
+        reply = await cloud.registry.handle(
+            request.method, api_id, stage, raw_id, request.headers, request.body
+        )
+        caller = request.headers.get(REQUEST_ID_HEADER.lower(), "")
+        cloud.trace.publish(
+            {"POST": "post", "DELETE": "delete"}.get(request.method, "get"),
+            apiId=api_id,
+            stage=stage,
+            connectionId=unquote(raw_id),
+            status=reply.status,
+            requestId=cloud.causes.get(caller, caller) or None,
+        )
+        return reply
+
+    async def moto(self, request: HttpRequest) -> HttpReply:
+        """Everything else is an AWS API call that moto answers."""
+        cloud = self.cloud
+        target = request.headers.get("x-amz-target", "")
+        if target.startswith(LOGS_READ) and cloud.logs.pending:
+            await cloud.backends.call(cloud.logs.flush)  # a read sees every finished invocation
+        inline = target in INLINE_TARGETS
+        return await cloud.backends.call(cloud.bridge.handle, request, inline=inline)
