@@ -74,6 +74,7 @@ class LocalCloud:
         limits = GatewayLimits(
             idle_timeout=self.settings.idle_timeout,
             max_connection_age=self.settings.max_connection_age,
+            busy_at=self.settings.max_workers_per_function,
         )
         self.gateway = Gateway(self, self.registry, self.trace, limits)
         self.router = Router(self)
@@ -92,6 +93,11 @@ class LocalCloud:
     def backend_lock(self) -> threading.RLock:
         """The lock around moto's backends (see `infra.local.aws.Backends`)."""
         return self.backends.lock
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the edge, the gateway, the runtime and the stream pollers run on."""
+        return self._loop
 
     @property
     def causes(self) -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 Each invocation's lines go to log group ``/aws/lambda/{function}``, in a stream named like AWS's
 ``2026/11/22/[$LATEST]<32 hex>``: one stream per function, worker and day when the result says
-which worker ran it (``worker_id``), else one per invocation. Lambda's own START / END / REPORT
-lines are added around the function's output, so ``aws logs tail`` and ``filter_log_events``
-look as they do on AWS.
+which worker ran it (``worker_id``), else one per invocation. The runtime frames the lines as
+Lambda does (INIT_START and the init output once per worker, then START / END / REPORT around
+each invocation); this module only stores them.
 
 `LogSink` buffers the lines of busy functions and writes them in batches; whatever reads the
 logs (the Logs API at the edge) flushes it first, so a read never misses a finished invocation.
@@ -12,8 +12,8 @@ logs (the Logs API at the edge) flushes it first, so a read never misses a finis
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import math
 import threading
 import time
 import uuid
@@ -33,68 +33,46 @@ def log_group_name(function_name: str) -> str:
 
 
 def log_stream_name(function_name: str, worker_id: str | None, when: datetime) -> str:
-    """AWS style: ``YYYY/MM/DD/[$LATEST]`` + 32 hex digits."""
+    """AWS style: ``YYYY/MM/DD/[$LATEST]`` + 32 hex digits, one per worker and day."""
     if worker_id is None:
-        suffix = uuid.uuid4().hex
-    else:
-        key = f"{function_name}/{worker_id}/{when:%Y%m%d}".encode()
-        suffix = hashlib.md5(key, usedforsecurity=False).hexdigest()
-    return f"{when:%Y/%m/%d}/[$LATEST]{suffix}"
+        return f"{when:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+    return _worker_stream(function_name, worker_id, f"{when:%Y/%m/%d}")
 
 
-def invocation_lines(result: InvokeResult, memory_mb: int | None = None) -> list[str]:
-    """The function's log lines wrapped in Lambda's START / END / REPORT lines."""
-    lines = list(result.logs)
-    if lines and lines[0].startswith("START RequestId:"):
-        return lines  # the runtime already wrote them
-    request_id = result.request_id
-    duration = float(getattr(result, "duration_ms", 0.0) or 0.0)
-    report = [
-        f"REPORT RequestId: {request_id}",
-        f"Duration: {duration:.2f} ms",
-        f"Billed Duration: {max(1, math.ceil(duration))} ms",
-    ]
-    if memory_mb is not None:
-        report.append(f"Memory Size: {memory_mb} MB")
-    init_duration = getattr(result, "init_duration_ms", None)
-    if init_duration is not None:
-        report.append(f"Init Duration: {init_duration:.2f} ms")
-    return [
-        f"START RequestId: {request_id} Version: $LATEST",
-        *lines,
-        f"END RequestId: {request_id}",
-        "\t".join(report),
-    ]
+@functools.lru_cache(maxsize=1024)
+def _worker_stream(function_name: str, worker_id: str, day: str) -> str:
+    key = f"{function_name}/{worker_id}/{day.replace('/', '')}".encode()
+    return f"{day}/[$LATEST]{hashlib.md5(key, usedforsecurity=False).hexdigest()}"
 
 
-def log_batch(
-    function_name: str,
-    result: InvokeResult,
-    *,
-    memory_mb: int | None = None,
-    now_ms: int | None = None,
-) -> LogBatch:
+def invocation_lines(result: InvokeResult) -> list[str]:
+    """The lines one invocation wrote, as the runtime framed them (INIT_START, START, END,
+    REPORT): framing happens in the runtime only."""
+    return list(result.logs)
+
+
+def log_batch(function_name: str, result: InvokeResult, *, now_ms: int | None = None) -> LogBatch:
     """One invocation's log group, stream and events."""
     timestamp = now_ms if now_ms is not None else int(time.time() * 1000)
-    when = datetime.fromtimestamp(timestamp / 1000, UTC)
+    when = _day_of(timestamp // 86_400_000)
     group = log_group_name(function_name)
     stream = log_stream_name(function_name, getattr(result, "worker_id", None), when)
     events: list[dict[str, object]] = [
-        {"timestamp": timestamp, "message": line} for line in invocation_lines(result, memory_mb)
+        {"timestamp": timestamp, "message": line} for line in invocation_lines(result)
     ]
     return group, stream, events
 
 
+@functools.lru_cache(maxsize=16)
+def _day_of(day_number: int) -> datetime:
+    return datetime.fromtimestamp(day_number * 86_400, UTC)
+
+
 def write_invocation_logs(
-    backends: Backends,
-    function_name: str,
-    result: InvokeResult,
-    *,
-    memory_mb: int | None = None,
-    now_ms: int | None = None,
+    backends: Backends, function_name: str, result: InvokeResult, *, now_ms: int | None = None
 ) -> str:
     """Append one invocation's log lines to CloudWatch Logs now; return the stream name."""
-    batch = log_batch(function_name, result, memory_mb=memory_mb, now_ms=now_ms)
+    batch = log_batch(function_name, result, now_ms=now_ms)
     put_log_events(backends, [batch])
     return batch[1]
 
@@ -118,19 +96,24 @@ class LogSink:
         return bool(self._pending)
 
     def flush(self) -> None:
-        """Write what is queued, grouped by stream (takes the backends' lock)."""
-        with self._lock:
-            pending, self._pending = self._pending, []
-        if not pending:
-            return
-        merged: dict[tuple[str, str], list[dict[str, object]]] = {}
-        for group, stream, events in pending:
-            merged.setdefault((group, stream), []).extend(events)
-        batches = [
-            (group, stream, sorted(events, key=lambda event: event["timestamp"]))  # type: ignore[arg-type, return-value]
-            for (group, stream), events in merged.items()
-        ]
-        put_log_events(self.backends, batches)
+        """Write what is queued, grouped by stream.
+
+        The backends' lock is held from taking the queue to writing it, so whoever reads the
+        logs after a flush (even one another thread started) sees every queued line.
+        """
+        with self.backends.lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return
+            merged: dict[tuple[str, str], list[dict[str, object]]] = {}
+            for group, stream, events in pending:
+                merged.setdefault((group, stream), []).extend(events)
+            batches = [
+                (group, stream, sorted(events, key=lambda event: event["timestamp"]))  # type: ignore[arg-type, return-value]
+                for (group, stream), events in merged.items()
+            ]
+            put_log_events(self.backends, batches)
 
 
 def follow_logs(

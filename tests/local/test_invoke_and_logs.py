@@ -32,6 +32,22 @@ def handler(event, context):
     return {"echo": event["word"], "function": context.function_name}
 """
 
+# Writes at import time, in logging and while handling: what Lambda frames.
+CHATTY = """
+import logging
+
+print("loading the chatty module")
+logging.getLogger().warning("init warning")
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+
+def handler(event, context):
+    print(f"handling {event['n']}")
+    logger.info("info while handling %s", event["n"])
+    return event["n"]
+"""
+
 CRASH = """
 def handler(event, context):
     raise ValueError("boom")
@@ -61,6 +77,7 @@ def functions(cloud: LocalCloud, aws: Any) -> Any:
     )
     for name, source in [
         ("invoke-echo", ECHO),
+        ("invoke-chatty", CHATTY),
         ("invoke-crash", CRASH),
         ("event-writer", WRITER),
         ("dry-writer", WRITER),
@@ -165,6 +182,36 @@ def test_each_invocation_logs_start_end_report_and_its_output(aws: Any, function
     assert any(line.startswith(f"REPORT RequestId: {request_id}\t") for line in lines)
     assert any(line.strip() == "echo got logged" for line in lines)
     assert any("[WARNING]" in line and "warning about logged" in line for line in lines)
+
+
+def test_init_output_is_logged_once_before_the_first_start(aws: Any, functions: Any) -> None:
+    """INIT_START and the import-time output come once, first; each invoke has one START/END/REPORT."""
+    request_ids = [
+        invoke(functions, "invoke-chatty", {"n": n})["ResponseMetadata"]["RequestId"]
+        for n in range(3)
+    ]
+    lines = messages(aws, "invoke-chatty")
+    assert lines[0].startswith("INIT_START Runtime Version: python:3.12.v1\tRuntime Version ARN: ")
+    assert lines[1:3] == ["loading the chatty module", lines[2]]
+    assert lines[2].startswith("[WARNING]") and lines[2].endswith("\tinit warning")
+    assert lines[3] == f"START RequestId: {request_ids[0]} Version: $LATEST"
+    assert sum(line.startswith("INIT_START") for line in lines) == 1
+    assert sum(line == "loading the chatty module" for line in lines) == 1
+    for n, request_id in enumerate(request_ids):
+        assert lines.count(f"START RequestId: {request_id} Version: $LATEST") == 1
+        assert lines.count(f"END RequestId: {request_id}") == 1
+        assert sum(line.startswith(f"REPORT RequestId: {request_id}\t") for line in lines) == 1
+        start = lines.index(f"START RequestId: {request_id} Version: $LATEST")
+        end = lines.index(f"END RequestId: {request_id}")
+        inside = lines[start + 1 : end]
+        assert f"handling {n}" in inside
+        assert any(
+            line.startswith("[INFO]") and f"info while handling {n}" in line for line in inside
+        )
+    first_report = next(line for line in lines if line.startswith("REPORT"))
+    assert "Init Duration: " in first_report
+    later_reports = [line for line in lines if line.startswith("REPORT")][1:]
+    assert all("Init Duration" not in line for line in later_reports)
 
 
 def test_the_log_stream_holds_the_invocation_in_order(aws: Any, functions: Any) -> None:

@@ -18,12 +18,25 @@ from infra.local.logs import follow_logs, write_invocation_logs
 NOW_MS = int(time.time()) * 1000  # moto keeps only events from the last 14 days
 
 
+REQUEST_ID = "3f1b2c4d-0000-4000-8000-000000000001"
+
+
+def framed(*lines: str) -> list[str]:
+    """Lines as the runtime hands them over: framed by START, END and REPORT."""
+    return [
+        f"START RequestId: {REQUEST_ID} Version: $LATEST",
+        *lines,
+        f"END RequestId: {REQUEST_ID}",
+        f"REPORT RequestId: {REQUEST_ID}\tDuration: 12.30 ms\tBilled Duration: 13 ms",
+    ]
+
+
 @dataclass
 class Result:
-    request_id: str = "3f1b2c4d-0000-4000-8000-000000000001"
+    request_id: str = REQUEST_ID
     payload: bytes = b"null"
     function_error: str | None = None
-    logs: list[str] = field(default_factory=lambda: ["hello", "world"])
+    logs: list[str] = field(default_factory=lambda: framed("hello", "world"))
     duration_ms: float = 12.3
     init_duration_ms: float | None = None
 
@@ -95,12 +108,12 @@ def test_runtime_written_start_line_is_not_repeated(logs: object):
 def test_follow_logs_yields_old_then_new_lines_once(logs: object):
     """follow_logs yields existing lines, then later ones, each exactly once."""
     cloud = Cloud()
-    write_invocation_logs(cloud, "chat", Result(logs=["one"]), now_ms=NOW_MS)
+    write_invocation_logs(cloud, "chat", Result(logs=framed("one")), now_ms=NOW_MS)
     stop = threading.Event()
     follower = follow_logs(logs, "chat", NOW_MS - 1000, stop, interval=0.05)
     first = [next(follower) for _ in range(4)]
     assert first[1] == "one"
-    write_invocation_logs(cloud, "chat", Result(logs=["two"]), now_ms=NOW_MS + 5)
+    write_invocation_logs(cloud, "chat", Result(logs=framed("two")), now_ms=NOW_MS + 5)
     second = [next(follower) for _ in range(4)]
     assert second[1] == "two"
     stop.set()

@@ -15,6 +15,7 @@ moto's server app routes by ``X-Amz-Target`` and needs no help.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import re
@@ -39,28 +40,58 @@ NO_RECORDS = "No records processed"
 
 
 class ChangeSignal:
-    """A generation counter with a condition: waiters never miss a change that happened
-    between reading state and starting to wait."""
+    """A generation counter that threads and event-loop tasks can wait on: waiters never miss
+    a change that happened between reading state and starting to wait."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition(threading.Lock())
         self._generation = 0
+        self._tasks: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
     @property
     def generation(self) -> int:
-        with self._condition:
-            return self._generation
+        return self._generation
 
     def bump(self) -> None:
         with self._condition:
             self._generation += 1
             self._condition.notify_all()
+            waiting = list(self._tasks)
+        for loop, event in waiting:
+            if _running_loop() is loop:
+                event.set()
+            elif not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(event.set)
 
     def wait_for_change(self, seen: int, timeout: float | None = None) -> int:
         """Block until the generation differs from ``seen`` (or timeout); return the current one."""
         with self._condition:
             self._condition.wait_for(lambda: self._generation != seen, timeout)
             return self._generation
+
+    async def changed(self, seen: int, timeout: float | None = None) -> int:
+        """`wait_for_change` for a task on an event loop."""
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._condition:
+            if self._generation != seen:
+                return self._generation
+            self._tasks.add(waiter)
+        try:
+            await asyncio.wait_for(waiter[1].wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._condition:
+                self._tasks.discard(waiter)
+        return self._generation
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 # One process-wide signal: bumped on every stream record and every mapping change.

@@ -10,6 +10,7 @@ error frames and `$disconnect`. The WebSocket protocol itself is websockets' san
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fnmatch
 import json
@@ -48,12 +49,25 @@ CLOSE_TIMEOUT = 5.0
 
 @dataclass
 class GatewayLimits:
-    """API Gateway's WebSocket quotas; the timeouts are configurable so tests can be quick."""
+    """API Gateway's WebSocket quotas; the timeouts are configurable so tests can be quick.
+
+    The rest shape how frames are scheduled. A connection's frames start in the order they
+    came. A frame may run beside an earlier one of its connection (as on AWS) once that one has
+    run for `overtake_after` seconds: a slow handler does not hold its connection up, while a
+    burst of quick frames keeps its order. Once `busy_at` message integrations run in all, each
+    connection gets one at a time: everyone keeps their turn and nobody's moves overtake each
+    other. A connection with more than `max_queued_per_connection` frames waiting is not read
+    until it catches up, so TCP slows that sender down instead of the cloud dropping anything.
+    """
 
     max_message_bytes: int = 128 * 1024
     max_frame_bytes: int = 32 * 1024
     idle_timeout: float = 600.0
     max_connection_age: float = 7200.0
+    overtake_after: float = 0.05
+    busy_at: int = 4
+    max_concurrent_per_connection: int = 10
+    max_queued_per_connection: int = 256
 
 
 class IntegrationError(Exception):
@@ -149,8 +163,16 @@ class ClientSession:
         self.writer = writer
         self.info = info
         self._drain_lock = asyncio.Lock()
-        # Message integrations still running: $disconnect waits for them, as on AWS.
+        # Frames waiting their turn, and message integrations running: $disconnect waits for
+        # both, so a close never overtakes a message sent before it.
+        self.waiting: collections.deque[tuple[str, int]] = collections.deque()
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.last_started = 0.0  # when the newest running frame started (monotonic)
+        self.retry: asyncio.TimerHandle | None = None
+        self.caught_up = asyncio.Event()
+        self.caught_up.set()
+        self.settled = asyncio.Event()
+        self.settled.set()
 
     async def flush(self) -> None:
         data = self.protocol.data_to_send()
@@ -189,6 +211,7 @@ class Gateway:
         self.trace = trace
         self.limits = limits or GatewayLimits()
         self.clock = clock
+        self.running = 0  # message integrations in flight, over every connection
 
     # ------------------------------------------------------------ connecting
 
@@ -357,6 +380,8 @@ class Gateway:
                     connected_at + self.limits.max_connection_age,
                 )
                 timeout = max(0.0, deadline - self.clock())
+            if not session.caught_up.is_set():  # too many frames waiting: let TCP push back
+                await session.caught_up.wait()
             try:
                 data = await asyncio.wait_for(reader.read(READ_CHUNK), timeout)
             except TimeoutError:
@@ -394,12 +419,49 @@ class Gateway:
         if not frame.fin:
             return fragments
         body = b"".join(fragments).decode("utf-8", errors="replace")
-        task = asyncio.ensure_future(self._on_message(session, body))
-        session.in_flight.add(task)
-        task.add_done_callback(session.in_flight.discard)
+        session.waiting.append((body, int(self.clock() * 1000)))
+        session.settled.clear()
+        self._dispatch(session)
         return []
 
-    async def _on_message(self, session: ClientSession, body: str) -> None:
+    def _dispatch(self, session: ClientSession) -> None:
+        """Start the connection's waiting frames that may run now (see GatewayLimits)."""
+        limits = self.limits
+        if session.retry is not None:
+            session.retry.cancel()
+            session.retry = None
+        while session.waiting:
+            running = len(session.in_flight)
+            if running:
+                if (
+                    self.running >= limits.busy_at
+                    or running >= limits.max_concurrent_per_connection
+                ):
+                    break  # a frame that finishes dispatches again
+                wait = session.last_started + limits.overtake_after - time.monotonic()
+                if wait > 0:
+                    loop = asyncio.get_running_loop()
+                    session.retry = loop.call_later(wait, self._dispatch, session)
+                    break
+            session.last_started = time.monotonic()
+            body, received_ms = session.waiting.popleft()
+            task = asyncio.ensure_future(self._on_message(session, body, received_ms))
+            session.in_flight.add(task)
+            self.running += 1
+            task.add_done_callback(lambda done: self._finished(session, done))
+        if len(session.waiting) > limits.max_queued_per_connection:
+            session.caught_up.clear()
+        elif len(session.waiting) <= limits.max_queued_per_connection // 2:
+            session.caught_up.set()
+        if not session.waiting and not session.in_flight:
+            session.settled.set()
+
+    def _finished(self, session: ClientSession, task: asyncio.Task[None]) -> None:
+        session.in_flight.discard(task)
+        self.running -= 1
+        self._dispatch(session)
+
+    async def _on_message(self, session: ClientSession, body: str, received_ms: int) -> None:
         info = session.info
         event_base = {"apiId": info.api_id, "stage": info.stage, "connectionId": info.connection_id}
         self.trace.publish("frame_in", **event_base, bytes=len(body.encode()), preview=body[:120])
@@ -411,12 +473,12 @@ class Gateway:
                 else None
             )
             if snapshot is None or route_key is None:
-                event = message_event(info, "$default", body)
+                event = message_event(info, "$default", body, request_time_ms=received_ms)
                 request_id = event["requestContext"]["requestId"]
                 self.trace.publish("route", **event_base, routeKey=None, requestId=request_id)
                 await self._reply(session, error_frame("Forbidden", info.connection_id, request_id))
                 return
-            event = message_event(info, route_key, body)
+            event = message_event(info, route_key, body, request_time_ms=received_ms)
             request_id = event["requestContext"]["requestId"]
             self.trace.publish("route", **event_base, routeKey=route_key, requestId=request_id)
             route = snapshot.routes[route_key]
@@ -464,8 +526,8 @@ class Gateway:
             connectionId=info.connection_id,
             code=code,
         )
-        if session.in_flight:  # a close never overtakes the messages sent before it
-            await asyncio.wait(set(session.in_flight))
+        session.caught_up.set()  # nothing more will be read: let the waiting frames run
+        await session.settled.wait()  # a close never overtakes the messages sent before it
         snapshot = await self.cloud.stage_config(info.api_id, info.stage)
         route = snapshot.routes.get("$disconnect") if snapshot else None
         if snapshot is None or route is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import signal
 import time
@@ -13,6 +14,17 @@ def iso_timestamp(epoch: float | None = None) -> str:
     """`2026-05-09T07:35:25.123Z`, the timestamp format of Lambda's platform messages."""
     moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def init_start_line(runtime: str, region: str) -> str:
+    """The line Lambda writes once per execution environment, before the init output."""
+    language, _, version = runtime.partition("python")
+    name = f"python:{version}" if not language and version else runtime
+    digest = hashlib.sha256(f"workshop-local-{runtime}".encode()).hexdigest()
+    return (
+        f"INIT_START Runtime Version: {name}.v1\t"
+        f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:{digest}"
+    )
 
 
 def start_line(request_id: str, version: str = "$LATEST") -> str:

@@ -340,11 +340,16 @@ class LambdaRuntime:
             pool.release(worker, healthy=False)
             return self._failure(spec, request_id, failure, started, [], None)
         init_ms = (time.monotonic() - started) * 1000
+        # The init output comes once, after INIT_START and before the first START.
+        init_logs = [
+            formats.init_start_line(spec.runtime, _region_of(spec.arn) or ""),
+            *exchange.logs,
+        ]
         if exchange.message["type"] == "init_error":
             pool.release(worker, healthy=False)
-            logs = [*exchange.logs, formats.start_line(request_id)]
+            logs = [*init_logs, formats.start_line(request_id)]
             return _result(spec, request_id, exchange.body, "Unhandled", logs, init_ms, 0, init_ms)
-        return worker, exchange.logs, init_ms
+        return worker, init_logs, init_ms
 
     async def _run(
         self,

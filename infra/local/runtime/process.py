@@ -174,15 +174,20 @@ class WorkerProcess:
         assert self._loop is not None, "attach() the worker to a loop first"
         if self.eof:
             raise WorkerExited(await self._returncode(), self._take_logs())
-        self._waiter = self._loop.create_future()
-        remaining = deadline - time.monotonic()
+        waiter = self._waiter = self._loop.create_future()
+        # A timer, not asyncio.wait_for: no extra task per invoke.
+        timer = self._loop.call_at(
+            self._loop.time() + max(0.0, deadline - time.monotonic()),
+            lambda: waiter.done() or waiter.set_exception(TimeoutError()),
+        )
         try:
-            return await asyncio.wait_for(asyncio.shield(self._waiter), max(0.0, remaining))
+            return await waiter
         except TimeoutError:
             raise WorkerTimedOut(self._take_logs()) from None
         except EOFError:
             raise WorkerExited(await self._returncode(), self._take_logs()) from None
         finally:
+            timer.cancel()
             self._waiter = None
 
     def _on_readable(self) -> None:

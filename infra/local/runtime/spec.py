@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ class FunctionSpec:
     memory_mb: int
     runtime: str = "python3.12"
 
-    def pool_key(self) -> tuple[Any, ...]:
-        """Everything that makes a warm worker reusable: a change in any of it needs new workers."""
+    @functools.cached_property
+    def _pool_key(self) -> tuple[Any, ...]:
         return (
             self.name,
             self.arn,
@@ -34,6 +35,10 @@ class FunctionSpec:
             self.memory_mb,
             self.runtime,
         )
+
+    def pool_key(self) -> tuple[Any, ...]:
+        """Everything that makes a warm worker reusable: a change in any of it needs new workers."""
+        return self._pool_key
 
 
 @dataclass

@@ -333,9 +333,9 @@ def main(argv: list[str]) -> None:
     worker = Worker(channel)
     sys.stdout, sys.stderr = worker.stdout, worker.stderr
     setup_logging(channel)
-    load_sibling("redirect").install(
-        os.environ.get("WORKSHOP_CLOUD_URL"), lambda: RequestIdFilter.request_id
-    )
+    cloud_url = os.environ.get("WORKSHOP_CLOUD_URL")
+    load_sibling("redirect").install(cloud_url, lambda: RequestIdFilter.request_id)
+    load_sibling("transport").install(cloud_url)  # after the redirect: it sees the local URL
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
     try:

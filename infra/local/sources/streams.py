@@ -1,11 +1,14 @@
 """DynamoDB Streams -> Lambda event source mappings, the way Lambda's stream pollers behave.
 
 Mappings live in moto's Lambda backend (``CreateEventSourceMapping`` with a stream ARN); the
-records live in moto's table ``stream_shard`` (one shard per table, in order). One worker thread
-per mapping reads records from its position, invokes the function with ``{"Records": [...]}`` and
-advances only when the batch succeeded (or was dropped after MaximumRetryAttempts).
+records live in moto's table ``stream_shard`` (one shard per table, in order). One task per
+mapping, on the cloud's event loop, reads records from its position, invokes the function with
+``{"Records": [...]}`` and advances only when the batch succeeded (or was dropped after
+MaximumRetryAttempts). Records that pile up while a batch runs all go in the next batch (up to
+BatchSize), so batches grow with the backlog.
 
-Threads sleep on ``stream_changes`` (bumped by every new record and mapping change), never poll.
+Tasks sleep on ``stream_changes`` (bumped by every new record and mapping change), never poll.
+Running on the loop, they never wait for a thread or queue behind a lock that a thread holds.
 
 Supported: StartingPosition LATEST/TRIM_HORIZON, BatchSize, MaximumBatchingWindowInSeconds,
 Enabled, deletion, MaximumRetryAttempts (-1 or absent = retry until it works, as AWS).
@@ -15,6 +18,8 @@ FunctionResponseTypes (ReportBatchItemFailures), DestinationConfig, Parallelizat
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -42,27 +47,27 @@ class _MappingWorker:
         self.window_started: float | None = None
         self.retry_size = 0  # size of the failing batch being retried (0 = none)
         self.attempts = 0
-        self.thread = threading.Thread(target=self.run, name=f"stream-{uuid[:8]}", daemon=True)
 
-    def run(self) -> None:
-        stopping = self.poller.stopping
-        while not stopping.is_set():
+    async def run(self) -> None:
+        while True:
             seen = stream_changes.generation
             try:
-                wait = self.step()
+                wait = await self.step()
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.exception("stream mapping %s: unexpected error", self.uuid)
                 wait = self.poller.max_backoff
             if wait == "gone":
                 return
             if wait != 0:
-                stream_changes.wait_for_change(seen, wait)  # type: ignore[arg-type]
+                await stream_changes.changed(seen, wait)  # type: ignore[arg-type]
 
-    def step(self) -> float | str | None:
+    async def step(self) -> float | str | None:
         """Deliver at most one batch. Returns 0 to go on, a timeout, None (wait for a change)
         or "gone" (the mapping was deleted)."""
         backends = self.poller.cloud.backends
-        mapping = dynamodb.mapping_state(backends, self.uuid)
+        mapping = await backends.call(dynamodb.mapping_state, backends, self.uuid)
         if mapping is None:
             return "gone"
         if not mapping.enabled or mapping.shard_length is None:
@@ -83,11 +88,15 @@ class _MappingWorker:
             remaining = self.window_started + window - now
             if remaining > 0:
                 return remaining
-        records = dynamodb.stream_records(backends, mapping.event_source_arn, self.cursor, size)
+        records = await backends.call(
+            dynamodb.stream_records, backends, mapping.event_source_arn, self.cursor, size
+        )
         if len(records) < size:  # the stream changed under us: look again
             return 0
-        succeeded = self._invoke(mapping.function_arn, records)
-        self._set_result(OK if succeeded else FAILED)
+        succeeded = await self._invoke(mapping.function_arn, records)
+        await backends.call(
+            dynamodb.set_last_processing_result, backends, self.uuid, OK if succeeded else FAILED
+        )
         if succeeded:
             self._advance(size)
             return 0
@@ -102,9 +111,9 @@ class _MappingWorker:
             )
             self._advance(size)
             return 0
-        self.retry_size = size
+        self.retry_size = size  # the same records again, never skipped
         backoff = min(self.poller.retry_backoff * 2 ** (self.attempts - 1), self.poller.max_backoff)
-        self.poller.stopping.wait(backoff)
+        await asyncio.sleep(backoff)
         return 0
 
     def _start_index(self, mapping: dynamodb.MappingState) -> int:
@@ -114,9 +123,11 @@ class _MappingWorker:
             return mapping.shard_length or 0
         return 0  # TRIM_HORIZON (AT_TIMESTAMP is not offered for DynamoDB streams)
 
-    def _invoke(self, function_arn: str, records: list[dict[str, Any]]) -> bool:
+    async def _invoke(self, function_arn: str, records: list[dict[str, Any]]) -> bool:
         try:
-            result = self.poller.cloud.invoke(function_arn, {"Records": records})
+            result = await self.poller.cloud.invoke_async(function_arn, {"Records": records})
+        except asyncio.CancelledError:
+            raise
         except Exception:
             log.exception("stream mapping %s: invoking %s failed", self.uuid, function_arn)
             return False
@@ -132,12 +143,13 @@ class _MappingWorker:
         self.attempts = 0
         self.window_started = None
 
-    def _set_result(self, result: str) -> None:
-        dynamodb.set_last_processing_result(self.poller.cloud.backends, self.uuid, result)
-
 
 class StreamPoller:
-    """Runs one worker thread per DynamoDB stream event source mapping."""
+    """Runs one task per DynamoDB stream event source mapping, on the cloud's event loop.
+
+    A cloud without a loop (`cloud.loop` is None, as in unit tests) gets one of its own, in a
+    daemon thread.
+    """
 
     def __init__(
         self, cloud: CloudFacade, *, retry_backoff: float = 0.5, max_backoff: float = 5.0
@@ -145,45 +157,65 @@ class StreamPoller:
         self.cloud = cloud
         self.retry_backoff = retry_backoff
         self.max_backoff = max_backoff
-        self.stopping = threading.Event()
-        self._workers: dict[str, _MappingWorker] = {}
-        self._workers_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._own_thread: threading.Thread | None = None
+        self._supervisor: asyncio.Future[None] | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def start(self) -> None:
         dynamodb.install()
-        self.stopping.clear()
-        self._thread = threading.Thread(target=self._supervise, name="stream-poller", daemon=True)
-        self._thread.start()
+        self._loop = getattr(self.cloud, "loop", None)
+        if self._loop is None:
+            ready = threading.Event()
+
+            def serve() -> None:
+                self._loop = asyncio.new_event_loop()
+                ready.set()
+                self._loop.run_forever()
+
+            self._own_thread = threading.Thread(target=serve, name="stream-poller", daemon=True)
+            self._own_thread.start()
+            ready.wait()
+        assert self._loop is not None
+        self._supervisor = asyncio.run_coroutine_threadsafe(self._supervise(), self._loop)  # type: ignore[assignment]
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop all threads; a worker busy in an invocation is left to finish on its own."""
-        self.stopping.set()
-        stream_changes.bump()
-        deadline = time.monotonic() + timeout
-        with self._workers_lock:
-            threads = [self._thread] + [w.thread for w in self._workers.values()]
-        for thread in threads:
-            if thread is not None and thread.is_alive():
-                thread.join(max(0.0, deadline - time.monotonic()))
+        """Stop every task; an invocation in flight is cancelled, its batch delivered again later."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
 
-    def _supervise(self) -> None:
-        while not self.stopping.is_set():
+        async def cancel_all() -> None:
+            tasks = list(self._tasks.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        if loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(timeout)
+        if self._own_thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            self._own_thread.join(timeout)
+
+    async def _supervise(self) -> None:
+        while True:
             seen = stream_changes.generation
             try:
-                self._sync_workers()
+                await self._sync_tasks()
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.exception("stream poller: cannot read event source mappings")
-            stream_changes.wait_for_change(seen, None)
+            await stream_changes.changed(seen, None)
 
-    def _sync_workers(self) -> None:
-        uuids = dynamodb.stream_mapping_ids(self.cloud.backends)
-        with self._workers_lock:
-            for uuid in list(self._workers):
-                if not self._workers[uuid].thread.is_alive():
-                    del self._workers[uuid]
-            for uuid in uuids:
-                if uuid not in self._workers and not self.stopping.is_set():
-                    worker = _MappingWorker(self, uuid)
-                    self._workers[uuid] = worker
-                    worker.thread.start()
+    async def _sync_tasks(self) -> None:
+        backends = self.cloud.backends
+        uuids = await backends.call(dynamodb.stream_mapping_ids, backends)
+        for uuid in [u for u, task in self._tasks.items() if task.done()]:
+            del self._tasks[uuid]
+        for uuid in uuids:
+            if uuid not in self._tasks:
+                self._tasks[uuid] = asyncio.ensure_future(_MappingWorker(self, uuid).run())

@@ -119,18 +119,24 @@ def test_logs_are_framed_by_start_end_and_report(runtime: LambdaRuntime) -> None
     """
     spec = make_spec("logs", source, memory_mb=256)
     logs = runtime.invoke(spec, {"job": 7}, request_id=REQUEST_ID).logs
-    assert logs[:3] == ["loading", f"START RequestId: {REQUEST_ID} Version: $LATEST", "hello"]
+    # A cold start: INIT_START and the init output come before START, as Lambda writes them.
+    assert re.fullmatch(
+        r"INIT_START Runtime Version: python:3\.12\.v1\t"
+        r"Runtime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}",
+        logs[0],
+    )
+    assert logs[1:4] == ["loading", f"START RequestId: {REQUEST_ID} Version: $LATEST", "hello"]
     assert re.fullmatch(
         rf"\[INFO\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{REQUEST_ID}\tworking on 7",
-        logs[3],
+        logs[4],
     )
-    assert logs[4] == f"END RequestId: {REQUEST_ID}"
+    assert logs[5] == f"END RequestId: {REQUEST_ID}"
     assert re.fullmatch(
         rf"REPORT RequestId: {REQUEST_ID}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
         r"Memory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms",
-        logs[5],
+        logs[6],
     )
-    assert len(logs) == 6
+    assert len(logs) == 7
 
 
 def test_warm_report_has_no_init_duration(runtime: LambdaRuntime) -> None:

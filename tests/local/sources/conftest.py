@@ -42,6 +42,7 @@ class FakeCloud:
         self.calls: list[tuple[str, Any]] = []
         self.fail_next = 0  # how many of the next invocations fail
         self.on_invoke: Callable[[str, Any], None] | None = None
+        self.loop = None  # the stream poller runs a loop of its own
         self._changed = threading.Condition()
 
     def invoke(self, function_name_or_arn: str, event: Any) -> FakeResult:
@@ -54,6 +55,9 @@ class FakeCloud:
             self._changed.notify_all()
         error = "Unhandled" if failing else None
         return FakeResult(request_id=f"req-{len(self.calls)}", function_error=error)
+
+    async def invoke_async(self, function_name_or_arn: str, event: Any) -> FakeResult:
+        return self.invoke(function_name_or_arn, event)
 
     def wait_for_calls(self, count: int, timeout: float = 3.0) -> list[tuple[str, Any]]:
         """Block until at least ``count`` invocations happened; fail the test otherwise."""

@@ -1,4 +1,4 @@
-"""moto's JSON response serializer, compiled once per operation instead of interpreted per value.
+"""moto's JSON protocol, compiled once per operation instead of interpreted per value.
 
 moto serializes a result by walking the operation's botocore output shape and, for every value,
 asking an attribute picker to try a list of aliases. That is general and slow: for a DynamoDB
@@ -6,11 +6,11 @@ Scan of 30 rows it is 85% of the call. Here the same walk is turned, once per op
 nested converter functions that apply the same rules (modeled members only, in model order; None
 left out; strings, numbers, blobs and timestamps converted as moto converts them), looking each
 member up by its name and then its snake_case name, which is where moto's pickers find the values
-of plain dictionaries.
+of plain dictionaries. Requests are parsed the same way, with the rules of moto's JSON parser.
 
-It applies to results that are plain dictionaries of JSON-protocol operations; anything else
-(errors, paginated results, objects, event streams, document types) still goes through moto's
-serializer. `tests/local/aws/test_serializer.py` checks both give the same JSON.
+It applies to plain-dictionary results and JSON bodies of JSON-protocol operations; anything
+else (errors, paginated results, objects, event streams, document types) still goes through
+moto's own code. `tests/local/aws/test_json_protocol.py` checks both give the same answers.
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import OperationModel, Shape
 from moto.core import responses as core_responses
+from moto.core.parse import (
+    PROTOCOL_PARSERS,
+    JSONParser,
+    default_blob_parser,
+    default_timestamp_parser,
+)
+from moto.core.request import determine_request_protocol
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult, PaginatedResult
 from moto.core.serialize import TimestampSerializer
 from moto.core.utils import get_service_model, method_names_from_class
@@ -148,6 +155,88 @@ def compiled(operation: OperationModel) -> Converter | None:
         return None
 
 
+def compile_input(shape: Shape, seen: dict[str, Converter] | None = None) -> Converter:
+    """A function turning a request's JSON into what moto's JSON parser would give its handler."""
+    seen = {} if seen is None else seen
+    kind = shape.type_name
+    if kind == "structure":
+        if shape.is_document_type:
+            return _identity
+        if shape.name in seen:
+            return seen[shape.name]
+        members: list[tuple[str, str, Converter]] = []
+
+        def structure(value: Any) -> Any:
+            if value is None:
+                return None
+            out = {}
+            for name, json_name, convert in members:
+                raw = value.get(json_name)
+                if raw is not None:
+                    out[name] = convert(raw)
+            return out
+
+        seen[shape.name] = structure
+        for name, member_shape in shape.members.items():
+            json_name = member_shape.serialization.get("name", name)
+            members.append((name, json_name, compile_input(member_shape, seen)))
+        return structure
+    if kind == "list":
+        convert_item = compile_input(shape.member, seen)
+        return lambda value: [convert_item(item) for item in value]
+    if kind == "map":
+        convert_key, convert_value = (
+            compile_input(shape.key, seen),
+            compile_input(shape.value, seen),
+        )
+        return lambda value: {convert_key(k): convert_value(v) for k, v in value.items()}
+    if kind == "blob":
+        return default_blob_parser
+    if kind == "timestamp":
+        return default_timestamp_parser
+    if kind in ("float", "double"):
+        return float
+    if kind in ("integer", "long", "short", "byte"):
+        return int
+    return _identity
+
+
+@functools.lru_cache(maxsize=512)
+def compiled_input(operation: OperationModel) -> Converter | None:
+    if operation.input_shape is None:
+        return None
+    try:
+        return compile_input(operation.input_shape)
+    except RecursionError:
+        return None
+
+
+def _parse_parameters(original: Any) -> Any:
+    def parse_parameters(self: BaseResponse, request: Any) -> None:
+        if self.PROTOCOL_PARSER_MAP_TYPE is dict:
+            service_model = get_service_model(self.boto3_service_name)
+            protocol = determine_request_protocol(service_model, request.content_type)
+            if protocol == "json" and PROTOCOL_PARSERS[protocol] is JSONParser:
+                operation = service_model.operation_model(self._get_action())
+                convert = compiled_input(operation)
+                if convert is not None:
+                    body = request.data
+                    if not body:
+                        parsed: Any = {}
+                    else:
+                        text = body.decode("utf-8") if isinstance(body, bytes) else body
+                        try:
+                            parsed = json.loads(text)
+                        except ValueError:
+                            parsed = {"message": text}  # as moto's parser words a bad body
+                    self.params = convert(parsed)
+                    return
+        original(self, request)
+
+    parse_parameters.__wrapped__ = original  # type: ignore[attr-defined]
+    return parse_parameters
+
+
 def _serialized(original: Any) -> Any:
     def serialized(self: BaseResponse, action_result: ActionResult) -> Any:
         result = action_result.result
@@ -207,6 +296,7 @@ def install() -> None:
     if _installed:
         return
     BaseResponse.serialized = _serialized(BaseResponse.serialized)  # type: ignore[method-assign]
+    BaseResponse.parse_parameters = _parse_parameters(BaseResponse.parse_parameters)  # type: ignore[method-assign]
     # moto lists a response class's methods (inspect.getmembers) on every call...
     core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         method_names_from_class

@@ -12,7 +12,7 @@ import pytest
 from botocore.model import StructureShape
 from moto.core.responses import BaseResponse
 
-from infra.local.aws import serializer
+from infra.local.aws import json_protocol
 
 TABLE = "serializer-test"
 
@@ -166,12 +166,58 @@ def test_members_the_model_lacks_are_left_out() -> None:
     """Keys of a result that the output shape does not model are not sent, as with moto."""
     client = boto3.client("dynamodb", region_name="us-east-1")
     output = client.meta.service_model.operation_model("GetItem").output_shape
-    convert = serializer.compile_shape(output)
+    convert = json_protocol.compile_shape(output)
     assert convert({"Item": {"a": {"S": "b"}}, "Unmodeled": 1}) == {"Item": {"a": {"S": "b"}}}
 
 
 def test_document_types_keep_motos_serializer() -> None:
     """A shape the compiler does not handle raises Unsupported, so moto's serializer answers."""
     document = StructureShape("Doc", {"type": "structure", "document": True, "members": {}})
-    with pytest.raises(serializer.Unsupported):
-        serializer.compile_shape(document)
+    with pytest.raises(json_protocol.Unsupported):
+        json_protocol.compile_shape(document)
+
+
+REQUESTS = [
+    ("dynamodb", "PutItem", {
+        "TableName": "t",
+        "Item": {
+            "pk": {"S": "a"}, "n": {"N": "1.5"}, "b": {"B": "AP9ieXRlcw=="},
+            "bs": {"BS": ["b25l", "dHdv"]}, "m": {"M": {"l": {"L": [{"NULL": True}, {"BOOL": False}]}}},
+        },
+        "ConditionExpression": "attribute_not_exists(pk)",
+        "Unmodeled": "dropped",
+    }),
+    ("dynamodb", "Query", {
+        "TableName": "t", "KeyConditionExpression": "pk = :pk", "Limit": 2,
+        "ExpressionAttributeValues": {":pk": {"S": "a"}}, "ScanIndexForward": False,
+        "ExclusiveStartKey": {"pk": {"S": "a"}, "sk": {"N": "1"}},
+    }),
+    ("dynamodb", "BatchWriteItem", {
+        "RequestItems": {"t": [{"PutRequest": {"Item": {"pk": {"S": "x"}}}},
+                               {"DeleteRequest": {"Key": {"pk": {"S": "y"}}}}]},
+    }),
+    ("dynamodb", "UpdateItem", {"TableName": "t", "Key": {"pk": {"S": "a"}}, "ReturnValues": None}),
+    ("logs", "FilterLogEvents", {"logGroupName": "g", "startTime": 1700000000000, "limit": 10}),
+    ("events", "PutEvents", {"Entries": [{"Time": 1700000000, "Source": "s", "Detail": "{}"}]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("service, operation, request_body", REQUESTS)
+def test_compiled_parse_equals_motos(service: str, operation: str, request_body: Any) -> None:
+    """moto's JSON parser and the compiled one give a handler the same parameters."""
+    from moto.core.parse import JSONParser
+
+    model = boto3.client(service, region_name="us-east-1").meta.service_model
+    operation_model = model.operation_model(operation)
+    theirs = JSONParser(operation_model).parse(
+        {
+            "body": json.dumps(request_body).encode(),
+            "headers": {},
+            "method": "POST",
+            "url_params": {},
+            "url_path": "/",
+            "values": {},
+        }  # fmt: skip
+    )
+    ours = json_protocol.compile_input(operation_model.input_shape)(request_body)
+    assert ours == theirs
