@@ -19,7 +19,7 @@ from .aws.lambda_ import Functions
 from .gateway.config import ApiSnapshot
 from .gateway.server import IntegrationError
 from .logs import LogSink
-from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
+from .runtime import FunctionSpec, InvokeResult, LambdaRuntime, PoolRetired
 from .trace import TraceHub
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,17 @@ class Invoker:
         request_id: str | None = None,
     ) -> InvokeResult:
         """Run a function's real code once; LookupError when there is no such function."""
-        spec = await self.spec(name_or_arn)
-        if spec is None:
-            raise LookupError(f"Function not found: {name_or_arn}")
-        result = await self.runtime.invoke_async(spec, event, request_id)
+        for _ in range(3):
+            spec = await self.spec(name_or_arn)
+            if spec is None:
+                raise LookupError(f"Function not found: {name_or_arn}")
+            try:
+                result = await self.runtime.invoke_async(spec, event, request_id)
+                break
+            except PoolRetired:
+                continue  # updated or deleted while this invoke waited: look it up again
+        else:
+            raise LookupError(f"Function {name_or_arn} keeps changing; try again")
         self.logs.add(spec.name, result)
         self._flush_later()
         if source != "gateway":

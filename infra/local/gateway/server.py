@@ -563,6 +563,10 @@ class Gateway:
         except IntegrationError as error:
             self.trace.publish("error", **base, requestId=request_id, message=str(error))
             return None
+        except Exception as error:  # the cloud stopping, say: this connection's problem only
+            log.warning("invoking %s for %s failed: %s", function, route_key, error)
+            self.trace.publish("error", **base, requestId=request_id, message=str(error))
+            return None
         error = None
         if not result.ok:
             error = (_json_or_none(result.payload) or {}).get("errorMessage", "error")

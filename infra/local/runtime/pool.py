@@ -40,6 +40,10 @@ INIT_TIMEOUT = 10.0  # AWS's limit on the init phase of an on-demand function
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
+class PoolRetired(RuntimeError):
+    """The function's configuration changed (or it was deleted) while an invoke waited."""
+
+
 class FunctionPool:
     """The workers of one function configuration, at most `limit` at a time (loop thread only)."""
 
@@ -57,7 +61,7 @@ class FunctionPool:
         """An idle worker, or None when the caller may start one (its slot is reserved)."""
         while True:
             if self.retired:
-                raise RuntimeError(f"the workers of {self.spec.name} were retired")
+                raise PoolRetired(f"the workers of {self.spec.name} were retired")
             if self.idle:
                 return self.idle.pop()  # the most recently used: the warmest
             if self.size < self.limit:
