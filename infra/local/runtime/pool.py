@@ -219,6 +219,13 @@ class LambdaRuntime:
             with contextlib.suppress(Exception):
                 worker.process.wait(timeout=5)
         if self._own_loop_thread is not None and self._loop is not None:
+
+            async def settle() -> None:  # let discarded workers' reaping finish first
+                if _discarding:
+                    await asyncio.wait(set(_discarding), timeout=5)
+
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(settle(), self._loop).result(6)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._own_loop_thread.join(5)
         self._spawner.shutdown(wait=False)
