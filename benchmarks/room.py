@@ -438,23 +438,30 @@ async def _arena_person(
 
     listener = asyncio.ensure_future(listen())
     sent = 0
+    dropped = False
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    for index in range(int(seconds * hz)):
-        delay = start_at + index / hz - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        stamp = (time.time() % CLOCK_WRAP) / CLOCK_WRAP
-        move = {"action": "move", "clientX": (index + 1) / SEQ_SCALE, "clientY": stamp}
-        await ws.send(json.dumps(move))
-        sent += 1
-    await asyncio.sleep(max(0.0, end_at + grace - time.time()))
+    try:
+        for index in range(int(seconds * hz)):
+            delay = start_at + index / hz - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            stamp = (time.time() % CLOCK_WRAP) / CLOCK_WRAP
+            move = {"action": "move", "clientX": (index + 1) / SEQ_SCALE, "clientY": stamp}
+            await ws.send(json.dumps(move))
+            sent += 1
+        await asyncio.sleep(max(0.0, end_at + grace - time.time()))
+    except websockets.ConnectionClosed:
+        dropped = True  # the cloud (or a keepalive timeout) closed this person's connection
     listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+        await listener
     return {
         "me": me,
         "sent": sent,
         "unique": unique,
         "lags": lags,
         "out_of_order": out_of_order,
+        "dropped": dropped,
     }
 
 
@@ -495,6 +502,7 @@ def run_arena(url: str, people: int, hz: float, seconds: float, processes: int) 
         "delivered": delivered,
         "ideal": ideal,
         "out_of_order": sum(r["out_of_order"] for r in results),
+        "dropped": sum(r["dropped"] for r in results),
         "lag": spread(lags),
     }
 
@@ -906,6 +914,8 @@ def main(argv: list[str] | None = None) -> int:
                     lambda v, f: v <= 250, "<= 250 ms"),
                 Row(f"{label}: lag max", local["lag"]["max"], raw["lag"]["max"], "ms"),
                 Row(f"{label}: out of order", local["out_of_order"], raw["out_of_order"], ""),
+                Row(f"{label}: connections dropped", local["dropped"], raw["dropped"], "",
+                    lambda v, f: v == 0, "none"),
                 Row(f"{label}: 'Task timed out' in logs", timeouts, None, "",
                     lambda v, f: v == 0, "none"),
             )  # fmt: skip

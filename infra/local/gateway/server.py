@@ -56,8 +56,10 @@ class GatewayLimits:
     run for `overtake_after` seconds: a slow handler does not hold its connection up, while a
     burst of quick frames keeps its order. Once `busy_at` message integrations run in all, each
     connection gets one at a time: everyone keeps their turn and nobody's moves overtake each
-    other. A connection with more than `max_queued_per_connection` frames waiting is not read
-    until it catches up, so TCP slows that sender down instead of the cloud dropping anything.
+    other. Frames wait in memory, so connections keep answering pings while the cloud catches
+    up; only a connection with more than `max_queued_per_connection` frames waiting (minutes of
+    a fast sender) is not read until it catches up, so TCP slows it down instead of the cloud
+    dropping anything.
     """
 
     max_message_bytes: int = 128 * 1024
@@ -67,7 +69,7 @@ class GatewayLimits:
     overtake_after: float = 0.05
     busy_at: int = 4
     max_concurrent_per_connection: int = 10
-    max_queued_per_connection: int = 256
+    max_queued_per_connection: int = 10_000
 
 
 class IntegrationError(Exception):
