@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import ClientError
-from websockets.sync.client import ClientConnection, connect
 
 from infra.deploy import (
     add_route,
@@ -42,6 +41,7 @@ from infra.deploy import (
 from infra.deploy.apps import CHAT, Route, plan_policy
 from infra.deploy.aws import all_items, client, error_code, region_of, report
 from infra.exercises.markers import BEGIN, END
+from infra.widgets.connection import Connection, frame_text
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 STAGE = "dev"
@@ -286,21 +286,26 @@ def room_invitation(stage_url: str) -> str:
 
 
 class WsCat:
-    """A plain `websockets` client that prints each frame it sends (>) and receives (<), like wscat.
+    """A WebSocket client that prints each frame it sends (>) and receives (<), like wscat.
 
-    It reads only when asked (``receive``), on the calling thread: nothing prints in the background.
+    It is the kit's one client (`infra.widgets.connection.Connection`) with a read cursor: frames
+    are printed when ``receive`` hands them out, on the calling thread, so nothing prints in the
+    background.
     """
 
     def __init__(self, url: str, *, quiet: bool = False, timeout: float = 10.0) -> None:
         self.url = url
         self.quiet = quiet
-        self.ws: ClientConnection = connect(url, open_timeout=timeout)
+        self.connection = Connection(url)
+        if not self.connection.open(timeout):
+            raise ConnectionError(f"could not connect to {url}: {self.connection.status}")
+        self._next = 0  # the number of the first frame not handed out yet
         self._say(f"connected ({url})")
 
     def send(self, message: dict[str, Any] | str) -> None:
         """Send a JSON object (or text as is) as one text frame."""
         text = message if isinstance(message, str) else json.dumps(message)
-        self.ws.send(text)
+        self.connection.send_text(text)
         self._say(f"> {text}")
 
     def receive(self, timeout: float = 5.0, *, of_type: str | None = None) -> Any:
@@ -310,15 +315,16 @@ class WsCat:
         """
         deadline = time.monotonic() + timeout
         while True:
-            text = self.ws.recv(timeout=max(deadline - time.monotonic(), 0))
-            self._say(f"< {text}")
-            frame = _parse_json(text)
+            remaining = max(deadline - time.monotonic(), 0)
+            number, frame = self.connection.next_frame(self._next, timeout=remaining)
+            self._next = number + 1
+            self._say(f"< {frame_text(frame)}")
             if of_type is None or (isinstance(frame, dict) and frame.get("type") == of_type):
                 return frame
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
-        self.ws.close()
+        self.connection.close()
 
     def __enter__(self) -> WsCat:
         return self
@@ -329,14 +335,6 @@ class WsCat:
     def _say(self, line: str) -> None:
         if not self.quiet:
             print(line)
-
-
-def _parse_json(text: str | bytes) -> Any:
-    """JSON-decode a frame; anything that is not JSON stays as it came."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 # -- undoing a route -------------------------------------------------------------------------

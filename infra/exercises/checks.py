@@ -19,62 +19,57 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote
 
 import boto3
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from infra.deploy import check_least_privilege, find_api, fire_rule
 from infra.deploy.aws import region_of
+from infra.widgets.connection import Connection, Frame, with_query
 
 TIMEOUT = 8.0  # seconds a frame may take before a check gives up
 QUIET = 1.0  # seconds of silence that count as "nothing (else) was sent"
 CLOCK_SLACK = 60.0  # seconds a pushed time may differ from the notebook's clock
 
-Frame = Any
 
 
 class Client:
-    """A blocking WebSocket client that keeps every frame it has read, for checks to search."""
+    """The kit's WebSocket client for checks: a failure to connect is an AssertionError with a
+    hint, and `wait_for` searches every frame read so far, giving None when nothing matches."""
 
     def __init__(self, url: str, name: str | None = None, *, connect_hint: str = "") -> None:
-        self.url = url if name is None else f"{url}?name={quote(name)}"
-        try:
-            self.ws: ClientConnection = connect(self.url, open_timeout=TIMEOUT)
-        except InvalidStatus as error:
+        self.url = with_query(url, name=name)
+        self.connection = Connection(self.url)
+        if self.connection.open(TIMEOUT):
+            return
+        error = self.connection.error
+        if isinstance(error, InvalidStatus):
             status = error.response.status_code
             raise AssertionError(
                 f"Could not connect to {url}: $connect answered HTTP {status} instead of 101."
                 " Did the $connect function raise (a stub still says NotImplementedError)?"
                 f" (hint: {connect_hint or 'the function logs show the error'})"
-            ) from None
-        except (OSError, TimeoutError) as error:
-            raise AssertionError(f"Could not connect to {url}: {error}") from None
-        self.frames: list[Frame] = []
+            )
+        raise AssertionError(f"Could not connect to {url}: {error or self.connection.status}")
+
+    @property
+    def frames(self) -> list[Frame]:
+        """Every frame received so far, oldest first."""
+        return self.connection.received
 
     def send(self, frame: dict[str, Any]) -> None:
         """Send one JSON text frame."""
-        self.ws.send(json.dumps(frame))
+        self.connection.send_json(frame)
 
     def wait_for(self, wanted: Callable[[Frame], bool], timeout: float = TIMEOUT) -> Frame | None:
         """The first frame read so far or within `timeout` for which `wanted` is true, else None."""
-        for frame in self.frames:
-            if _matches(wanted, frame):
-                return frame
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                text = self.ws.recv(timeout=remaining)
-            except (TimeoutError, ConnectionClosed):
-                return None
-            self.frames.append(frame := _parse(text))
-            if _matches(wanted, frame):
-                return frame
-        return None
+        try:
+            return self.connection.wait_for(wanted, timeout)
+        except (TimeoutError, ConnectionError):
+            return None
 
     def close(self) -> None:
-        self.ws.close()
+        self.connection.close()
 
     def __enter__(self) -> Client:
         return self
@@ -225,6 +220,7 @@ def check_arena_color(url: str, app: str = "arena") -> None:
             seen_upper = any(
                 c.get("id") == me and c.get("color") == color
                 for frame in watcher.frames
+                if isinstance(frame, dict)
                 for c in frame.get("changes", [])
             )
             assert not seen_upper, f"Store the colour in lower case ({color.lower()!r})"
@@ -378,19 +374,6 @@ def _unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
 
 
-def _parse(text: str | bytes) -> Frame:
-    try:
-        frame = json.loads(text)
-    except ValueError:
-        return {"raw": text}
-    return frame if isinstance(frame, dict) else {"raw": frame}
-
-
-def _matches(wanted: Callable[[Frame], bool], frame: Frame) -> bool:
-    try:
-        return bool(wanted(frame))
-    except Exception:  # a frame of another shape is no match
-        return False
 
 
 def _is_gateway_error(frame: Frame) -> bool:
