@@ -18,7 +18,8 @@ import io
 import json
 import time
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,9 +39,9 @@ from infra.deploy import (
     find_route,
     package_lambda,
 )
-from infra.deploy.apps import CHAT, Route, plan_policy
+from infra.deploy.apps import CHAT, PLANS, AppPlan, Route, deploy_plan, plan_policy
 from infra.deploy.aws import all_items, client, error_code, region_of, report
-from infra.exercises.markers import BEGIN, END
+from infra.exercises.markers import has_solution
 from infra.widgets.connection import Connection, frame_text
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
@@ -54,29 +55,34 @@ TEST_CONNECTION_ID = "testConnectionId"
 def source_of(target: Any, name: str | None = None) -> str:
     """The source of ``target``: a Python object, or a file path (relative paths: under lambdas/).
 
-    With ``name``, only that top-level function or class of the file. The exercises' solution
-    markers (``### BEGIN SOLUTION``) are left out: a lesson shows the code, not the grading.
+    With ``name``, only that top-level function or class of the file. Code holding an
+    exercise's answer (a ``### BEGIN SOLUTION`` region) is refused: a lesson never shows it.
     """
     if not isinstance(target, str | Path):
-        return _without_markers(inspect.getsource(target))
+        return _no_answers(inspect.getsource(target), repr(target))
     path = Path(target)
     if not path.is_absolute():
         path = LAMBDAS / path
     text = path.read_text()
     if name is None:
-        return _without_markers(text)
+        return _no_answers(text, str(path))
     for node in ast.parse(text).body:
         definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
         if isinstance(node, definition) and node.name == name:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             chosen = "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
-            return _without_markers(chosen)
+            return _no_answers(chosen, f"{path} :: {name}")
     raise LookupError(f"no function or class {name!r} in {path}")
 
 
-def _without_markers(source: str) -> str:
-    lines = source.splitlines(keepends=True)
-    return "".join(line for line in lines if not (BEGIN.match(line) or END.match(line)))
+class AnswerShown(ValueError):
+    """A lesson asked to show code that holds an exercise's answer."""
+
+
+def _no_answers(source: str, where: str) -> str:
+    if has_solution(source):
+        raise AnswerShown(f"{where} holds an exercise's answer: a lesson must not show it")
+    return source
 
 
 def show_source(target: Any, name: str | None = None) -> None:
@@ -372,7 +378,7 @@ def play_and_wait(player: Any, opponent: Any, row: int, col: int, timeout: float
     return opponent.wait_for(shows_move, timeout, since)
 
 
-# -- the chat app, one lesson at a time ------------------------------------------------------
+# -- the apps, one lesson at a time ----------------------------------------------------------
 
 
 def chat_api_id() -> str | None:
@@ -415,9 +421,8 @@ def chat_function(route_key: str, role_arn: str) -> str:
 def catch_up(lesson: int) -> str | None:
     """Build what the chat lessons before ``lesson`` built (idempotent); the stage URL once deployed.
 
-    01 the table; 02 the role and the $connect/$disconnect functions; 03 the sendMessage function
-    and the API with $connect/$disconnect deployed to ``dev``; 04 the sendMessage and whisper routes.
-    From lesson 05 on, the finished app: ``deploy_app("chat")``.
+    01 the table; 02 the role and the $connect/$disconnect functions; 03 the API with those two
+    routes, deployed to ``dev``. From lesson 05 on, the finished app: ``deploy_app("chat")``.
     """
     if lesson >= 5:
         return deploy_app(CHAT.app, STAGE)
@@ -431,14 +436,42 @@ def catch_up(lesson: int) -> str | None:
         chat_function(key, role_arn)
     if lesson == 3:
         return None
-    return give_chat_an_address(table_arn, role_arn)
-
-
-def give_chat_an_address(table_arn: str, role_arn: str) -> str:
-    """Lesson 03's steps: the sendMessage function, the API, its role update, a deployed stage."""
-    chat_function("sendMessage", role_arn)
     api_id = create_websocket_api(CHAT.app)
     create_lambda_role(CHAT.app, chat_policy(table_arn))  # now allowed to post to this API
     for key in ("$connect", "$disconnect"):
         add_route(api_id, key, CHAT.function_name(chat_route(key).suffix))
     return deploy_stage(api_id, STAGE)
+
+
+# What each app's lesson adds by hand, so its catch-up leaves that out.
+LESSON_STEPS: dict[str, Callable[[AppPlan], AppPlan]] = {
+    # 06: the `list` route's route response, and the stream mapping.
+    "arena": lambda plan: replace(
+        plan,
+        routes=tuple(replace(route, two_way=False) for route in plan.routes),
+        stream_mapped=False,
+    ),
+    # 07: Time to Live on the games table.
+    "tictactoe": lambda plan: replace(plan, ttl_attribute=None),
+    # 08: the schedule rule.
+    "push": lambda plan: replace(plan, schedule=None),
+}
+
+
+def catch_up_app(app: str) -> str:
+    """Deploy ``app`` with everything lessons 01-05 taught, but not what its own lesson adds.
+
+    What the lesson later adds by hand (see ``LESSON_STEPS``) is not undone when it is there
+    already, so running the lesson again, or after ``deploy_app(app)``, is safe.
+    """
+    return deploy_plan(LESSON_STEPS[app](PLANS[app]), STAGE)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Ask ``condition()`` every 0.1 s until it is true or ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -1,6 +1,16 @@
 # %% [markdown]
 # # 00 · Setup: which cloud are we talking to?
 #
+# **Teaching** 5 min · **Exercises** 0 min
+#
+# **Questions**
+# - Where do this notebook's AWS calls go, and who decides?
+# - How can the same code run offline and on a real AWS account?
+#
+# **Objectives**
+# - Start (or join) a local cloud and check that it answers.
+# - Make a first boto3 call and read its answer.
+#
 # In this workshop you build real-time apps on **Amazon API Gateway WebSocket APIs**, **AWS Lambda**
 # and **Amazon DynamoDB**: a chat room, a shared pointer arena, noughts and crosses, and a server
 # that pushes on a schedule.
@@ -68,5 +78,17 @@ boto3.client("dynamodb").list_tables()["TableNames"]
 # In a room, you still build everything in your own cloud. Your instructor's machine hosts the
 # room's chat and arena and puts their URLs on the screen (`ws://<their address>:4599/…/dev`):
 # you join those from your notebook in lessons 05 and 06, by URL, like any WebSocket client.
+
+# %% [markdown]
+# ## Key points
 #
-# **Next:** 01, the table that remembers who is connected.
+# - boto3 reads its target from the standard environment: `AWS_ENDPOINT_URL` points it at the local
+#   cloud, and without it the same code talks to AWS.
+# - `use_cloud()` picks the cloud once per kernel and says which in one line.
+# - Every lesson starts with a catch-up cell, so any notebook can be run on its own.
+#
+# **Exercises:** none for this lesson; each of the lessons 01 to 08 has its own notebook in
+# [`exercises/`](../exercises/).
+#
+# **Next:** [01 · The connections table](01-connections-table.ipynb), the table that remembers
+# who is connected.

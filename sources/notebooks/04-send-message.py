@@ -1,5 +1,17 @@
 # %% [markdown]
-# # 03 · `sendMessage` and the `@connections` API
+# # 04 · `sendMessage` and the `@connections` API
+#
+# **Teaching** 15 min · **Exercises** 15 min
+#
+# **Questions**
+# - How does a message from one client reach all the others?
+# - What happens to the rows of clients that vanished without saying goodbye?
+# - Why does a route I just added answer `Forbidden`?
+#
+# **Objectives**
+# - Post to a connection from any code with the `@connections` API (`post_to_connection`).
+# - Grant the permission to post, for one stage of one API.
+# - Add a route, see it fail until deployed, deploy it, and chat.
 #
 # ## Why?
 #
@@ -30,7 +42,8 @@
 
 # %% [markdown]
 # > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
-# > lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
+# > lesson needs from the earlier ones (the chat of lesson 03: `$connect` and `$disconnect` deployed
+# > to `dev`). Every step is idempotent, so running it again, or after the earlier notebooks,
 # > changes nothing.
 
 # %% tags=["nbval-ignore-output"]
@@ -38,131 +51,173 @@ from infra import lessons
 from infra.session import use_cloud
 
 cloud = use_cloud()
-lessons.catch_up(3)
+url = lessons.catch_up(4)
+api_id = lessons.chat_api_id()
+
+# %% [markdown]
+# ### Start from lesson 03's state
+#
+# So that this lesson can run again (or after lesson 05), remove the routes it is about to add and
+# deploy, which puts the stage back where lesson 03 left it. (If a neighbour uses your chat room
+# right now, their messages stop working until the end of this lesson.)
+
+# %% tags=["nbval-ignore-output"]
+from infra.deploy import deploy_stage
+
+for key in ("sendMessage", "whisper", "$default"):
+    lessons.remove_route(api_id, key)
+url = deploy_stage(api_id, "dev")
+lessons.routes_of(api_id)
 
 # %% [markdown]
 # ## The code
 #
-# `on_send_message` builds one frame and sends it to every connection but the sender's;
-# `common.send` does the pruning:
+# `on_send_message` builds one frame and hands it to `common.send_to_all` for every connection but
+# the sender's. `common.send` posts one frame and prunes a gone connection (exercise `chat-prune`
+# asks you to write that part).
 
 # %%
 lessons.show_source("chat/send_message.py")
 
-# %%
-lessons.show_source("chat/common.py", "send")
-
 # %% [markdown]
-# Create the function, like those of lesson 02:
+# The function is created like those of lesson 02 (`lessons.chat_function` is lesson 02's
+# `create_function` call, for the chat's other routes):
 
 # %% tags=["nbval-ignore-output"]
 import boto3
 
-from infra.deploy import create_or_update_function, package_lambda
-
 role_arn = boto3.client("iam").get_role(RoleName="chat-lambda-role")["Role"]["Arn"]
-code = package_lambda("chat")
-env = {"TABLE_NAME": "chat-connections"}
-create_or_update_function(
-    "chat", "chat-sendMessage", "send_message.lambda_handler", role_arn, code, environment=env
-)
+lessons.chat_function("sendMessage", role_arn)
 
 # %% [markdown]
-# ## `@connections` needs an address
+# ## Permission to post
 #
-# `@connections` belongs to a **deployed stage** of an API, so the chat app needs its API now. Here
-# is the minimum: the API, its `$connect` / `$disconnect` routes to lesson 02's functions, deployed
-# to a stage called `dev`. Lesson 04 explains routes and deployments properly.
-
-# %% tags=["nbval-ignore-output"]
-from infra.deploy import add_route, create_websocket_api, deploy_stage
-
-api_id = create_websocket_api("chat")
-add_route(api_id, "$connect", "chat-connect")
-add_route(api_id, "$disconnect", "chat-disconnect")
-url = deploy_stage(api_id, "dev")
-
-# %% [markdown]
-# Posting is a permission of its own, `execute-api:ManageConnections`. Now that the API exists, the
-# role can be granted it for **this API's `dev` stage only**:
+# Posting is a permission of its own, `execute-api:ManageConnections`, on the resource
+# `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/POST/@connections/*`. Now that the API
+# exists, the role's policy grants it for **this API's `dev` stage, POST only**:
 
 # %% tags=["nbval-ignore-output"]
 import json
 
-from infra.deploy import create_connections_table, create_lambda_role
-
-policy = lessons.chat_policy(create_connections_table("chat"))
-create_lambda_role("chat", policy)
+table_arn = boto3.client("dynamodb").describe_table(TableName="chat-connections")["Table"][
+    "TableArn"
+]
+policy = lessons.chat_policy(table_arn)
+boto3.client("iam").put_role_policy(
+    RoleName="chat-lambda-role", PolicyName="least-privilege", PolicyDocument=json.dumps(policy)
+)
 print(json.dumps([s for s in policy["Statement"] if s["Sid"] == "ManageConnections"], indent=2))
 
 # %% [markdown]
-# ## A live client and a ghost
+# ## `@connections` from the notebook
 #
-# `lessons.WsCat` is a tiny WebSocket client (lesson 04 shows its code). `ada` connects for real,
-# so `$connect` stores her row. The *ghost* is a row whose connection no longer exists: the
-# leftover of a client that vanished without `$disconnect`.
+# Any code with the permission can post, not only a Lambda function. The endpoint is the stage's
+# URL with `wss` → `https` (`ws` → `http` locally). ada connects with `lessons.WsCat`, lesson 03's
+# `websockets` client that prints `>` for what it sends and `<` for what it receives, as wscat
+# does; the notebook finds her row and posts to her connection:
 
 # %% tags=["nbval-ignore-output"]
 ada = lessons.WsCat(url + "?name=ada")
-table = boto3.resource("dynamodb").Table("chat-connections")
-table.put_item(Item={"connectionId": "ghostConnectionId", "name": "ghost"})
-[row["name"] for row in lessons.table_rows("chat-connections")]
-
-# %% [markdown]
-# ## Test `sendMessage` with a hand-made message
-#
-# There is no `sendMessage` route yet (that's lesson 04), so we invoke the function the way API
-# Gateway will: with a MESSAGE event whose `requestContext` says which API and stage it came from
-# (`domainName`, `stage`). That is how the function knows where `@connections` is.
-
-# %% tags=["nbval-ignore-output"]
-message = {"action": "sendMessage", "data": "Ground Control to Major Tom"}
-event = lessons.message_event(api_id, message)
-event
-
-# %% tags=["nbval-ignore-output"]
-started = lessons.now_ms()
-print(lessons.invoke("chat-sendMessage", event))
-frame = ada.receive(timeout=5)
+ada_id = next(
+    row["connectionId"] for row in lessons.table_rows("chat-connections") if row["name"] == "ada"
+)
+endpoint = url.replace("wss://", "https://").replace("ws://", "http://")
+connections = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+connections.post_to_connection(ConnectionId=ada_id, Data=json.dumps({"text": "hi ada"}).encode())
+from_notebook = ada.receive()
 
 # %%
-assert frame == {"type": "message", "from": "guest", "text": "Ground Control to Major Tom"}
+assert from_notebook == {"text": "hi ada"}
+
+# %% [markdown]
+# ada received a frame although she never sent anything: **the backend can talk to a client at any
+# time**, which lesson 08 turns into server push. A connection that no longer exists answers
+# `GoneException`:
+
+# %%
+try:
+    connections.post_to_connection(ConnectionId="ghostConnectionId", Data=b"{}")
+    gone = None
+except connections.exceptions.GoneException as error:
+    gone = error.response["ResponseMetadata"]["HTTPStatusCode"]
+gone
+
+# %%
+assert gone == 410
+
+# %% [markdown]
+# ## The route, and the gotcha
+#
+# Wire `sendMessage` to its function: lesson 03's three calls (integration, route, permission),
+# which `infra.deploy.add_route` makes in one step. Then let ada talk to bob **without deploying**:
+
+# %% tags=["nbval-ignore-output"]
+from infra.deploy import add_route
+
+add_route(api_id, "sendMessage", "chat-sendMessage")
+bob = lessons.WsCat(url + "?name=bob")
+ada.send({"action": "sendMessage", "data": "Ground Control to Major Tom"})
+reply = ada.receive()
+
+# %%
+assert reply["message"] == "Forbidden"
+
+# %% [markdown]
+# `Forbidden`: the stage still serves the old deployment, which has no `sendMessage` route (and no
+# `$default`). The classic tutorial blames IAM's eventual consistency for this message; most often
+# the route just isn't deployed. Deploy (lesson 03's `create_deployment` and `update_stage`, in one
+# step), and the very same frame works:
+
+# %% tags=["nbval-ignore-output"]
+url = deploy_stage(api_id, "dev")
+ada.send({"action": "sendMessage", "data": "Ground Control to Major Tom"})
+frame = bob.receive()
+
+# %%
+assert frame == {"type": "message", "from": "ada", "text": "Ground Control to Major Tom"}
+
+# %% [markdown]
+# ## Pruning, live
+#
+# A *ghost* is a row whose connection no longer exists: the leftover of a client that vanished
+# without `$disconnect`. ada's next message meets it:
+
+# %% tags=["nbval-ignore-output"]
+table = boto3.resource("dynamodb").Table("chat-connections")
+table.put_item(Item={"connectionId": "ghostConnectionId", "name": "ghost"})
+started = lessons.now_ms()
+ada.send({"action": "sendMessage", "data": "anyone else?"})
+frame = bob.receive()
+
+# %%
+assert frame["text"] == "anyone else?"
 ids = [row["connectionId"] for row in lessons.table_rows("chat-connections")]
 assert "ghostConnectionId" not in ids
 
 # %% [markdown]
-# `ada` received the message although she never sent anything: **the backend can talk to a client
-# at any time**, which lesson 08 turns into server push. And the ghost row is gone. The function's
-# log says why:
+# bob got the message and the ghost row is gone. The function's log says why:
 
 # %% tags=["nbval-ignore-output"]
 lessons.recent_logs("chat-sendMessage", since_ms=started, contains="stale", wait=30)
 
 # %% [markdown]
-# ## `@connections` from the notebook
-#
-# Any code with the permission can post: here the notebook posts to `ada` directly, then to the ghost
-# (now the answer is `GoneException`, HTTP 410). The endpoint is the stage URL with `wss` → `https`
-# (`ws` → `http` locally):
-
-# %%
-lessons.show_source(lessons.post_to)
-
-# %% tags=["nbval-ignore-output"]
-rows = lessons.table_rows("chat-connections")
-ada_id = next(row["connectionId"] for row in rows if row["name"] == "ada")
-print(lessons.post_to(url, ada_id, {"type": "message", "from": "notebook", "text": "hi ada"}))
-print(ada.receive(timeout=5))
-
-# %%
-assert lessons.post_to(url, "ghostConnectionId", {"text": "anyone?"}) == "GoneException (410)"
-
-# %% [markdown]
 # ## Clean up
 #
-# Close the client: API Gateway runs `$disconnect`, which deletes `ada`'s row.
-#
-# **Next:** 04, routes and stages: letting clients call `sendMessage` themselves.
+# Close the clients: API Gateway runs `$disconnect`, which deletes their rows.
 
 # %%
 ada.close()
+bob.close()
+
+# %% [markdown]
+# ## Key points
+#
+# - The `@connections` API posts to any open connection by id; any code with
+#   `execute-api:ManageConnections` on the stage may call it, so the server can speak first.
+# - A gone connection answers `GoneException` (410): delete its row and carry on.
+# - A route that is added but not deployed answers `Forbidden`: deploy after every route change.
+#
+# **Exercises:** [04 · `sendMessage` and `@connections`](../exercises/04-send-message-exercises.ipynb):
+# `chat-prune` and `chat-whisper`, in the chat's Lambda code.
+#
+# **Next:** [05 · Live chat](05-live-chat.ipynb): the finished chat room, with a chat widget.

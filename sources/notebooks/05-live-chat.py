@@ -1,11 +1,24 @@
 # %% [markdown]
 # # 05 · Live chat
 #
+# **Teaching** 10 min · **Exercises** 5 min
+#
+# **Questions**
+# - What does the finished chat look like to the people using it?
+# - What happens to a frame on its way from one person to another?
+# - How do my neighbours join my chat room?
+#
+# **Objectives**
+# - Chat between two widgets in one kernel, and drive one of them from Python.
+# - Follow a message's hops (frame in, route, Lambda, posts out) on a live trace.
+# - Find the `$default` route's route response with `get_route_responses`.
+#
 # ## Why?
 #
 # Lessons 01–04 built the chat app one piece at a time. `deploy_app("chat")` runs those same steps
-# in one go and adds the last route, `$default`, which answers any unknown frame with a help text
-# (its reply goes back to the sender through a **route response**, lesson 06).
+# in one go (`infra/deploy/apps.py` lists them) and adds two routes: `whisper` and `$default`,
+# which answers any unknown frame with a help text (its reply goes back to the sender through a
+# **route response**, lesson 06).
 #
 # Now use it like a person would: `ChatClient` is a chat widget (message log, text box, Send
 # button). All widgets in this kernel share **one background thread** for their network I/O, so
@@ -97,6 +110,22 @@ with lessons.WsCat(url + "?name=curious") as cat:
 assert help_frame["type"] == "help"
 
 # %% [markdown]
+# That reply travels back through the route's **route response**, which `get_route_responses`
+# lists (lesson 06 creates one by hand):
+
+# %% tags=["nbval-ignore-output"]
+import boto3
+
+apis = boto3.client("apigatewayv2")
+api_id = lessons.chat_api_id()
+default = next(r for r in apis.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "$default")
+responses = apis.get_route_responses(ApiId=api_id, RouteId=default["RouteId"])["Items"]
+[response["RouteResponseKey"] for response in responses]
+
+# %%
+assert [response["RouteResponseKey"] for response in responses] == ["$default"]
+
+# %% [markdown]
 # ## Invite your neighbours
 #
 # A chat room alone is quiet. Anyone who can reach your endpoint can join it with
@@ -119,10 +148,24 @@ print(lessons.room_invitation(url))
 # ## Clean up
 #
 # Closing a client runs `$disconnect` and leaves the widget on screen, marked *disconnected*.
-#
-# **Next:** 06, the pointer arena: replies through route responses, and a DynamoDB stream trigger.
 
 # %%
 ada.close()
 bob.close()
 trace.close()
+
+# %% [markdown]
+# ## Key points
+#
+# - The widgets' network I/O runs on one background thread, so they keep receiving between cells
+#   and never print into the notebook.
+# - One message takes four hops: frame in, route chosen, Lambda invoked, posts out.
+# - A route with a route response sends the function's returned `body` back to the sender.
+# - Anyone who can reach the endpoint can join; in a room, everyone joins the instructor's apps by
+#   URL and builds in their own cloud.
+#
+# **Exercises:** [05 · Live chat](../exercises/05-live-chat-exercises.ipynb): `chat-default`, the
+# help reply.
+#
+# **Next:** [06 · The pointer arena](06-pointer-arena.ipynb): replies through route responses,
+# and a DynamoDB stream trigger.

@@ -1,6 +1,17 @@
 # %% [markdown]
 # # 06 · The pointer arena: route responses and stream triggers
 #
+# **Teaching** 10 min · **Exercises** 15 min
+#
+# **Questions**
+# - How can a function answer the client that called it, without `@connections`?
+# - How can a change to the data, rather than a message, tell everyone?
+#
+# **Objectives**
+# - Make a route two-way with a route response (`create_route_response`), and redeploy.
+# - Map a table's stream to a function (`create_event_source_mapping`) and wait until it is on.
+# - Watch one client's move reach another through the stream.
+#
 # ## Why?
 #
 # Everyone's mouse pointer in one shared square. Two new ideas:
@@ -25,40 +36,46 @@
 # ```
 
 # %% [markdown]
-# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
-# > lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
-# > changes nothing.
+# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds the arena with
+# > everything lessons 01–05 taught (table, role, functions, routes, stage); the two new pieces
+# > are left for this lesson to add by hand. Every step is idempotent, so running it again, or
+# > after `deploy_app("arena")`, changes nothing.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
 from infra.session import use_cloud
 
 cloud = use_cloud()
-
-# %% [markdown]
-# ## Deploy the arena
-#
-# The same steps as the chat (lessons 01–04), plus `add_route_response` for `list` and
-# `map_stream` for the trigger. Watch for them in the output:
-
-# %% tags=["nbval-ignore-output"]
-from infra.deploy import deploy_app, find_api
-
-url = deploy_app("arena")
-api_id = find_api("arena", "arena-api")["ApiId"]
+url = lessons.catch_up_app("arena")
 
 # %% [markdown]
 # ## 1 · `list` answers through a route response
+#
+# `on_list` returns its answer as `body`, like `$default` in the chat:
 
 # %%
 lessons.show_source("arena/on_list.py")
 
-# %%
-from infra.deploy import add_route_response
-
-lessons.show_source(add_route_response)
+# %% [markdown]
+# A route sends that `body` back only if it is **two-way**: its `RouteResponseSelectionExpression`
+# is `$default`, and it has a `$default` route response (the only key WebSocket APIs use). Then,
+# as after every change to routes, deploy again.
 
 # %% tags=["nbval-ignore-output"]
+import boto3
+
+apis = boto3.client("apigatewayv2")
+api_id = next(api["ApiId"] for api in apis.get_apis()["Items"] if api["Name"] == "arena-api")
+listing = next(r for r in apis.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "list")
+apis.update_route(
+    ApiId=api_id, RouteId=listing["RouteId"], RouteResponseSelectionExpression="$default"
+)
+if not apis.get_route_responses(ApiId=api_id, RouteId=listing["RouteId"])["Items"]:
+    apis.create_route_response(
+        ApiId=api_id, RouteId=listing["RouteId"], RouteResponseKey="$default"
+    )
+deployment = apis.create_deployment(ApiId=api_id)["DeploymentId"]
+apis.update_stage(ApiId=api_id, StageName="dev", DeploymentId=deployment)
 lessons.route_summary(api_id, "list"), lessons.route_summary(api_id, "move")
 
 # %%
@@ -78,16 +95,41 @@ assert listed["type"] == "list" and "you" in listed and "pointers" in listed
 # arrival (a `changes` frame with a `join`) before the `list` reply comes back.
 #
 # ## 2 · The stream trigger
+#
+# `arena-tableTriggers` gets batches of the table's changes and tells everyone:
 
 # %%
 lessons.show_source("arena/table_triggers.py")
 
+# %% [markdown]
+# The table's stream (`NEW_AND_OLD_IMAGES`: each change with the row before and after) has an ARN
+# of its own. An **event source mapping** makes Lambda read it and invoke the function with
+# batches, starting at `LATEST` (changes from now on). The mapping is `Creating` for a moment,
+# so the cell waits until it is `Enabled`; it creates the mapping only once.
+
 # %% tags=["nbval-ignore-output"]
+import time
+
+lambda_ = boto3.client("lambda")
+table = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
+stream_arn = table["LatestStreamArn"]
+mappings = lambda_.list_event_source_mappings(
+    EventSourceArn=stream_arn, FunctionName="arena-tableTriggers"
+)["EventSourceMappings"]
+if mappings:
+    uuid = mappings[0]["UUID"]
+else:
+    uuid = lambda_.create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName="arena-tableTriggers", StartingPosition="LATEST"
+    )["UUID"]
+while lambda_.get_event_source_mapping(UUID=uuid)["State"] != "Enabled":
+    time.sleep(1)
 lessons.stream_mappings("arena-tableTriggers")
 
+# %%
+assert lambda_.get_event_source_mapping(UUID=uuid)["EventSourceArn"] == stream_arn
+
 # %% [markdown]
-# `StartingPosition: LATEST`: the trigger sees changes made after the mapping was enabled.
-#
 # ## Play
 #
 # Move your mouse over the arena below. `ada` is driven from Python: when she moves, the stream
@@ -133,9 +175,22 @@ assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75)
 # trigger now fans every move out to the whole room, one batched frame per person per batch.
 #
 # ## Clean up
-#
-# **Next:** 07, noughts and crosses: routing on another field, and rows that expire.
 
 # %%
 ada.close()
 bob.close()
+
+# %% [markdown]
+# ## Key points
+#
+# - A two-way route (a `$default` route response) sends the function's returned `body` back to
+#   the caller: no `@connections` call needed for a reply.
+# - Writers only write; the table's stream, mapped to a function, tells everybody, one batch at a
+#   time.
+# - An event source mapping starts at `LATEST` and is usable once its state is `Enabled`.
+#
+# **Exercises:** [06 · The pointer arena](../exercises/06-pointer-arena-exercises.ipynb):
+# `stream-map` and `arena-color`.
+#
+# **Next:** [07 · Noughts and crosses](07-noughts-and-crosses.ipynb): routing on another field,
+# and rows that expire.

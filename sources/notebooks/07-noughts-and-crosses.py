@@ -1,6 +1,17 @@
 # %% [markdown]
 # # 07 · Noughts and crosses: routing on `type`, and TTL
 #
+# **Teaching** 10 min · **Exercises** 15 min
+#
+# **Questions**
+# - Must the field that picks the route be called `action`?
+# - How do rows of abandoned games go away without any code deleting them?
+#
+# **Objectives**
+# - Read an API's route selection expression (`$request.body.type`) with `get_api`.
+# - Switch Time to Live on for an attribute (`update_time_to_live`) and read the setting back.
+# - Play a game between two widgets.
+#
 # ## Why?
 #
 # 1. **Your protocol, your field.** The game's client speaks `{"type": "start"}`,
@@ -24,26 +35,27 @@
 # ```
 
 # %% [markdown]
-# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
-# > lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
-# > changes nothing.
+# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds the game with
+# > everything lessons 01–06 taught; Time to Live is left for this lesson. Every step is
+# > idempotent, so running it again, or after `deploy_app("tictactoe")`, changes nothing.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
 from infra.session import use_cloud
 
 cloud = use_cloud()
-
-# %% tags=["nbval-ignore-output"]
-from infra.deploy import deploy_app, find_api
-
-url = deploy_app("tictactoe")
-api = find_api("tictactoe", "tictactoe-api")
+url = lessons.catch_up_app("tictactoe")
 
 # %% [markdown]
 # ## 1 · Routing on `type`
+#
+# The same `create_api` as the chat's (lesson 03), with another route selection expression:
 
 # %% tags=["nbval-ignore-output"]
+import boto3
+
+apis = boto3.client("apigatewayv2")
+api = next(api for api in apis.get_apis()["Items"] if api["Name"] == "tictactoe-api")
 api["RouteSelectionExpression"], lessons.routes_of(api["ApiId"])
 
 # %%
@@ -54,6 +66,27 @@ assert api["RouteSelectionExpression"] == "$request.body.type"
 
 # %%
 lessons.show_source("tictactoe/game.py", "winner")
+
+# %% [markdown]
+# ## 2 · Time to Live
+#
+# Each game row carries `ttl`, epoch seconds two hours after the start (`start.py` sets it).
+# `update_time_to_live` tells DynamoDB to delete rows once that time has passed. Switching it on
+# twice is an error on AWS, so the cell asks `describe_time_to_live` first.
+
+# %% tags=["nbval-ignore-output"]
+dynamodb = boto3.client("dynamodb")
+ttl = dynamodb.describe_time_to_live(TableName="tictactoe-games")["TimeToLiveDescription"]
+if ttl["TimeToLiveStatus"] not in ("ENABLED", "ENABLING"):
+    dynamodb.update_time_to_live(
+        TableName="tictactoe-games",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+    )
+ttl = dynamodb.describe_time_to_live(TableName="tictactoe-games")["TimeToLiveDescription"]
+ttl
+
+# %%
+assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
 
 # %% [markdown]
 # ## Play
@@ -80,30 +113,33 @@ state["board"], state["winner"]
 assert state["winner"] == "X"
 
 # %% [markdown]
-# ## 2 · TTL
-#
-# The game's row, and the table's TTL setting:
+# The game's row expires two hours after it started:
 
 # %% tags=["nbval-ignore-output"]
 import time
 
-import boto3
-
 row = boto3.resource("dynamodb").Table("tictactoe-games").get_item(Key={"GameId": game_id})["Item"]
-settings = boto3.client("dynamodb").describe_time_to_live(TableName="tictactoe-games")
-ttl = settings["TimeToLiveDescription"]
 print("this game expires in", round((int(row["ttl"]) - time.time()) / 3600, 1), "hours")
-ttl
 
 # %%
-assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
 assert int(row["ttl"]) > time.time()
 
 # %% [markdown]
 # ## Clean up
-#
-# **Next:** 08, the server speaks first: pushing from a schedule.
 
 # %%
 x.close()
 o.close()
+
+# %% [markdown]
+# ## Key points
+#
+# - The route selection expression may read any field: `$request.body.type` routes on `type`.
+# - Time to Live deletes rows whose attribute (epoch seconds) has passed, for free; on AWS within
+#   days, so code that cares still compares it with the clock.
+# - Rules kept in pure functions (`game.py`) are tested without any AWS.
+#
+# **Exercises:** [07 · Noughts and crosses](../exercises/07-noughts-and-crosses-exercises.ipynb):
+# `ttl-enable` and `ttt-validate`.
+#
+# **Next:** [08 · Server push](08-server-push.ipynb): the server speaks first, on a schedule.

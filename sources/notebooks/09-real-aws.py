@@ -1,6 +1,17 @@
 # %% [markdown]
 # # 09 · Going to real AWS
 #
+# **Teaching** 10 min · **Exercises** 0 min
+#
+# **Questions**
+# - What does running these apps on AWS cost, and where do I check?
+# - How do I know my functions may do no more than they need?
+# - How do I remove everything I deployed, and only that?
+#
+# **Objectives**
+# - Read a deployed role's inline policy and check it for wildcards and `*FullAccess`.
+# - Delete a resource by hand, then the rest of an app by its tags.
+#
 # Everything you ran works unchanged against a real account: start Jupyter with
 # `WORKSHOP_TARGET=aws` (and credentials boto3 can find: `aws configure`, `AWS_PROFILE`, SSO...),
 # and `use_cloud()` says *aws*. Before you do, three things: what it costs, what your functions
@@ -23,7 +34,6 @@
 # > changes nothing.
 
 # %% tags=["nbval-ignore-output"]
-from infra import lessons
 from infra.session import use_cloud
 
 cloud = use_cloud()
@@ -102,23 +112,45 @@ assert len(check_least_privilege(classic, managed)) == 3
 # %% [markdown]
 # ## Teardown
 #
-# Every resource the deploy steps create is tagged `workshop:app=<app>`. `teardown` finds them
-# through each service's tags and deletes them, in an order AWS accepts: rules, functions (with
-# their stream mappings and log groups), APIs, roles, tables. Untagged resources are never touched.
-
-# %%
-from infra.deploy import find_api, teardown
-
-lessons.show_source(teardown)
+# Every `create_*` call you wrote has its `delete_*`: `delete_table`, `delete_function`,
+# `delete_api`, `delete_role_policy` and `delete_role`, `remove_targets` and `delete_rule`. One by
+# hand, with its waiter:
 
 # %% tags=["nbval-ignore-output"]
+dynamodb = boto3.client("dynamodb")
+dynamodb.delete_table(TableName="lesson09-connections")
+dynamodb.get_waiter("table_not_exists").wait(TableName="lesson09-connections")
+
+# %% [markdown]
+# For the rest, every resource the deploy steps create is tagged `workshop:app=<app>`.
+# `teardown` finds them through each service's tags and deletes them, in an order AWS accepts:
+# rules, functions (with their stream mappings and log groups), APIs, roles, tables. Untagged
+# resources are never touched.
+
+# %% tags=["nbval-ignore-output"]
+from infra.deploy import find_api, teardown
+
 removed = teardown("lesson09")
 
 # %%
 assert find_api("lesson09", "lesson09-api") is None
-assert "lesson09-connections" not in boto3.client("dynamodb").list_tables()["TableNames"]
+assert "lesson09-connections" not in dynamodb.list_tables()["TableNames"]
+functions = boto3.client("lambda").list_functions()["Functions"]
+assert not any(function["FunctionName"].startswith("lesson09-") for function in functions)
 
 # %% [markdown]
 # On real AWS, run `teardown` for every app you deployed (`chat`, `arena`, `tictactoe`, `push`),
 # or from a terminal: `workshop teardown chat`. Then check the
 # [Billing console](https://console.aws.amazon.com/billing/) a day later.
+
+# %% [markdown]
+# ## Key points
+#
+# - You pay per message, connection minute, request, GB-second, read, write and logged byte:
+#   check the pricing pages and set a budget alert before you start.
+# - A least-privilege policy names each action on each resource; `check_least_privilege` flags
+#   wildcards, `Resource: "*"` and `*FullAccess`.
+# - Tag what you create, and tear down by tag: nothing else is touched.
+#
+# **Exercises:** none for this lesson; the `policy` exercise of
+# [08](../exercises/08-server-push-exercises.ipynb) practises least privilege.

@@ -24,9 +24,9 @@ def test_source_of_a_path_is_the_whole_lambdas_file() -> None:
 
 def test_source_of_a_name_is_only_that_function() -> None:
     """With a name, only that top-level function's lines come back."""
-    source = lessons.source_of("chat/common.py", "nickname")
-    assert source.startswith("def nickname(")
-    assert "def name_of" not in source
+    source = lessons.source_of("chat/common.py", "name_of")
+    assert source.startswith("def name_of(")
+    assert "def scan_connections" not in source
 
 
 def test_source_of_a_missing_name_raises_lookup_error() -> None:
@@ -42,8 +42,8 @@ def test_source_of_an_object_is_its_inspected_source() -> None:
 
 def test_show_source_prints_where_the_code_lives(capsys: pytest.CaptureFixture[str]) -> None:
     """The first printed line names the file and function."""
-    lessons.show_source("chat/common.py", "send")
-    assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: send"
+    lessons.show_source("chat/common.py", "name_of")
+    assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: name_of"
 
 
 def test_test_event_is_the_classic_console_event() -> None:
@@ -236,10 +236,12 @@ def test_wscat_receive_of_type_skips_other_frames(chat_url: str) -> None:
         assert cat.receive(of_type="list") == {"type": "list", "n": 1}
 
 
-def test_shown_source_leaves_out_solution_markers() -> None:
-    """Lessons show the Lambda code without the exercises' BEGIN/END SOLUTION lines."""
-    shown = lessons.source_of("chat/common.py")
-    raw = (lessons.LAMBDAS / "chat" / "common.py").read_text()
-    assert "BEGIN SOLUTION" in raw
-    assert "SOLUTION" not in shown
-    assert len(shown.splitlines()) == len(raw.splitlines()) - raw.count("SOLUTION")
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("chat/common.py", "nickname"), ("chat/common.py", "send"), ("chat/common.py", None),
+     ("push/push.py", "push_to_all"), ("chat/default.py", None)],
+)  # fmt: skip
+def test_a_lesson_cannot_show_an_exercises_answer(path: str, name: str | None) -> None:
+    """Code holding a solution region is refused, so no lesson prints an exercise's answer."""
+    with pytest.raises(lessons.AnswerShown, match="holds an exercise's answer"):
+        lessons.source_of(path, name)

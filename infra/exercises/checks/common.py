@@ -103,13 +103,14 @@ def unique(prefix: str) -> str:
 # -- what the learner's code called ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
     """One boto3 call (or one waiter) made while recording."""
 
     service: str  # "dynamodb", "lambda", "apigatewayv2", ...
     operation: str  # "CreateTable", or "waiter:TableExists" for a waiter (service "")
     params: dict[str, Any]
+    response: Any = None  # what the call returned (None when it raised, or for a waiter)
 
 
 @dataclass
@@ -141,8 +142,10 @@ def recorded_calls() -> Iterator[Calls]:
     make_api_call, wait = BaseClient._make_api_call, Waiter.wait
 
     def recording_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls.made.append(Call(client.meta.service_model.service_name, operation, dict(params)))
-        return make_api_call(client, operation, params)
+        call = Call(client.meta.service_model.service_name, operation, dict(params))
+        calls.made.append(call)
+        call.response = make_api_call(client, operation, params)
+        return call.response
 
     def recording_wait(waiter: Waiter, **kwargs: Any) -> None:
         calls.made.append(Call("", f"waiter:{waiter.name}", kwargs))

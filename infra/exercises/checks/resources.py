@@ -423,8 +423,8 @@ def _deployed(calls: Calls, apis: Any, api_id: str, stage: str, url: str, step: 
         current = apis.get_stage(ApiId=api_id, StageName=stage)
     except ClientError:
         raise AssertionError(f"There is no stage {stage!r}: use the `stage` parameter ({step})") from None
-    newest = max(apis.get_deployments(ApiId=api_id)["Items"], key=lambda d: d["CreatedDate"])
-    assert current.get("DeploymentId") == newest["DeploymentId"], (
+    newest = made[-1].response or {}
+    assert current.get("DeploymentId") == newest.get("DeploymentId"), (
         f"The stage {stage!r} does not serve the newest deployment: pass the DeploymentId that"
         f" create_deployment returned to {step}"
     )
