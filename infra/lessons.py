@@ -1,12 +1,17 @@
-"""What the lesson notebooks call besides the deploy steps and widgets.
+"""What the lesson notebooks call besides boto3, the deploy steps and the widgets.
 
-- ``show_source``: print a file (or one function of it) so the code a lesson shows IS the tested file;
-- the console's "Test" button: ``test_event``, ``message_event``, ``invoke``, ``recent_logs``;
-- looking inside: ``table_rows``;
-- ``WsCat``: a plain `websockets` client that prints what it sends and receives, like wscat;
+Each lesson makes the plain boto3 call the first time a concept appears; these helpers are for
+what comes after, and for catching up:
+
+- ``show_source``: print a file (or one function of it) so the code a lesson shows IS the tested
+  file; code holding an exercise's answer is refused;
+- the console's "Test" button, once lesson 02 has shown it: ``invoke``, ``recent_logs``;
+- looking inside: ``table_rows``, ``routes_of``, ``route_summary``, ``stream_mappings``;
+- ``WsCat``: the kit's WebSocket client, printing what it sends and receives like wscat;
 - ``remove_route``: undo a route, so the "added but not deployed" lesson can be re-run;
-- ``chat_policy``, ``chat_function`` and ``catch_up``: build the chat app step by step, exactly as
-  ``deploy_app("chat")`` would, so each notebook can start where the previous one ended.
+- ``catch_up`` (the chat, lesson by lesson) and ``catch_up_app`` (the arena, the game, push):
+  build what the earlier lessons built, exactly as ``deploy_app`` would, so each notebook can
+  start where the previous one ended.
 """
 
 from __future__ import annotations
@@ -14,10 +19,8 @@ from __future__ import annotations
 import ast
 import base64
 import inspect
-import io
 import json
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,13 +43,12 @@ from infra.deploy import (
     package_lambda,
 )
 from infra.deploy.apps import CHAT, PLANS, AppPlan, Route, deploy_plan, plan_policy
-from infra.deploy.aws import all_items, client, error_code, region_of, report
+from infra.deploy.aws import all_items, client, error_code, report
 from infra.exercises.markers import has_solution
 from infra.widgets.connection import Connection, frame_text
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 STAGE = "dev"
-TEST_CONNECTION_ID = "testConnectionId"
 
 
 # -- showing code ----------------------------------------------------------------------------
@@ -97,42 +99,6 @@ def show_source(target: Any, name: str | None = None) -> None:
 
 
 # -- the console's Test button ---------------------------------------------------------------
-
-
-def test_event(connection_id: str = TEST_CONNECTION_ID) -> dict[str, Any]:
-    """The hand-written test event of the classic tutorial: just a connection id."""
-    return {"requestContext": {"connectionId": connection_id}}
-
-
-test_event.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
-
-
-def message_event(
-    api_id: str,
-    body: dict[str, Any],
-    *,
-    connection_id: str = TEST_CONNECTION_ID,
-    stage: str = STAGE,
-    region: str | None = None,
-    route_key: str = "sendMessage",
-) -> dict[str, Any]:
-    """A MESSAGE event as API Gateway sends it for ``body``, trimmed to the fields handlers use.
-
-    ``domainName`` and ``stage`` tell the handler where the @connections endpoint is.
-    """
-    region = region or region_of()
-    return {
-        "requestContext": {
-            "routeKey": route_key,
-            "eventType": "MESSAGE",
-            "connectionId": connection_id,
-            "domainName": f"{api_id}.execute-api.{region}.amazonaws.com",
-            "stage": stage,
-            "apiId": api_id,
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 @dataclass(frozen=True)
@@ -187,11 +153,6 @@ def _log_lines(function_name: str, start_ms: int) -> list[str]:
         if error_code(error) != "ResourceNotFoundException":
             raise
     return lines
-
-
-def zip_names(code: bytes) -> list[str]:
-    """The files inside a deployment zip."""
-    return zipfile.ZipFile(io.BytesIO(code)).namelist()
 
 
 def now_ms() -> int:
@@ -256,24 +217,7 @@ def stream_mappings(function_name: str) -> list[dict[str, Any]]:
     ]
 
 
-# -- @connections from the notebook ----------------------------------------------------------
-
-
-def connections_endpoint(stage_url: str) -> str:
-    """The @connections endpoint of a stage: its WebSocket URL with wss -> https (ws -> http)."""
-    scheme, rest = stage_url.split("://", 1)
-    return {"wss": "https", "ws": "http"}.get(scheme, scheme) + "://" + rest.split("?")[0]
-
-
-def post_to(stage_url: str, connection_id: str, frame: dict[str, Any]) -> str:
-    """Post a JSON frame to one connection as a backend would; say what @connections answered."""
-    api = boto3.client("apigatewaymanagementapi", endpoint_url=connections_endpoint(stage_url))
-    try:
-        api.post_to_connection(ConnectionId=connection_id, Data=json.dumps(frame).encode())
-    except ClientError as error:
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return f"{error_code(error)} ({status})"
-    return "sent"
+# -- inviting the room -----------------------------------------------------------------------
 
 
 def room_invitation(stage_url: str) -> str:
