@@ -60,7 +60,8 @@ checks.check_create_api(create_api, checks.unique("game-api"), "$request.body.ki
 #   `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations`;
 # - `create_route` for `route_key` whose `Target` is `integrations/{integration_id}`;
 # - `add_permission` on the function for `apigateway.amazonaws.com`, with the `SourceArn`
-#   `arn:aws:execute-api:{region}:{account}:{api_id}/*/{route_key}`;
+#   `arn:aws:execute-api:{region}:{account}:{api_id}/*/{route_key}` and a `StatementId` of your
+#   choice, unique for the function (letters, digits, `-` and `_` only: leave out the `$`);
 # - return the route's id.
 #
 # `boto3.client("sts").get_caller_identity()["Account"]` is the account, and any client's
