@@ -70,7 +70,9 @@ def submissions(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Path:
     edit_cell(tampered, "check:add", "pass")
     edit_cell(tampered, "check:greet", "pass")
     notebook = nbformat.read(tampered, as_version=4)
-    notebook.cells = [c for c in notebook.cells if "check:squares" not in c.metadata.get("tags", [])]
+    notebook.cells = [
+        c for c in notebook.cells if "check:squares" not in c.metadata.get("tags", [])
+    ]
     nbformat.write(notebook, tampered)
     return root
 

@@ -213,7 +213,10 @@ def test_a_notebook_nobody_handed_in_is_no_column_and_a_missing_one_fails() -> N
         Submission("ada", Path("ada/two.ipynb"), Path("ada")),
         Submission("bo", Path("bo/two.ipynb"), Path("bo")),
     ]
-    passed = {"one.ipynb": {"a": ExerciseResult("pass")}, "two.ipynb": {"b": ExerciseResult("pass")}}
+    passed = {
+        "one.ipynb": {"a": ExerciseResult("pass")},
+        "two.ipynb": {"b": ExerciseResult("pass")},
+    }
     reports = [NotebookReport(str(s.notebook), passed[s.notebook.name]) for s in submissions]
     grades = tabulate(submissions, reports, kit)
     assert grades.exercises == ["a", "b"]

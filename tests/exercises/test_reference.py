@@ -67,7 +67,9 @@ def test_a_check_without_an_exercise_cell_comes_back_where_the_kit_has_it(built:
     notebook = learner(built)
     notebook.cells = [c for c in notebook.cells if "check:greet" not in c.metadata.get("tags", [])]
     graded = graded_copy(notebook, kit())
-    before = next(i for i, c in enumerate(graded.cells) if "check:greet" in c.metadata.get("tags", []))
+    before = next(
+        i for i, c in enumerate(graded.cells) if "check:greet" in c.metadata.get("tags", [])
+    )
     assert graded.cells[before - 1].source.startswith("Finish `handler`")
 
 

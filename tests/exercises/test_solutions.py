@@ -134,7 +134,7 @@ def test_solution_lambdas_are_the_finished_apps() -> None:
 
 def test_every_lesson_from_01_to_08_has_an_exercise_notebook() -> None:
     """NN-lesson.ipynb is followed by NN-lesson-exercises.ipynb with at least one exercise."""
-    assert NOTEBOOKS == [f"{lesson}-exercises.ipynb" for lesson in LESSONS]
+    assert [f"{lesson}-exercises.ipynb" for lesson in LESSONS] == NOTEBOOKS
     for name in NOTEBOOKS:
         assert exercise_ids(nbformat.read(SOLUTIONS / name, as_version=4)), name
 
