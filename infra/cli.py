@@ -1,12 +1,12 @@
 """`workshop`: the kit's command line.
 
-workshop up                 the local cloud and JupyterLab on notebooks/ (the workshop)
+workshop up                 the local cloud and JupyterLab on the lessons and exercises
 workshop cloud              the local cloud alone, in the foreground
 workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
 workshop teardown APP       remove everything tagged with that app
 workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watching)
 workshop fire RULE          fire a schedule's targets now instead of waiting
-workshop exercises build    regenerate exercises/ from solutions/
+workshop exercises build    rebuild notebooks/, solutions/ and exercises/ from sources/
 workshop check PATH...      grade learners' exercise notebooks
 """
 
@@ -88,21 +88,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
         _print_environment(cloud.url, cloud.region, public)
         env = {**os.environ, **cloud.env()}
-    lab = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        # The whole kit, so exercises/ and lambdas/ are in the file browser; lesson 00 opens first.
-        f"--notebook-dir={PROJECT_ROOT}",
-        "--LabApp.default_url=/lab/tree/notebooks/00-setup.ipynb",
-        f"--ServerApp.ip={args.lab_host}",
-        f"--ServerApp.port={args.lab_port}",
-    ]
-    if args.no_browser:
-        lab.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        lab.append("--allow-root")  # containers and workshop VMs often run as root
+    lab = lab_command(args)
     child = subprocess.Popen(lab, env=env)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -118,6 +104,33 @@ def cmd_up(args: argparse.Namespace) -> int:
         if cloud is not None:
             cloud.stop()
     return child.returncode or 0
+
+
+def lab_command(args: argparse.Namespace) -> list[str]:
+    """The `jupyter lab` command of `workshop up`: the kit's root, lesson 00 first.
+
+    Learners' file browser shows the lessons and the exercises only (`infra.labfiles`);
+    `--instructor` shows the whole kit, the finished apps and solutions included.
+    """
+    from infra.labfiles import CONTENTS_MANAGER
+
+    lab = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--notebook-dir={PROJECT_ROOT}",
+        "--LabApp.default_url=/lab/tree/notebooks/00-setup.ipynb",
+        f"--ServerApp.ip={args.lab_host}",
+        f"--ServerApp.port={args.lab_port}",
+    ]
+    if not args.instructor:
+        lab.append(f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}")
+    if args.no_browser:
+        lab.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        lab.append("--allow-root")  # containers and workshop VMs often run as root
+    return lab
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -162,10 +175,12 @@ def cmd_fire(args: argparse.Namespace) -> int:
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
-    from infra.exercises.build import build_exercises
+    from infra.build import build_all
 
-    changed = build_exercises(PROJECT_ROOT / "solutions", PROJECT_ROOT / "exercises")
-    print(f"exercises/ rebuilt ({changed} files written)")
+    written = build_all()
+    for path in written:
+        print(f"wrote {path}")
+    print(f"notebooks/, solutions/ and exercises/ rebuilt from sources/ ({len(written)} notebooks)")
     return 0
 
 
@@ -190,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--lab-host", default="127.0.0.1")
     up.add_argument("--lab-port", type=int, default=8888)
     up.add_argument("--no-browser", action="store_true")
+    up.add_argument(
+        "--instructor",
+        action="store_true",
+        help="show the whole kit (solutions, apps) in JupyterLab",
+    )
     up.set_defaults(func=cmd_up)
 
     deploy = commands.add_parser("deploy", help="stand up a finished app")
@@ -213,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     exercises = commands.add_parser("exercises", help="exercise tools")
     exercises_commands = exercises.add_subparsers(dest="exercises_command", required=True)
-    build = exercises_commands.add_parser("build", help="regenerate exercises/ from solutions/")
+    build = exercises_commands.add_parser(
+        "build", help="rebuild solutions/ (and notebooks/) from sources/, then exercises/"
+    )
     build.set_defaults(func=cmd_exercises)
 
     check = commands.add_parser("check", help="grade exercise notebooks (files or folders)")

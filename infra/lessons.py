@@ -1,12 +1,17 @@
-"""What the lesson notebooks call besides the deploy steps and widgets.
+"""What the lesson notebooks call besides boto3, the deploy steps and the widgets.
 
-- ``show_source``: print a file (or one function of it) so the code a lesson shows IS the tested file;
-- the console's "Test" button: ``test_event``, ``message_event``, ``invoke``, ``recent_logs``;
-- looking inside: ``table_rows``;
-- ``WsCat``: a plain `websockets` client that prints what it sends and receives, like wscat;
+Each lesson makes the plain boto3 call the first time a concept appears; these helpers are for
+what comes after, and for catching up:
+
+- ``show_source``: print a file (or one function of it) so the code a lesson shows IS the tested
+  file; code holding an exercise's answer is refused;
+- the console's "Test" button, once lesson 02 has shown it: ``invoke``, ``recent_logs``;
+- looking inside: ``table_rows``, ``routes_of``, ``route_summary``, ``stream_mappings``;
+- ``WsCat``: the kit's WebSocket client, printing what it sends and receives like wscat;
 - ``remove_route``: undo a route, so the "added but not deployed" lesson can be re-run;
-- ``chat_policy``, ``chat_function`` and ``catch_up``: build the chat app step by step, exactly as
-  ``deploy_app("chat")`` would, so each notebook can start where the previous one ended.
+- ``catch_up`` (the chat, lesson by lesson) and ``catch_up_app`` (the arena, the game, push):
+  build what the earlier lessons built, exactly as ``deploy_app`` would, so each notebook can
+  start where the previous one ended.
 """
 
 from __future__ import annotations
@@ -14,18 +19,16 @@ from __future__ import annotations
 import ast
 import base64
 import inspect
-import io
 import json
 import time
-import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import ClientError
-from websockets.sync.client import ClientConnection, connect
 
 from infra.deploy import (
     add_route,
@@ -39,13 +42,13 @@ from infra.deploy import (
     find_route,
     package_lambda,
 )
-from infra.deploy.apps import CHAT, Route, plan_policy
-from infra.deploy.aws import all_items, client, error_code, region_of, report
-from infra.exercises.markers import BEGIN, END
+from infra.deploy.apps import CHAT, PLANS, AppPlan, Route, deploy_plan, plan_policy
+from infra.deploy.aws import all_items, client, error_code, report
+from infra.exercises.markers import has_solution
+from infra.widgets.connection import Connection, frame_text
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 STAGE = "dev"
-TEST_CONNECTION_ID = "testConnectionId"
 
 
 # -- showing code ----------------------------------------------------------------------------
@@ -54,29 +57,34 @@ TEST_CONNECTION_ID = "testConnectionId"
 def source_of(target: Any, name: str | None = None) -> str:
     """The source of ``target``: a Python object, or a file path (relative paths: under lambdas/).
 
-    With ``name``, only that top-level function or class of the file. The exercises' solution
-    markers (``### BEGIN SOLUTION``) are left out: a lesson shows the code, not the grading.
+    With ``name``, only that top-level function or class of the file. Code holding an
+    exercise's answer (a ``### BEGIN SOLUTION`` region) is refused: a lesson never shows it.
     """
     if not isinstance(target, str | Path):
-        return _without_markers(inspect.getsource(target))
+        return _no_answers(inspect.getsource(target), repr(target))
     path = Path(target)
     if not path.is_absolute():
         path = LAMBDAS / path
     text = path.read_text()
     if name is None:
-        return _without_markers(text)
+        return _no_answers(text, str(path))
     for node in ast.parse(text).body:
         definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
         if isinstance(node, definition) and node.name == name:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             chosen = "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
-            return _without_markers(chosen)
+            return _no_answers(chosen, f"{path} :: {name}")
     raise LookupError(f"no function or class {name!r} in {path}")
 
 
-def _without_markers(source: str) -> str:
-    lines = source.splitlines(keepends=True)
-    return "".join(line for line in lines if not (BEGIN.match(line) or END.match(line)))
+class AnswerShown(ValueError):
+    """A lesson asked to show code that holds an exercise's answer."""
+
+
+def _no_answers(source: str, where: str) -> str:
+    if has_solution(source):
+        raise AnswerShown(f"{where} holds an exercise's answer: a lesson must not show it")
+    return source
 
 
 def show_source(target: Any, name: str | None = None) -> None:
@@ -91,42 +99,6 @@ def show_source(target: Any, name: str | None = None) -> None:
 
 
 # -- the console's Test button ---------------------------------------------------------------
-
-
-def test_event(connection_id: str = TEST_CONNECTION_ID) -> dict[str, Any]:
-    """The hand-written test event of the classic tutorial: just a connection id."""
-    return {"requestContext": {"connectionId": connection_id}}
-
-
-test_event.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
-
-
-def message_event(
-    api_id: str,
-    body: dict[str, Any],
-    *,
-    connection_id: str = TEST_CONNECTION_ID,
-    stage: str = STAGE,
-    region: str | None = None,
-    route_key: str = "sendMessage",
-) -> dict[str, Any]:
-    """A MESSAGE event as API Gateway sends it for ``body``, trimmed to the fields handlers use.
-
-    ``domainName`` and ``stage`` tell the handler where the @connections endpoint is.
-    """
-    region = region or region_of()
-    return {
-        "requestContext": {
-            "routeKey": route_key,
-            "eventType": "MESSAGE",
-            "connectionId": connection_id,
-            "domainName": f"{api_id}.execute-api.{region}.amazonaws.com",
-            "stage": stage,
-            "apiId": api_id,
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 @dataclass(frozen=True)
@@ -181,11 +153,6 @@ def _log_lines(function_name: str, start_ms: int) -> list[str]:
         if error_code(error) != "ResourceNotFoundException":
             raise
     return lines
-
-
-def zip_names(code: bytes) -> list[str]:
-    """The files inside a deployment zip."""
-    return zipfile.ZipFile(io.BytesIO(code)).namelist()
 
 
 def now_ms() -> int:
@@ -250,24 +217,7 @@ def stream_mappings(function_name: str) -> list[dict[str, Any]]:
     ]
 
 
-# -- @connections from the notebook ----------------------------------------------------------
-
-
-def connections_endpoint(stage_url: str) -> str:
-    """The @connections endpoint of a stage: its WebSocket URL with wss -> https (ws -> http)."""
-    scheme, rest = stage_url.split("://", 1)
-    return {"wss": "https", "ws": "http"}.get(scheme, scheme) + "://" + rest.split("?")[0]
-
-
-def post_to(stage_url: str, connection_id: str, frame: dict[str, Any]) -> str:
-    """Post a JSON frame to one connection as a backend would; say what @connections answered."""
-    api = boto3.client("apigatewaymanagementapi", endpoint_url=connections_endpoint(stage_url))
-    try:
-        api.post_to_connection(ConnectionId=connection_id, Data=json.dumps(frame).encode())
-    except ClientError as error:
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return f"{error_code(error)} ({status})"
-    return "sent"
+# -- inviting the room -----------------------------------------------------------------------
 
 
 def room_invitation(stage_url: str) -> str:
@@ -286,21 +236,26 @@ def room_invitation(stage_url: str) -> str:
 
 
 class WsCat:
-    """A plain `websockets` client that prints each frame it sends (>) and receives (<), like wscat.
+    """A WebSocket client that prints each frame it sends (>) and receives (<), like wscat.
 
-    It reads only when asked (``receive``), on the calling thread: nothing prints in the background.
+    It is the kit's one client (`infra.widgets.connection.Connection`) with a read cursor: frames
+    are printed when ``receive`` hands them out, on the calling thread, so nothing prints in the
+    background.
     """
 
     def __init__(self, url: str, *, quiet: bool = False, timeout: float = 10.0) -> None:
         self.url = url
         self.quiet = quiet
-        self.ws: ClientConnection = connect(url, open_timeout=timeout)
+        self.connection = Connection(url)
+        if not self.connection.open(timeout):
+            raise ConnectionError(f"could not connect to {url}: {self.connection.status}")
+        self._next = 0  # the number of the first frame not handed out yet
         self._say(f"connected ({url})")
 
     def send(self, message: dict[str, Any] | str) -> None:
         """Send a JSON object (or text as is) as one text frame."""
         text = message if isinstance(message, str) else json.dumps(message)
-        self.ws.send(text)
+        self.connection.send_text(text)
         self._say(f"> {text}")
 
     def receive(self, timeout: float = 5.0, *, of_type: str | None = None) -> Any:
@@ -310,15 +265,16 @@ class WsCat:
         """
         deadline = time.monotonic() + timeout
         while True:
-            text = self.ws.recv(timeout=max(deadline - time.monotonic(), 0))
-            self._say(f"< {text}")
-            frame = _parse_json(text)
+            remaining = max(deadline - time.monotonic(), 0)
+            number, frame = self.connection.next_frame(self._next, timeout=remaining)
+            self._next = number + 1
+            self._say(f"< {frame_text(frame)}")
             if of_type is None or (isinstance(frame, dict) and frame.get("type") == of_type):
                 return frame
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
-        self.ws.close()
+        self.connection.close()
 
     def __enter__(self) -> WsCat:
         return self
@@ -329,14 +285,6 @@ class WsCat:
     def _say(self, line: str) -> None:
         if not self.quiet:
             print(line)
-
-
-def _parse_json(text: str | bytes) -> Any:
-    """JSON-decode a frame; anything that is not JSON stays as it came."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 # -- undoing a route -------------------------------------------------------------------------
@@ -374,7 +322,7 @@ def play_and_wait(player: Any, opponent: Any, row: int, col: int, timeout: float
     return opponent.wait_for(shows_move, timeout, since)
 
 
-# -- the chat app, one lesson at a time ------------------------------------------------------
+# -- the apps, one lesson at a time ----------------------------------------------------------
 
 
 def chat_api_id() -> str | None:
@@ -417,9 +365,8 @@ def chat_function(route_key: str, role_arn: str) -> str:
 def catch_up(lesson: int) -> str | None:
     """Build what the chat lessons before ``lesson`` built (idempotent); the stage URL once deployed.
 
-    01 the table; 02 the role and the $connect/$disconnect functions; 03 the sendMessage function
-    and the API with $connect/$disconnect deployed to ``dev``; 04 the sendMessage and whisper routes.
-    From lesson 05 on, the finished app: ``deploy_app("chat")``.
+    01 the table; 02 the role and the $connect/$disconnect functions; 03 the API with those two
+    routes, deployed to ``dev``. From lesson 05 on, the finished app: ``deploy_app("chat")``.
     """
     if lesson >= 5:
         return deploy_app(CHAT.app, STAGE)
@@ -433,14 +380,42 @@ def catch_up(lesson: int) -> str | None:
         chat_function(key, role_arn)
     if lesson == 3:
         return None
-    return give_chat_an_address(table_arn, role_arn)
-
-
-def give_chat_an_address(table_arn: str, role_arn: str) -> str:
-    """Lesson 03's steps: the sendMessage function, the API, its role update, a deployed stage."""
-    chat_function("sendMessage", role_arn)
     api_id = create_websocket_api(CHAT.app)
     create_lambda_role(CHAT.app, chat_policy(table_arn))  # now allowed to post to this API
     for key in ("$connect", "$disconnect"):
         add_route(api_id, key, CHAT.function_name(chat_route(key).suffix))
     return deploy_stage(api_id, STAGE)
+
+
+# What each app's lesson adds by hand, so its catch-up leaves that out.
+LESSON_STEPS: dict[str, Callable[[AppPlan], AppPlan]] = {
+    # 06: the `list` route's route response, and the stream mapping.
+    "arena": lambda plan: replace(
+        plan,
+        routes=tuple(replace(route, two_way=False) for route in plan.routes),
+        stream_mapped=False,
+    ),
+    # 07: Time to Live on the games table.
+    "tictactoe": lambda plan: replace(plan, ttl_attribute=None),
+    # 08: the schedule rule.
+    "push": lambda plan: replace(plan, schedule=None),
+}
+
+
+def catch_up_app(app: str) -> str:
+    """Deploy ``app`` with everything lessons 01-05 taught, but not what its own lesson adds.
+
+    What the lesson later adds by hand (see ``LESSON_STEPS``) is not undone when it is there
+    already, so running the lesson again, or after ``deploy_app(app)``, is safe.
+    """
+    return deploy_plan(LESSON_STEPS[app](PLANS[app]), STAGE)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Ask ``condition()`` every 0.1 s until it is true or ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True

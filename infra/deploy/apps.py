@@ -47,8 +47,9 @@ class AppPlan:
     ttl_attribute: str | None = None
     route_selection: str = ACTION_SELECTION
     stream_handler: str | None = None  # run on every table change (NEW_AND_OLD_IMAGES)
+    stream_mapped: bool = True  # False: the stream function exists, nothing maps the stream to it
     scheduled_handler: str | None = None  # run on `schedule`
-    schedule: str = "rate(1 minute)"
+    schedule: str | None = "rate(1 minute)"  # None: the scheduled function exists, no rule yet
     table_actions: tuple[str, ...] = ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "Scan")
     connection_methods: tuple[str, ...] = ("POST",)
     extra_environment: dict[str, str] = field(default_factory=dict)
@@ -182,10 +183,12 @@ def deploy_plan(
             add_route_response(api_id, route.key, session=session)
     if plan.stream_handler:
         name = function("tableTriggers", plan.stream_handler, with_endpoint)
-        map_stream(plan.table_name, name, session=session)
+        if plan.stream_mapped:
+            map_stream(plan.table_name, name, session=session)
     if plan.scheduled_handler:
         name = function("broadcast", plan.scheduled_handler, with_endpoint)
-        schedule_rule(app, f"{app}-schedule", plan.schedule, name, session=session)
+        if plan.schedule:
+            schedule_rule(app, f"{app}-schedule", plan.schedule, name, session=session)
     return deploy_stage(api_id, stage, session=session)
 
 

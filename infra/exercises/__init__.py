@@ -2,9 +2,11 @@
 
 The convention (what `workshop exercises build` and `workshop check` rely on):
 
-- `solutions/` is the source of truth. It holds the exercise notebooks and the Lambda `.py`
-  files some exercises ask learners to edit (e.g. `solutions/lambdas/chat/default.py`).
-  `exercises/` is generated from it by `workshop exercises build`; never edit it by hand.
+- `solutions/` is the source of truth for the exercises (built from `sources/solutions/*.py`,
+  see `infra/build.py`). It holds one exercise notebook per lesson and, through the
+  `solutions/lambdas` link, the finished apps whose Lambda files some exercises ask learners to
+  edit (e.g. `lambdas/chat/default.py`). `exercises/` is generated from it by
+  `workshop exercises build`; never edit it by hand.
 - The answer of an exercise sits between two marker lines, as in nbgrader::
 
       ### BEGIN SOLUTION
@@ -15,15 +17,19 @@ The convention (what `workshop exercises build` and `workshop check` rely on):
   at the indentation of the BEGIN line (in code cells and `.py` files), or with
   `YOUR ANSWER HERE` in Markdown cells.
 - A code cell tagged `exercise:<id>` (cell metadata "tags") holds the solution region.
-  The cell right after it is tagged `check:<id>`: plain `assert`s, or calls to helpers
-  that raise AssertionError, whose message says what is wrong and hints at the fix.
-- An exercise in a `.py` file has no `exercise:` cell of its own (or one that only deploys
-  the file): its region belongs to the exercise whose check cell names the file, and that
-  check cell loads or deploys it. A stub raises NotImplementedError there.
-- `<id>` is short, unique across the whole workshop (`chat-connect`, `arena-score`), and
+  The cell right after it is tagged `check:<id>`: calls to the checks in `checks/`, which raise
+  AssertionError whose message says what is wrong and hints at the fix. Right after the check
+  comes its hidden variant, tagged `hidden:<id>`: the same check with names the learner never
+  sees. The build leaves hidden cells out of `exercises/`.
+- An exercise in a `.py` file has no `exercise:` cell of its own: its region belongs to the
+  exercise whose check cell names the file, and that check deploys or loads it. A stub raises
+  NotImplementedError there.
+- `<id>` is short, unique across the whole workshop (`table-create`, `chat-nickname`), and
   made of letters, digits, `-` and `_`. It is the column name in the grading table.
 
-Grading (see `runner.py`): an exercise passes when neither its exercise cell nor its check
-cell raised; it fails on an AssertionError or NotImplementedError; anything else, a dead
-kernel or a timeout is an error (the notebook, not the answer, needs looking at).
+Grading (see `check.py`, `reference.py` and `runner.py`): every notebook runs with the kit's own
+check and hidden cells in place of the learner's copy. An exercise passes when its exercise cell,
+its check and its hidden variant all ran without raising; it fails on an AssertionError or
+NotImplementedError (in the hidden variant: "hidden variant: ..."); anything else, a dead kernel
+or a timeout is an error (the notebook, not the answer, needs looking at).
 """

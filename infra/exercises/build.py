@@ -1,7 +1,8 @@
 """`workshop exercises build`: regenerate exercises/ from solutions/, reproducibly.
 
-Notebooks lose their solution regions, outputs, execution counts and editor metadata (widget
-state, timings); `.py` files lose their solution regions; everything else is copied. The same
+Notebooks lose their solution regions, their hidden check variants (`hidden:<id>` cells, which
+only the grader runs), outputs, execution counts and editor metadata (widget state, timings);
+`.py` files lose their solution regions; everything else is copied. The same
 solutions always give byte-identical exercises, so a test can tell when exercises/ is stale.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import nbformat
 
 from .markers import CODE_STUB, TEXT_STUB, clear_solutions
-from .tags import exercise_ids, structure_problems
+from .tags import HIDDEN, cell_role, exercise_ids, structure_problems
 
 # What the build keeps of notebook and cell metadata; the rest is per-machine noise.
 NOTEBOOK_METADATA = ("kernelspec", "language_info")
@@ -85,7 +86,7 @@ def solution_problems(solutions_dir: Path) -> list[str]:
             continue
         relative = path.relative_to(solutions_dir)
         notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-        problems += structure_problems(notebook, f"{relative}: ")
+        problems += structure_problems(notebook, f"{relative}: ", hidden=True)
         for exercise in exercise_ids(notebook):
             if exercise in seen:
                 problems.append(
@@ -99,6 +100,7 @@ def notebook_stub(text: str, where: str = "") -> bytes:
     """A solution notebook's exercise version, serialized deterministically."""
     notebook = nbformat.reads(text, as_version=4)
     notebook.metadata = _keep(notebook.metadata, NOTEBOOK_METADATA)
+    notebook.cells = [cell for cell in notebook.cells if not _is_hidden_variant(cell)]
     for index, cell in enumerate(notebook.cells):
         cell.metadata = _keep(cell.metadata, CELL_METADATA)
         here = f"{where}cell {index}, "
@@ -109,6 +111,11 @@ def notebook_stub(text: str, where: str = "") -> bytes:
         elif cell.cell_type == "markdown":
             cell.source = clear_solutions(cell.source, TEXT_STUB, here)
     return (nbformat.writes(notebook) + "\n").encode("utf-8")
+
+
+def _is_hidden_variant(cell: Any) -> bool:
+    role = cell_role(cell)
+    return role is not None and role[0] == HIDDEN
 
 
 def _keep(metadata: Any, keys: tuple[str, ...]) -> Any:

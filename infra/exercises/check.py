@@ -1,17 +1,20 @@
-"""`workshop check PATH...`: grade learners' exercise notebooks.
+"""`workshop check PATH...`: grade learners' exercise notebooks, one row per learner.
 
 A PATH is one notebook, one learner's folder, or a folder of submissions:
 
 - a notebook file: the learner is the file's stem;
-- a folder with notebooks directly in it and no `.py` files: one learner per notebook (stem);
-- a folder with notebooks directly in it and `.py` files (edited Lambda code): one learner,
-  named after the folder;
+- a folder laid out like `exercises/` (a `lambdas/` folder, or notebooks named like the kit's):
+  ONE learner, named after the folder, with every notebook in it (`workshop check solutions`
+  is one learner, so is `workshop check exercises`);
+- another folder with notebooks directly in it: one learner per notebook (its stem);
 - any other folder: one learner per subfolder, named after the subfolder.
 
 Each notebook runs in a scratch working tree: the exercises tree (its Lambda stubs, data files),
 then the learner's folder copied over it. So a learner's edited `lambdas/chat/default.py` is what
-the notebook's deploy cells package, and a learner who sent only the notebook gets the stubs.
-Each notebook also gets its own fresh local cloud and process (see `sandbox.py`).
+the checks deploy, and a learner who sent only the notebook gets the stubs. The notebook itself is
+the learner's with the kit's own check cells and hidden variants in place (`reference.py`), so an
+edited or deleted check grades as if it were intact. Each notebook also gets its own fresh local
+cloud and process (see `sandbox.py`).
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from pathlib import Path
 
 import nbformat
 
+from .reference import graded_copy, kit_notebooks, matching_kit_notebook
 from .runner import PROJECT_ROOT, ExerciseResult, NotebookReport
 from .sandbox import run_in_sandbox
 from .tags import exercise_ids
 
 DEFAULT_BASE = PROJECT_ROOT / "exercises"
+DEFAULT_REFERENCE = PROJECT_ROOT / "solutions"
 JOBS = 2  # notebooks graded at once: a kernel, a cloud and Lambda workers each
 
 
@@ -62,30 +67,36 @@ def main(
     out: Path,
     base: Path | None = DEFAULT_BASE,
     jobs: int = JOBS,
+    reference: Path | None = DEFAULT_REFERENCE,
 ) -> int:
     """Grade, print the table, write `out/grades.csv` and `out/grades.json`; 0 when all pass."""
-    submissions = find_submissions(paths)
+    kit = kit_notebooks(reference)
+    submissions = find_submissions(paths, kit)
     if not submissions:
         print("No notebooks found in " + ", ".join(map(str, paths)), file=sys.stderr)
         return 2
     base = base if base is not None and base.is_dir() else None
-    reports = grade_all(submissions, timeout, base, jobs)
-    grades = tabulate(submissions, reports, base)
+    reports = grade_all(submissions, timeout, base, jobs, kit)
+    grades = tabulate(submissions, reports, kit)
     print(format_table(grades))
     write_grades(grades, out)
     print(f"\nWrote {out / 'grades.csv'} and {out / 'grades.json'}")
     return 1 if grades.failed() else 0
 
 
-def find_submissions(paths: Iterable[Path]) -> list[Submission]:
+def find_submissions(
+    paths: Iterable[Path], kit: dict[str, object] | None = None
+) -> list[Submission]:
     """The notebooks to grade and whose they are (see the module docstring)."""
+    kit_names = set(kit or {})
     found: list[Submission] = []
     for path in paths:
         if not path.is_dir():  # a notebook, or something that will be reported as unreadable
             found.append(Submission(path.stem, path))
             continue
         direct = [p for p in _visible(path.iterdir()) if p.suffix == ".ipynb" and p.is_file()]
-        if direct and any(_visible(path.rglob("*.py"), path)):
+        laid_out = (path / "lambdas").is_dir() or any(p.name in kit_names for p in direct)
+        if direct and laid_out:
             found += [Submission(path.name, nb, path) for nb in _notebooks(path)]
         elif direct:
             found += [Submission(nb.stem, nb) for nb in direct]
@@ -97,18 +108,28 @@ def find_submissions(paths: Iterable[Path]) -> list[Submission]:
 
 
 def grade_all(
-    submissions: Sequence[Submission], timeout: float, base: Path | None, jobs: int = JOBS
+    submissions: Sequence[Submission],
+    timeout: float,
+    base: Path | None,
+    jobs: int = JOBS,
+    kit: dict[str, nbformat.NotebookNode] | None = None,
 ) -> list[NotebookReport]:
     """Every submission's report, `jobs` at a time, in the order given."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda s: grade_one(s, timeout, base), submissions))
+        return list(pool.map(lambda s: grade_one(s, timeout, base, kit or {}), submissions))
 
 
-def grade_one(submission: Submission, timeout: float, base: Path | None) -> NotebookReport:
-    """Run one submission in a scratch tree, a fresh process and a fresh cloud."""
+def grade_one(
+    submission: Submission,
+    timeout: float,
+    base: Path | None,
+    kit: dict[str, nbformat.NotebookNode] | None = None,
+) -> NotebookReport:
+    """Run one submission in a scratch tree, with the kit's checks, a fresh process and cloud."""
     try:
         with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
             notebook = _prepare_tree(submission, base, Path(scratch))
+            _use_kit_checks(notebook, kit or {})
             report = run_in_sandbox(notebook, notebook.parent, timeout)
     except Exception as error:  # an uncopyable folder, a full disk: one row of errors, no crash
         report = NotebookReport("", problem=f"could not grade: {type(error).__name__}: {error}")
@@ -118,22 +139,48 @@ def grade_one(submission: Submission, timeout: float, base: Path | None) -> Note
 
 
 def tabulate(
-    submissions: Sequence[Submission], reports: Sequence[NotebookReport], base: Path | None
+    submissions: Sequence[Submission],
+    reports: Sequence[NotebookReport],
+    kit: dict[str, nbformat.NotebookNode] | None = None,
 ) -> Grades:
-    """One row per learner, one column per exercise (all exercises seen, in notebook order)."""
-    exercises: list[str] = []
-    by_learner: dict[str, list[NotebookReport]] = {}
+    """One row per learner, one column per exercise of every notebook anyone handed in.
+
+    Notebooks count as the same when they are copies of the same kit notebook. A learner who did
+    not hand in a kit notebook that others did fails its exercises ("not handed in").
+    """
+    kit = kit or {}
+    by_learner: dict[str, dict[str, NotebookReport]] = {}
+    owner: dict[str, str] = {}  # exercise -> the notebook (kit name, or path) it belongs to
     for submission, report in zip(submissions, reports, strict=True):
-        expected = _reference_ids(submission, base)
-        for exercise in [*expected, *report.results]:
-            if exercise not in exercises:
-                exercises.append(exercise)
-        by_learner.setdefault(submission.learner, []).append(report)
+        key = matching_kit_notebook(submission.notebook.name, _read(submission.notebook), kit)
+        key = key or str(submission.notebook)
+        for exercise in [*(exercise_ids(kit[key]) if key in kit else []), *report.results]:
+            owner.setdefault(exercise, key)
+        by_learner.setdefault(submission.learner, {})[key] = report
+    order = sorted(set(owner.values()), key=lambda key: (key not in kit, key))
+    exercises = [e for key in order for e in owner if owner[e] == key]
     rows = {
-        learner: {exercise: _result(notebooks, exercise) for exercise in exercises}
+        learner: {e: _result(notebooks, owner[e], e, kit) for e in exercises}
         for learner, notebooks in by_learner.items()
     }
     return Grades(exercises, rows)
+
+
+def _result(
+    notebooks: dict[str, NotebookReport], key: str, exercise: str, kit: dict[str, object]
+) -> ExerciseResult:
+    """One cell of the table: the learner's result, or why there is none."""
+    if key in notebooks:
+        return notebooks[key].result(exercise)
+    for report in notebooks.values():
+        if exercise in report.results:
+            return report.results[exercise]
+    problems = "; ".join(r.problem for r in notebooks.values() if r.problem and not r.results)
+    if problems:  # a notebook we could not read or run may have been this one
+        return ExerciseResult("error", problems)
+    if key in kit:
+        return ExerciseResult("fail", f"not handed in ({key})")
+    return ExerciseResult("error", "exercise not found in the notebook")
 
 
 def format_table(grades: Grades) -> str:
@@ -187,27 +234,19 @@ def _prepare_tree(submission: Submission, base: Path | None, tree: Path) -> Path
     return target
 
 
-def _result(notebooks: list[NotebookReport], exercise: str) -> ExerciseResult:
-    for report in notebooks:
-        if exercise in report.results:
-            return report.results[exercise]
-    problems = "; ".join(report.problem for report in notebooks if report.problem)
-    return ExerciseResult("error", problems or "exercise not found in the notebook")
+def _use_kit_checks(notebook: Path, kit: dict[str, nbformat.NotebookNode]) -> None:
+    """Rewrite the scratch copy with the kit's check cells (unreadable notebooks stay as they are)."""
+    learner = _read(notebook)
+    name = matching_kit_notebook(notebook.name, learner, kit)
+    if learner is not None and name is not None:
+        nbformat.write(graded_copy(learner, kit[name]), notebook)
 
 
-def _reference_ids(submission: Submission, base: Path | None) -> list[str]:
-    """The exercise ids of the exercises notebook this submission is a copy of, if known."""
-    if base is None:
-        return []
-    relative = (
-        submission.notebook.relative_to(submission.folder)
-        if submission.folder is not None
-        else Path(submission.notebook.name)
-    )
+def _read(path: Path) -> nbformat.NotebookNode | None:
     try:
-        return exercise_ids(nbformat.read(base / relative, as_version=4))
-    except Exception:
-        return []
+        return nbformat.read(path, as_version=4)
+    except Exception:  # reported by the runner as unreadable
+        return None
 
 
 def _notebooks(folder: Path) -> list[Path]:

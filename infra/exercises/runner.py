@@ -18,7 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .tags import CHECK, EXERCISE, cell_role, exercise_ids
+from .tags import CHECK, EXERCISE, HIDDEN, cell_role, exercise_ids
 
 Status = Literal["pass", "fail", "error"]
 # Failures a learner can fix in their answer; any other exception means the notebook broke.
@@ -111,13 +111,20 @@ def _execute(
     try:
         with client.setup_kernel(env=env):
             deadline = time.monotonic() + timeout
+            failed: set[str] = set()  # exercises whose exercise or check cell raised
             for index, cell in enumerate(notebook.cells):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise CellTimeoutError(f"no time left for cell {index}")
+                role = cell_role(cell)
+                if role is not None and role[0] == HIDDEN and role[1] in failed:
+                    ran = index + 1  # already failed: its hidden variant cannot change that
+                    continue
                 client.timeout = max(1, int(remaining + 0.999))
                 client.execute_cell(cell, index)
                 ran = index + 1
+                if role is not None and _error_of(cell) is not None:
+                    failed.add(role[1])
     except CellTimeoutError:
         report.problem = f"timed out after {timeout:g} s (in cell {ran})"
     except DeadKernelError:
@@ -130,24 +137,32 @@ def _execute(
 
 
 def _grade(notebook: Any, exercise: str, cells_run: int, problem: str) -> ExerciseResult:
-    """The exercise's result from its cells' error outputs (its exercise cell first)."""
+    """The exercise's result from its cells' error outputs: exercise, check, hidden variant."""
     cells = {
         role[0]: (index, cell)
         for index, cell in enumerate(notebook.cells)
         if (role := cell_role(cell)) and role[1] == exercise
     }
-    for kind in (EXERCISE, CHECK):
+    for kind in (EXERCISE, CHECK, HIDDEN):
         if kind not in cells:
             continue
         index, cell = cells[kind]
         if index >= cells_run:  # the notebook broke before (or while) this cell ran
             return ExerciseResult("error", problem or "not run")
-        error = next((out for out in cell.get("outputs", []) if out.output_type == "error"), None)
+        error = _error_of(cell)
         if error is not None:
-            return _from_error(error.ename, error.evalue)
+            result = _from_error(error.ename, error.evalue)
+            if kind == HIDDEN and result.status == "fail":  # right on the example, wrong in general
+                return ExerciseResult("fail", f"hidden variant: {result.message}")
+            return result
     if CHECK not in cells:
         return ExerciseResult("error", f"no check cell tagged {CHECK}:{exercise}")
     return ExerciseResult("pass")
+
+
+def _error_of(cell: Any) -> Any:
+    """The cell's error output, if it raised."""
+    return next((out for out in cell.get("outputs", []) if out.output_type == "error"), None)
 
 
 def _from_error(name: str, value: str) -> ExerciseResult:

@@ -20,6 +20,7 @@ from pathlib import Path
 from .runner import PROJECT_ROOT, NotebookReport, read_problem, run_notebook
 
 GRACE = 60.0  # seconds past the notebook's timeout before its process is killed outright
+GRADING_TTL_INTERVAL = 1.0  # seconds between TTL sweeps: a TTL check waits no longer than that
 
 
 def run_in_sandbox(notebook: Path, cwd: Path, timeout: float) -> NotebookReport:
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, required=True)
     parser.add_argument("--report", type=Path, required=True)
     args = parser.parse_args()
-    cloud = LocalCloud(port=0).start()
+    cloud = LocalCloud(port=0, ttl_interval=GRADING_TTL_INTERVAL).start()
     try:
         report = run_notebook(args.notebook, args.timeout, env=cloud.env(), cwd=args.cwd)
     finally:

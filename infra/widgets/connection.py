@@ -1,11 +1,18 @@
-"""A WebSocket client that lives on the background loop and keeps a log of the frames it received.
+"""The kit's one WebSocket client: it lives on the background loop and keeps a log of its frames.
 
-Every widget owns one. The kernel's threads talk to it through plain blocking methods (`send_json`,
-`wait_for`, `close`); the loop thread calls the widget back with each parsed frame and status change.
+Every widget owns one, and so do the lessons' `WsCat` and the exercise checks' `Client`. The
+kernel's threads talk to it through plain blocking methods (`send_json`, `wait_for`, `close`);
+the loop thread calls its owner back with each parsed frame and status change, and never prints.
+
+With `reconnect=Backoff()`, a connection that drops after it was open (the server went away, the
+laptop slept, API Gateway's idle timeout) is opened again after a growing delay; the status says
+"reconnecting…" meanwhile. The frame log carries on across reconnects, so `since` indexes stay
+valid. A connection that never opened, or that we closed, is not retried.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import ipaddress
 import json
@@ -13,9 +20,10 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -25,13 +33,17 @@ from infra.widgets.loop import BackgroundLoop, log
 Frame = Any  # a parsed JSON value, or the raw str/bytes when a frame is not JSON
 Predicate = Callable[[Frame], bool]
 
+# Close codes after which opening again may help: going away (API Gateway's idle and age
+# timeouts), no close frame at all, server error, restart, try again later, bad gateway.
+RECONNECT_CODES = frozenset({1001, 1006, 1011, 1012, 1013, 1014})
+
 
 def with_query(url: str, **params: str | None) -> str:
-    """`url` with the given query parameters added (URL-encoded); None values are left out."""
+    """`url` with the given query parameters added (percent-encoded); None values are left out."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     query += [(key, value) for key, value in params.items() if value is not None]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
 
 
 def parse_frame(message: str | bytes) -> Frame:
@@ -42,6 +54,28 @@ def parse_frame(message: str | bytes) -> Frame:
         return json.loads(message)
     except ValueError:
         return message
+
+
+def frame_text(frame: Frame) -> str:
+    """A frame as one line of text, the way it travelled (JSON for parsed frames)."""
+    if isinstance(frame, bytes):
+        return frame.decode("utf-8", errors="replace")
+    return frame if isinstance(frame, str) else json.dumps(frame)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays between reconnect attempts: `first`, then times `factor`, at most `most` seconds."""
+
+    first: float = 0.5
+    factor: float = 2.0
+    most: float = 8.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.most)
 
 
 def _is_loopback(url: str) -> bool:
@@ -65,22 +99,28 @@ class Connection:
         on_status: Callable[[str], None] | None = None,
         on_open: Callable[[], None] | None = None,
         keep: int = 10_000,
+        reconnect: Backoff | None = None,
         background: BackgroundLoop | None = None,
     ) -> None:
         self.url = url
+        self.error: Exception | None = None  # why the last attempt to connect failed
+        self.status = "connecting"
+        self.reconnects = 0  # how many times the connection was opened again
         self._on_frame = on_frame
         self._on_status = on_status
         self._on_open = on_open
+        self._backoff = reconnect
         self._background = background or BackgroundLoop.shared()
         self._cond = threading.Condition()
         self._frames: deque[Frame] = deque(maxlen=keep)
         self._total = 0  # frames ever received; `since` indexes count from here
         self._ws: ClientConnection | None = None
-        self._opened = threading.Event()
+        self._open = False
+        self._opened = threading.Event()  # the first attempt is over, whatever its outcome
         self._done = False
         self._closing = False
+        self._stop: asyncio.Event | None = None  # set on the loop thread to end a backoff wait
         self._main: concurrent.futures.Future[None] | None = None
-        self.status = "connecting"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -94,22 +134,50 @@ class Connection:
         return self.connected
 
     async def _serve(self, timeout: float) -> None:
-        try:
-            proxy = None if _is_loopback(self.url) else True
-            self._ws = await connect(self.url, open_timeout=timeout, proxy=proxy, logger=log)
-        except Exception as exc:  # any failure to connect is reported in the widget, not raised
-            log.info("could not connect to %s: %r", self.url, exc)
-            self._finish(f"disconnected: could not connect ({exc})")
-            return
-        if self._closing:  # close() was called while we were still connecting
-            await self._ws.close()
-            self._finish("disconnected")
-            return
+        self._stop = asyncio.Event()
+        delays = (self._backoff or Backoff()).delays()
+        ever_opened = False
+        while True:
+            try:
+                proxy = None if _is_loopback(self.url) else True
+                ws = await connect(self.url, open_timeout=timeout, proxy=proxy, logger=log)
+            except Exception as exc:  # any failure to connect is reported in the status, not raised
+                log.info("could not connect to %s: %r", self.url, exc)
+                self.error = exc
+                if not ever_opened or not await self._wait_to_retry(next(delays), exc):
+                    self._finish(
+                        "disconnected"
+                        if self._closing
+                        else f"disconnected: could not connect ({exc})"
+                    )
+                    return
+                continue
+            if self._closing:  # close() was called while we were still connecting
+                await ws.close()
+                self._finish("disconnected")
+                return
+            self._ws, self.error = ws, None
+            if ever_opened:
+                self.reconnects += 1
+            ever_opened = True
+            delays = (self._backoff or Backoff()).delays()
+            await self._read(ws)
+            code = ws.close_code or 1006
+            if self._closing or code not in RECONNECT_CODES:
+                self._finish(self._closed_status(ws))
+                return
+            if not await self._wait_to_retry(next(delays), f"code {code}"):
+                self._finish(self._closed_status(ws))
+                return
+
+    async def _read(self, ws: ClientConnection) -> None:
+        """Mark the connection open, then record every frame until it closes."""
+        self._open = True
         self._set_status("connected")
         self._opened.set()
         self._call_safely(self._on_open)
         try:
-            async for message in self._ws:
+            async for message in ws:
                 frame = parse_frame(message)
                 self._call_safely(self._on_frame, frame)
                 with self._cond:
@@ -117,14 +185,24 @@ class Connection:
                     self._total += 1
                     self._cond.notify_all()
         except ConnectionClosed:
-            pass  # the close code below tells the story
+            pass  # the close code tells the story
         except Exception:
             log.exception("reading from %s failed", self.url)
         finally:
-            self._finish(self._closed_status())
+            self._open = False
 
-    def _closed_status(self) -> str:
-        ws = self._ws
+    async def _wait_to_retry(self, delay: float, why: object) -> bool:
+        """Sleep `delay` seconds before reconnecting; False when we should give up instead."""
+        if self._backoff is None or self._closing or self._stop is None:
+            return False
+        self._set_status(f"reconnecting… in {delay:g} s ({why})")
+        try:
+            await asyncio.wait_for(self._stop.wait(), delay)
+        except TimeoutError:
+            return not self._closing
+        return False  # close() was called meanwhile
+
+    def _closed_status(self, ws: ClientConnection | None) -> str:
         if self._closing or ws is None or ws.close_code in (1000, 1001):
             return "disconnected"
         reason = f": {ws.close_reason}" if ws.close_reason else ""
@@ -135,6 +213,7 @@ class Connection:
             if self._done:
                 return
             self._done = True
+            self._open = False
             self._cond.notify_all()
         self._set_status(status)
         self._opened.set()
@@ -145,8 +224,8 @@ class Connection:
         if self._main is None:
             self._finish("disconnected")
             return
-        if self._ws is not None and not self._done:
-            self._background.run(self._ws.close())
+        if not self._done:
+            self._background.call_soon(self._interrupt)
         if self._background.in_loop_thread() or sys.is_finalizing():
             return  # waiting here would deadlock, or stall interpreter exit (Widget.__del__)
         try:
@@ -155,10 +234,17 @@ class Connection:
             self._main.cancel()
         self._finish("disconnected")
 
+    def _interrupt(self) -> None:
+        """On the loop thread: end a backoff wait, and close the socket if it is open."""
+        if self._stop is not None:
+            self._stop.set()
+        if self._ws is not None:
+            asyncio.ensure_future(self._ws.close())
+
     @property
     def connected(self) -> bool:
         """True while the WebSocket is open."""
-        return self._ws is not None and not self._done
+        return self._open and not self._done
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -169,7 +255,7 @@ class Connection:
     def send_text(self, text: str, *, wait: bool = True, timeout: float = 5.0) -> None:
         """Send one text frame; with wait=False, failures are logged instead of raised."""
         ws = self._ws
-        if ws is None or self._done:
+        if ws is None or not self.connected:
             raise ConnectionError(f"not connected ({self.status})")
         future = self._background.run(ws.send(text))
         if not wait or self._background.in_loop_thread():
@@ -200,14 +286,21 @@ class Connection:
         A predicate that raises (say, KeyError on a frame of another shape) counts as no match.
         Raises TimeoutError after `timeout` seconds, ConnectionError once the connection is gone.
         """
+        return self.next_frame(since, predicate, timeout)[1]
+
+    def next_frame(
+        self, since: int = 0, predicate: Predicate | None = None, timeout: float = 5.0
+    ) -> tuple[int, Frame]:
+        """(number, frame) of the first frame from number `since` on that matches `predicate`."""
         deadline = time.monotonic() + timeout
         with self._cond:
             index = since
             while True:
                 first_kept = self._total - len(self._frames)
-                for frame in list(self._frames)[max(index - first_kept, 0) :]:
-                    if _matches(predicate, frame):
-                        return frame
+                start = max(index, first_kept)
+                for number, frame in enumerate(list(self._frames)[start - first_kept :], start):
+                    if predicate is None or _matches(predicate, frame):
+                        return number, frame
                 index = self._total
                 if self._done:
                     raise ConnectionError(f"{self.status} before a matching frame arrived")
@@ -244,7 +337,16 @@ def _log_send_failure(future: concurrent.futures.Future[None]) -> None:
         log.info("send failed: %r", future.exception())
 
 
-__all__ = ["Connection", "ConnectionFacade", "Frame", "Predicate", "parse_frame", "with_query"]
+__all__ = [
+    "Backoff",
+    "Connection",
+    "ConnectionFacade",
+    "Frame",
+    "Predicate",
+    "frame_text",
+    "parse_frame",
+    "with_query",
+]
 
 
 class ConnectionFacade:

@@ -48,7 +48,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def submissions(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Path:
-    """One subfolder per learner: ada finished, grace half-way, linus broke his first cell."""
+    """One subfolder per learner: ada finished, grace half-way, linus broke his first cell, and
+    mallory tampered with the checks."""
     root = tmp_path_factory.mktemp("submissions")
     # ada: the whole solutions tree, her edited Lambda file included.
     shutil.copytree(SOLUTIONS, root / "ada")
@@ -61,6 +62,18 @@ def submissions(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Path:
     shutil.copytree(SOLUTIONS, root / "linus")
     setup = first_code_cell(SOLUTIONS / NOTEBOOK)
     edit_cell(root / "linus" / NOTEBOOK, "", "import nonexistent_module\n" + setup)
+    # mallory: did nothing real, but hard-coded add's example, emptied two checks, deleted one.
+    (root / "mallory").mkdir()
+    tampered = root / "mallory" / NOTEBOOK
+    shutil.copy(built / NOTEBOOK, tampered)
+    edit_cell(tampered, "exercise:add", "def add(a, b):\n    return 5  # add(2, 3) is 5")
+    edit_cell(tampered, "check:add", "pass")
+    edit_cell(tampered, "check:greet", "pass")
+    notebook = nbformat.read(tampered, as_version=4)
+    notebook.cells = [
+        c for c in notebook.cells if "check:squares" not in c.metadata.get("tags", [])
+    ]
+    nbformat.write(notebook, tampered)
     return root
 
 

@@ -172,10 +172,28 @@ def test_toy_solutions_follow_the_convention() -> None:
 
 
 def test_exercise_without_its_check_is_a_problem(solutions: Path) -> None:
-    """An exercise cell not followed by its check cell is reported."""
+    """An exercise cell not followed by its check cell is reported (and the orphaned variant)."""
     notebook = nbformat.read(solutions / NOTEBOOK, as_version=4)
     del notebook.cells[4]  # check:add
     nbformat.write(notebook, solutions / NOTEBOOK)
     assert solution_problems(solutions) == [
-        f"{NOTEBOOK}: cell 3: exercise 'add' is not followed by its check"
+        f"{NOTEBOOK}: cell 3: exercise 'add' is not followed by its check",
+        f"{NOTEBOOK}: cell 4: hidden variant 'add' before its check",
     ]
+
+
+def test_check_without_its_hidden_variant_is_a_problem(solutions: Path) -> None:
+    """Every check of the kit's solutions is followed by the variant the grader runs too."""
+    notebook = nbformat.read(solutions / NOTEBOOK, as_version=4)
+    del notebook.cells[5]  # hidden:add
+    nbformat.write(notebook, solutions / NOTEBOOK)
+    assert solution_problems(solutions) == [
+        f"{NOTEBOOK}: cell 4: check 'add' is not followed by its hidden variant"
+    ]
+
+
+def test_hidden_variants_are_left_out_of_the_exercises(built: Path) -> None:
+    """The learner never sees a hidden variant: the build drops those cells."""
+    notebook = nbformat.read(built / NOTEBOOK, as_version=4)
+    tags = [tag for cell in notebook.cells for tag in cell.metadata.get("tags", [])]
+    assert tags == ["exercise:add", "check:add", "exercise:squares", "check:squares", "check:greet"]

@@ -14,10 +14,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from infra.exercises.check import Submission, find_submissions, grade_all, main
-from infra.exercises.runner import ExerciseResult
+from infra.exercises.check import Submission, find_submissions, grade_all, main, tabulate
+from infra.exercises.runner import ExerciseResult, NotebookReport
 
-from .conftest import NOTEBOOK
+from .conftest import NOTEBOOK, SOLUTIONS
 
 
 @dataclass
@@ -43,7 +43,7 @@ def grade(paths: list[Path], out: Path, base: Path, timeout: float) -> Run:
     """Run the grader as `workshop check` does, keeping what it prints."""
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        status = main(paths, timeout=timeout, out=out, base=base)
+        status = main(paths, timeout=timeout, out=out, base=base, reference=SOLUTIONS)
     grades = json.loads((out / "grades.json").read_text())
     with (out / "grades.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -52,7 +52,7 @@ def grade(paths: list[Path], out: Path, base: Path, timeout: float) -> Run:
 
 @pytest.fixture(scope="module")
 def room(submissions: Path, built: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """The grader run once on ada, grace and linus."""
+    """The grader run once on ada, grace, linus and mallory."""
     return grade([submissions], tmp_path_factory.mktemp("grading"), built, timeout=120.0)
 
 
@@ -69,7 +69,16 @@ def test_each_learner_gets_exactly_the_exercises_they_passed(room: Run) -> None:
         "ada": {"add": "pass", "squares": "pass", "greet": "pass"},
         "grace": {"add": "pass", "squares": "fail", "greet": "fail"},
         "linus": {"add": "pass", "squares": "pass", "greet": "error"},
+        "mallory": {"add": "fail", "squares": "fail", "greet": "fail"},
     }
+
+
+def test_tampered_checks_score_no_better_than_the_real_work(room: Run) -> None:
+    """mallory's emptied and deleted checks run as the kit wrote them; her hard-coded add
+    passes the example and fails the hidden variant, and the table says so."""
+    assert room.message("mallory", "add") == "hidden variant: add(-4, 10) returned 5, expected 6"
+    assert room.message("mallory", "squares") == "not done yet (NotImplementedError)"
+    assert room.message("mallory", "greet") == "not done yet (NotImplementedError)"
 
 
 def test_failures_carry_the_first_line_of_their_message(room: Run) -> None:
@@ -97,12 +106,13 @@ def test_printed_table_has_a_row_per_learner(room: Run) -> None:
     assert lines[1].split() == ["ada", "pass", "pass", "pass"]
     assert lines[2].split() == ["grace", "pass", "fail", "fail"]
     assert lines[3].split() == ["linus", "pass", "pass", "error"]
+    assert lines[4].split() == ["mallory", "fail", "fail", "fail"]
     assert "linus / greet: error: NameError: name 'run_path' is not defined" in lines
 
 
 def test_csv_has_a_row_per_learner_and_exercise(room: Run) -> None:
     """grades.csv holds learner, exercise, status and message for every pair."""
-    assert len(room.csv_rows) == 9
+    assert len(room.csv_rows) == 12
     assert room.csv_rows[4] == {
         "learner": "grace",
         "exercise": "squares",
@@ -180,6 +190,40 @@ def test_folder_with_lambda_code_is_one_learner(tmp_path: Path) -> None:
     (learner / "lambdas" / "chat" / "default.py").write_text("")
     (learner / NOTEBOOK).write_text("{}")
     assert find_submissions([learner]) == [Submission("dee", learner / NOTEBOOK, learner)]
+
+
+def test_folder_named_like_the_kit_is_one_learner(tmp_path: Path) -> None:
+    """Notebooks named like the kit's (a copy of exercises/, no Lambda code) are one learner's."""
+    learner = tmp_path / "fay"
+    learner.mkdir()
+    (learner / NOTEBOOK).write_text("{}")
+    kit = {NOTEBOOK: nbformat.v4.new_notebook()}
+    assert find_submissions([learner], kit) == [Submission("fay", learner / NOTEBOOK, learner)]
+
+
+def test_a_notebook_nobody_handed_in_is_no_column_and_a_missing_one_fails() -> None:
+    """Columns are the exercises of the kit notebooks handed in; a learner without one fails it."""
+    kit = {
+        "one.ipynb": new_notebook(cells=[new_code_cell("", metadata={"tags": ["check:a"]})]),
+        "two.ipynb": new_notebook(cells=[new_code_cell("", metadata={"tags": ["check:b"]})]),
+        "six.ipynb": new_notebook(cells=[new_code_cell("", metadata={"tags": ["check:z"]})]),
+    }
+    submissions = [
+        Submission("ada", Path("ada/one.ipynb"), Path("ada")),
+        Submission("ada", Path("ada/two.ipynb"), Path("ada")),
+        Submission("bo", Path("bo/two.ipynb"), Path("bo")),
+    ]
+    passed = {
+        "one.ipynb": {"a": ExerciseResult("pass")},
+        "two.ipynb": {"b": ExerciseResult("pass")},
+    }
+    reports = [NotebookReport(str(s.notebook), passed[s.notebook.name]) for s in submissions]
+    grades = tabulate(submissions, reports, kit)
+    assert grades.exercises == ["a", "b"]
+    assert grades.rows["bo"] == {
+        "a": ExerciseResult("fail", "not handed in (one.ipynb)"),
+        "b": ExerciseResult("pass"),
+    }
 
 
 def test_a_notebook_path_is_a_learner(tmp_path: Path) -> None:

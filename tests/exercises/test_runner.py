@@ -71,7 +71,7 @@ def test_timeout_is_an_error_for_the_exercises_not_graded(solution_copy: Path) -
     """A cell that never ends stops the run; the exercises from there on are errors."""
     edit_cell(solution_copy, "exercise:squares", "while True:\n    pass")
     report = run_notebook(solution_copy, timeout=3)
-    assert report.problem == "timed out after 3 s (in cell 5)"
+    assert report.problem == "timed out after 3 s (in cell 6)"
     assert report.results == {
         "add": ExerciseResult("pass"),
         "squares": ExerciseResult("error", report.problem),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 import boto3
@@ -24,9 +22,9 @@ def test_source_of_a_path_is_the_whole_lambdas_file() -> None:
 
 def test_source_of_a_name_is_only_that_function() -> None:
     """With a name, only that top-level function's lines come back."""
-    source = lessons.source_of("chat/common.py", "nickname")
-    assert source.startswith("def nickname(")
-    assert "def name_of" not in source
+    source = lessons.source_of("chat/common.py", "name_of")
+    assert source.startswith("def name_of(")
+    assert "def scan_connections" not in source
 
 
 def test_source_of_a_missing_name_raises_lookup_error() -> None:
@@ -42,29 +40,8 @@ def test_source_of_an_object_is_its_inspected_source() -> None:
 
 def test_show_source_prints_where_the_code_lives(capsys: pytest.CaptureFixture[str]) -> None:
     """The first printed line names the file and function."""
-    lessons.show_source("chat/common.py", "send")
-    assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: send"
-
-
-def test_test_event_is_the_classic_console_event() -> None:
-    """The test event carries only the connection id, as in the classic tutorial."""
-    assert lessons.test_event() == {"requestContext": {"connectionId": "testConnectionId"}}
-
-
-def test_message_event_points_at_the_apis_connections_endpoint() -> None:
-    """domainName and stage name the API's execute-api host and stage; body is JSON text."""
-    event = lessons.message_event("abc123", {"action": "x"}, region="eu-west-1")
-    assert event["requestContext"]["domainName"] == "abc123.execute-api.eu-west-1.amazonaws.com"
-    assert event["requestContext"]["stage"] == "dev"
-    assert json.loads(event["body"]) == {"action": "x"}
-
-
-def test_connections_endpoint_swaps_the_scheme_and_drops_the_query() -> None:
-    """wss becomes https, ws becomes http, and ?name= is not part of the endpoint."""
-    assert lessons.connections_endpoint("wss://a.b/dev") == "https://a.b/dev"
-    assert lessons.connections_endpoint("ws://127.0.0.1:1/api/dev?name=x") == (
-        "http://127.0.0.1:1/api/dev"
-    )
+    lessons.show_source("chat/common.py", "name_of")
+    assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: name_of"
 
 
 def test_room_invitation_warns_about_a_loopback_address() -> None:
@@ -76,14 +53,6 @@ def test_room_invitation_for_a_lan_address_is_a_chat_client_line() -> None:
     """A reachable URL becomes a ChatClient line to pass on."""
     invitation = lessons.room_invitation("ws://192.0.2.7:4599/a/dev")
     assert invitation == "Join me: ChatClient('ws://192.0.2.7:4599/a/dev', 'your name')"
-
-
-def test_zip_names_lists_the_files_in_a_zip() -> None:
-    """zip_names returns the entries of a deployment zip."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "")
-    assert lessons.zip_names(buffer.getvalue()) == ["app.py"]
 
 
 def test_chat_route_of_an_unknown_key_raises_lookup_error() -> None:
@@ -126,6 +95,18 @@ def test_play_and_wait_returns_the_state_the_opponent_saw() -> None:
 # -- against a local cloud -------------------------------------------------------------------
 
 
+def console_event(connection_id: str) -> dict[str, Any]:
+    """The classic tutorial's console test event: just a connection id."""
+    return {"requestContext": {"connectionId": connection_id}}
+
+
+def post(stage_url: str, connection_id: str, frame: dict[str, Any]) -> None:
+    """Post a frame to a connection as a backend does (lesson 04's call)."""
+    endpoint = stage_url.replace("ws://", "http://")
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    api.post_to_connection(ConnectionId=connection_id, Data=json.dumps(frame).encode())
+
+
 @pytest.fixture(scope="module")
 def chat_url(cloud: LocalCloud) -> str:
     """The chat app as lesson 04 starts it: $connect and $disconnect deployed to dev."""
@@ -148,21 +129,21 @@ def test_catch_up_to_lesson_04_deploys_connect_and_disconnect(chat_url: str) -> 
 
 def test_invoke_returns_the_payload_and_stores_the_row(chat_url: str) -> None:
     """Invoking chat-connect with the test event returns 200 and stores the row."""
-    result = lessons.invoke("chat-connect", lessons.test_event("invokeTest"))
+    result = lessons.invoke("chat-connect", console_event("invokeTest"))
     assert (result.error, result.payload) == (None, {"statusCode": 200})
     assert {"connectionId": "invokeTest", "name": "guest"} in lessons.table_rows("chat-connections")
 
 
 def test_invoke_returns_the_log_tail(chat_url: str) -> None:
     """LogType=Tail brings back the end of the log, with the REPORT line."""
-    result = lessons.invoke("chat-disconnect", lessons.test_event("tailTest"))
+    result = lessons.invoke("chat-disconnect", console_event("tailTest"))
     assert "REPORT RequestId" in result.log_tail
 
 
 def test_recent_logs_reads_the_functions_log_group(chat_url: str) -> None:
     """After an invocation, filter_log_events finds its START line."""
     since = lessons.now_ms()
-    lessons.invoke("chat-connect", lessons.test_event("logsTest"))
+    lessons.invoke("chat-connect", console_event("logsTest"))
     assert lessons.recent_logs("chat-connect", since_ms=since, contains="START")
 
 
@@ -178,14 +159,9 @@ def test_wscat_receives_what_the_backend_posts(
     with lessons.WsCat(chat_url + "?name=wscat") as cat:
         rows = lessons.table_rows("chat-connections")
         connection = next(row["connectionId"] for row in rows if row["name"] == "wscat")
-        assert lessons.post_to(chat_url, connection, {"hello": 1}) == "sent"
+        post(chat_url, connection, {"hello": 1})
         assert cat.receive() == {"hello": 1}
     assert '< {"hello": 1}' in capsys.readouterr().out
-
-
-def test_post_to_an_unknown_connection_is_gone(chat_url: str) -> None:
-    """@connections answers GoneException (410) for a connection that does not exist."""
-    assert lessons.post_to(chat_url, "noSuchConnection", {}) == "GoneException (410)"
 
 
 def test_remove_route_deletes_the_route_once(chat_url: str) -> None:
@@ -231,15 +207,48 @@ def test_wscat_receive_of_type_skips_other_frames(chat_url: str) -> None:
     with lessons.WsCat(chat_url + "?name=typed", quiet=True) as cat:
         rows = lessons.table_rows("chat-connections")
         connection = next(row["connectionId"] for row in rows if row["name"] == "typed")
-        lessons.post_to(chat_url, connection, {"type": "changes"})
-        lessons.post_to(chat_url, connection, {"type": "list", "n": 1})
+        post(chat_url, connection, {"type": "changes"})
+        post(chat_url, connection, {"type": "list", "n": 1})
         assert cat.receive(of_type="list") == {"type": "list", "n": 1}
 
 
-def test_shown_source_leaves_out_solution_markers() -> None:
-    """Lessons show the Lambda code without the exercises' BEGIN/END SOLUTION lines."""
-    shown = lessons.source_of("chat/common.py")
-    raw = (lessons.LAMBDAS / "chat" / "common.py").read_text()
-    assert "BEGIN SOLUTION" in raw
-    assert "SOLUTION" not in shown
-    assert len(shown.splitlines()) == len(raw.splitlines()) - raw.count("SOLUTION")
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("chat/common.py", "nickname"), ("chat/common.py", "send"), ("chat/common.py", None),
+     ("push/push.py", "push_to_all"), ("chat/default.py", None)],
+)  # fmt: skip
+def test_a_lesson_cannot_show_an_exercises_answer(path: str, name: str | None) -> None:
+    """Code holding a solution region is refused, so no lesson prints an exercise's answer."""
+    with pytest.raises(lessons.AnswerShown, match="holds an exercise's answer"):
+        lessons.source_of(path, name)
+
+
+def test_catch_up_app_leaves_the_lessons_own_steps_out(cloud: LocalCloud) -> None:
+    """The arena's catch-up wires every route but gives `list` no route response and maps no
+    stream; the push app's has no schedule; the game's table has no TTL."""
+    url = lessons.catch_up_app("arena")
+    api_id = url.rstrip("/").split("/")[-2]
+    assert lessons.route_summary(api_id, "list")["RouteResponses"] == []
+    assert lessons.stream_mappings("arena-tableTriggers") == []
+    lessons.catch_up_app("push")
+    assert boto3.client("events").list_rules(NamePrefix="push-")["Rules"] == []
+    lessons.catch_up_app("tictactoe")
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName="tictactoe-games")
+    assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+
+
+def test_catch_up_app_keeps_what_the_lesson_added(cloud: LocalCloud) -> None:
+    """After deploy_app (or the lesson's own cells), catching up again undoes nothing."""
+    url = deploy_app("arena")
+    lessons.catch_up_app("arena")
+    api_id = url.rstrip("/").split("/")[-2]
+    assert lessons.route_summary(api_id, "list")["RouteResponses"] == ["$default"]
+    assert len(lessons.stream_mappings("arena-tableTriggers")) == 1
+
+
+def test_wait_until_answers_whether_the_condition_came_true() -> None:
+    """True as soon as the condition holds; False once the timeout has passed."""
+    calls: list[int] = []
+    assert lessons.wait_until(lambda: calls.append(1) or len(calls) >= 3, timeout=5)
+    assert len(calls) == 3
+    assert not lessons.wait_until(lambda: False, timeout=0.2)

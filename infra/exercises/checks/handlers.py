@@ -1,0 +1,393 @@
+"""Checks of the exercises written in the apps' Lambda code (`lambdas/<app>/*.py`).
+
+Each check deploys the learner's folder (so an edited file is what runs), then drives the app as
+its users would: real WebSocket clients, a fired schedule, a Lambda invoke. Pure code (the game's
+rules, a policy document) is called directly. The optional parameters are what the hidden
+variants change: other names, other cases, another message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import secrets
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from infra.deploy import check_least_privilege, deploy_app, fire_rule
+from infra.deploy.policies import execute_api_arn
+
+from .common import (
+    QUIET,
+    answer,
+    TIMEOUT,
+    Client,
+    Frame,
+    as_list,
+    describe,
+    fail_on_gateway_error,
+    failure,
+    invoke,
+    is_gateway_error,
+    message_event,
+    quietly,
+    unique,
+)
+
+CLOCK_SLACK = 60.0  # seconds a pushed time may differ from the notebook's clock
+CHAT_CONNECT_HINT = "chat's $connect calls nickname() in common.py: do chat-nickname first"
+
+
+def deployed(app: str, folder: str | Path) -> str:
+    """Deploy the app from the learner's folder (only what changed is uploaded); its URL."""
+    with quietly():
+        return deploy_app(app, folder=folder)
+
+
+def chat_client(url: str, name: str | None = None) -> Client:
+    """A client of the chat, whose failure to connect points at the nickname exercise."""
+    return Client(url, name, connect_hint=CHAT_CONNECT_HINT)
+
+
+# -- chat --------------------------------------------------------------------------------------
+
+
+NICKNAMES = [
+    # (?name=, the name others see, hint)
+    ("  ada  ", "ada", "trim the spaces around the name (str.strip)"),
+    (None, "guest", "no ?name= at all: queryStringParameters is None, use 'guest'"),
+    ("   ", "guest", "a blank name becomes 'guest'"),
+    ("x" * 30, "x" * 20, "cut the name to 20 characters (MAX_NAME_LENGTH)"),
+]
+
+
+def check_chat_nickname(
+    folder: str | Path, cases: Sequence[tuple[str | None, str, str]] = NICKNAMES
+) -> None:
+    """`?name=` becomes the sender's name: trimmed, cut to 20 characters, "guest" when missing."""
+    url = deployed("chat", folder)
+    # Every sender stays connected until the end, so no broadcast meets a gone connection.
+    with chat_client(url, unique("listener")) as listener, contextlib.ExitStack() as senders:
+        for sent_name, expected, hint in cases:
+            text = unique("hello")
+            sender = senders.enter_context(chat_client(url, sent_name))
+            sender.send({"action": "sendMessage", "data": text})
+            frame = listener.wait_for(lambda f, t=text: f.get("text") == t)
+            shown = "no ?name=" if sent_name is None else f"?name={sent_name!r}"
+            assert frame is not None, (
+                f"A message sent by a client connected with {shown} never reached the others:"
+                " did $connect store the connection? (hint: put_item the connectionId and name)"
+            )
+            assert frame.get("from") == expected, (
+                f"A client connected with {shown} is called {frame.get('from')!r}, expected"
+                f" {expected!r} (hint: {hint})"
+            )
+
+
+def check_chat_default(folder: str | Path, frame: dict[str, Any] | str | None = None) -> Frame:
+    """A frame no route matches (by default `{"action": "dance"}`) gets the help frame back."""
+    url = deployed("chat", folder)
+    with chat_client(url, unique("curious")) as client:
+        if isinstance(frame, str):
+            client.connection.send_text(frame)
+        else:
+            client.send(frame or {"action": "dance"})
+        reply = client.wait_for(lambda answer: isinstance(answer, dict))
+    fail_on_gateway_error(reply, "$default", "default.py's on_default")
+    assert isinstance(reply, dict) and reply.get("type") == "help", (
+        "No help came back from $default: did your handler return {'statusCode': 200, 'body':"
+        " json.dumps(HELP)}? (hint: the route response sends `body` back to the caller)"
+        f" (got {reply!r})"
+    )
+    assert isinstance(reply.get("text"), str) and "sendMessage" in reply["text"], (
+        f"The help frame should explain the sendMessage action (got {reply!r})"
+        " (hint: send the HELP frame defined at the top of default.py)"
+    )
+    return reply
+
+
+def check_chat_prune(folder: str | Path, stale: int = 1) -> None:
+    """A broadcast that meets gone connections deletes their rows and still reaches the others."""
+    url = deployed("chat", folder)
+    table = boto3.resource("dynamodb").Table("chat-connections")
+    gone = [unique("goneConnection") for _ in range(stale)]
+    for connection in gone:
+        table.put_item(Item={"connectionId": connection, "name": unique("ghost")})
+    try:
+        with chat_client(url, unique("bob")) as bob:
+            text = unique("anyone there?")
+            event = message_event(url, "chat", {"action": "sendMessage", "data": text})
+            result = invoke("chat-sendMessage", event)
+            received = bob.wait_for(lambda frame: frame.get("text") == text)
+        assert result["FunctionError"] is None, (
+            f"sendMessage failed when it met a gone connection ({failure(result)}):"
+            " catch the ClientError whose code is GoneException, delete that connection's row"
+            " and carry on (hint: other errors should still be raised)"
+        )
+        assert received is not None, (
+            "The broadcast did not reach bob: after a gone connection, send() should return"
+            " False and the loop carry on to the other connections"
+        )
+        left = [c for c in gone if table.get_item(Key={"connectionId": c}).get("Item")]
+        assert not left, (
+            f"The row of the gone connection {left[0]!r} is still in the table: on GoneException,"
+            " delete it with table.delete_item(Key={'connectionId': connection})"
+        )
+    finally:
+        for connection in gone:
+            table.delete_item(Key={"connectionId": connection})
+
+
+def check_chat_whisper(folder: str | Path, listeners: int = 1) -> None:
+    """A whisper reaches only the connections named `to` (all `listeners` of them); an unknown
+    name gets an error frame back."""
+    url = deployed("chat", folder)
+    alice_name, bob_name, carol_name = unique("alice"), unique("bob"), unique("carol")
+    with contextlib.ExitStack() as stack:
+        alice = stack.enter_context(chat_client(url, alice_name))
+        bobs = [stack.enter_context(chat_client(url, bob_name)) for _ in range(listeners)]
+        carol = stack.enter_context(chat_client(url, carol_name))
+        text = unique("psst")
+        alice.send({"action": "whisper", "to": bob_name, "data": text})
+        frames = [bob.wait_for(lambda f: f.get("text") == text) for bob in bobs]
+        if None in frames:
+            fail_on_gateway_error(alice.wait_for(is_gateway_error, QUIET), "whisper", "on_whisper")
+        heard = sum(frame is not None for frame in frames)
+        assert heard == listeners, (
+            f"{listeners - heard} of the {listeners} connections named {bob_name!r} never"
+            " received alice's whisper: post the frame to every connection whose name is `to`"
+            " (hint: common.connections_named(table, to) gives their ids)"
+        )
+        expected = {"type": "whisper", "from": alice_name, "text": text}
+        assert frames[0] == expected, f"bob received {frames[0]!r}, expected {expected!r}"
+        overheard = carol.wait_for(lambda f: f.get("text") == text, QUIET)
+        assert overheard is None, (
+            "carol overheard a whisper meant for bob: send only to the connections named `to`"
+        )
+        nobody = unique("nobody")
+        alice.send({"action": "whisper", "to": nobody, "data": "hello?"})
+        error = alice.wait_for(lambda f: f.get("type") == "error")
+    fail_on_gateway_error(error, "whisper", "on_whisper")
+    assert error == {"type": "error", "text": f"no one called {nobody}"}, (
+        f"A whisper to a name nobody has should send {{'type': 'error', 'text': 'no one called"
+        f" {nobody}'}} back to the sender (got {error!r}) (hint: send_to_all returns how many"
+        " received it)"
+    )
+
+
+# -- arena -------------------------------------------------------------------------------------
+
+REFUSED_COLORS = ("red", "#12345", "#ggghhh", 42)
+
+
+def check_arena_color(
+    folder: str | Path, color: str | None = None, refused: Sequence[Any] = REFUSED_COLORS
+) -> None:
+    """A valid colour reaches everyone (lower case) through the stream; an invalid one gets 400."""
+    url = deployed("arena", folder)
+    color = color or "#" + secrets.token_hex(3).upper()
+    with Client(url) as painter, Client(url) as watcher:
+        painter.send({"action": "list"})
+        listing = painter.wait_for(lambda f: f.get("type") == "list")
+        assert listing is not None, "The arena did not answer {'action': 'list'}"
+        me = listing["you"]["id"]
+        painter.send({"action": "color", "color": color})
+
+        def shows(wanted: str) -> Callable[[Frame], bool]:
+            def test(frame: Frame) -> bool:
+                changes = frame.get("changes", []) if isinstance(frame, dict) else []
+                return any(c.get("id") == me and c.get("color") == wanted for c in changes)
+
+            return test
+
+        seen = _first_of(watcher, shows(color.lower()), painter, is_gateway_error)
+        fail_on_gateway_error(seen, "color", "on_color.py's on_color")
+        if seen is None:
+            as_sent = color != color.lower() and any(shows(color)(f) for f in watcher.frames)
+            assert not as_sent, f"Store the colour in lower case ({color.lower()!r})"
+            raise AssertionError(
+                f"Nobody saw the pointer turn {color}: on_color should update the caller's row"
+                " with the new colour (hint: common.update_connection(table, connection_id,"
+                " {'color': color.lower()}); the stream then tells everyone)"
+            )
+    for bad in refused:
+        event = message_event(url, "arena", {"action": "color", "color": bad})
+        reply = invoke("arena-color", event)["Payload"]
+        status = reply.get("statusCode") if isinstance(reply, dict) else None
+        assert status == 400, (
+            f"The colour {bad!r} should be refused with statusCode 400 (got {reply!r}) (hint:"
+            " check it matches HEX_COLOR before writing, and return common.error(400, ...))"
+        )
+
+
+def _first_of(
+    watcher: Client, wanted: Callable[[Frame], bool], sender: Client, refused: Callable[[Frame], bool]
+) -> Frame | None:
+    """The watcher's first wanted frame, or the sender's first refusal, whichever comes first."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        for client, test in ((sender, refused), (watcher, wanted)):
+            frame = client.wait_for(test, 0.1)
+            if frame is not None:
+                return frame
+    return None
+
+
+# -- noughts and crosses ------------------------------------------------------------------------
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Import a Python file afresh (a learner's edit is picked up without restarting)."""
+    path = Path(path)
+    name = f"_exercise_{path.stem}_{secrets.token_hex(4)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, f"Cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+Move = tuple[str, str, str, Any, Any]  # board, turn, mark, row, col
+VALIDATION_CASES: list[tuple[Move, str | None, str]] = [
+    # (board, turn, mark, row, col), expected reason, hint
+    ((".........", "X", "X", 1, 1), None, "a legal move returns None"),
+    ((".........", "X", "O", 0, 0), "it is not your turn", "compare mark with turn"),
+    (("X........", "O", "O", 0, 0), "that cell is taken", "the cell is board[row * 3 + col]"),
+    ((".........", "X", "X", 3, 0), "row and col must be whole numbers from 0 to 2", "3 is off"),
+    ((".........", "X", "X", 0, -1), "row and col must be whole numbers from 0 to 2", "so is -1"),
+    ((".........", "X", "X", "1", 0), "row and col must be whole numbers from 0 to 2", "a str"),
+    ((".........", "X", "X", 1.0, 0), "row and col must be whole numbers from 0 to 2", "a float"),
+    ((".........", "X", "X", True, 0), "row and col must be whole numbers from 0 to 2", "a bool"),
+    (("XXXOO....", "O", "O", 2, 2), "the game is over", "X has a line: use winner(board)"),
+    (("XXXOO....", "O", "X", 2, 2), "the game is over", "check game over before the turn"),
+    (("XOXXOOOXX", "X", "X", 0, 0), "the game is over", "a full board is a draw"),
+]
+
+
+def check_validate_move(
+    path: str | Path, cases: Sequence[tuple[Move, str | None, str]] = VALIDATION_CASES
+) -> None:
+    """game.validate_move gives the right reason for each kind of illegal move, None if legal."""
+    game = load_module(path)
+    for args, expected, hint in cases:
+        got = answer(game.validate_move, *args)
+        call = "validate_move(" + ", ".join(map(repr, args)) + ")"
+        assert got == expected, f"{call} returned {got!r}, expected {expected!r} (hint: {hint})"
+
+
+# -- server push --------------------------------------------------------------------------------
+
+
+def check_push_time(folder: str | Path, scheduled_at: str | None = None) -> None:
+    """Firing the schedule pushes a frame stamped with the current time to a connected client.
+
+    With `scheduled_at`, the function is invoked with a scheduled event of that `time`, which
+    the frame must carry as it is.
+    """
+    url = deployed("push", folder)
+    with Client(url, unique("listener")) as client:
+        if scheduled_at is None:
+            with quietly():
+                results = fire_rule("push-schedule")
+            assert results, "The rule push-schedule has no Lambda target"
+            for result in results:
+                assert result.get("error") is None, (
+                    f"The scheduled push Lambda failed ({describe(result.get('response'))}): push_to_all"
+                    " should post push_frame(text, at) to every stored connection (hint: the stub"
+                    " still raises NotImplementedError?)"
+                )
+            frame = client.wait_for(lambda f: f.get("type") == "push")
+            assert frame is not None, (
+                "No push frame reached a connected client: post the frame to every id from"
+                " common.connection_ids(table) (hint: api.post_to_connection via common.post)"
+            )
+            _assert_recent(frame, "the scheduled event's `time`")
+        else:
+            event = {"source": "aws.events", "detail-type": "Scheduled Event", "time": scheduled_at}
+            result = invoke("push-broadcast", event)
+            assert result["FunctionError"] is None, f"push failed: {failure(result)}"
+            frame = client.wait_for(lambda f: f.get("type") == "push")
+            at = frame.get("at") if frame else None
+            assert at == scheduled_at, (
+                f"A schedule that fired at {scheduled_at} pushed `at` {at!r}: pass the event's"
+                " `time` on to push_frame(text, at)"
+            )
+            return
+        text = unique("It is time")
+        result = invoke("push-broadcast", {"text": text})
+        assert result["FunctionError"] is None, f"push failed: {failure(result)}"
+        frame = client.wait_for(lambda f: f.get("text") == text)
+        assert frame is not None, f"A test invoke with {{'text': {text!r}}} pushed nothing"
+        _assert_recent(frame, "now_iso() (no scheduled time in a test invoke)")
+
+
+def _assert_recent(frame: Frame, source: str) -> None:
+    at = frame.get("at")
+    try:
+        when = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except ValueError:
+        raise AssertionError(
+            f"The push frame's `at` is {at!r}, not an ISO time like '2024-02-09T12:00:00Z'"
+        ) from None
+    assert when.tzinfo is not None and str(at).endswith("Z"), (
+        f"The push frame's `at` {at!r} should be UTC and end in 'Z' (hint: datetime.now(UTC))"
+    )
+    off = abs((datetime.now(UTC) - when).total_seconds())
+    assert off <= CLOCK_SLACK, (
+        f"The push frame's `at` {at!r} is {off:.0f} s away from now: it should be {source}"
+    )
+
+
+# -- least privilege ----------------------------------------------------------------------------
+
+
+def check_policy(
+    welcome_policy: Callable[[str, str, str, str], Any],
+    table_arn: str,
+    region: str,
+    account: str,
+    api_id: str,
+) -> None:
+    """PutItem/DeleteItem on exactly the table, ManageConnections (POST) on exactly the stage."""
+    policy = answer(welcome_policy, table_arn, region, account, api_id)
+    assert isinstance(policy, dict), f"The policy should be a dict, not {type(policy).__name__}"
+    assert policy.get("Version") == "2012-10-17", (
+        "Start the policy with 'Version': '2012-10-17' (IAM's current policy language)"
+    )
+    problems = check_least_privilege(policy)
+    assert not problems, f"Too broad: {problems[0]} (hint: name each action and resource)"
+    statements = policy.get("Statement")
+    assert isinstance(statements, list) and statements, "'Statement' should be a list of dicts"
+    granted: dict[str, set[str]] = {}
+    for statement in statements:
+        assert isinstance(statement, dict), f"Each statement should be a dict: {statement!r}"
+        assert statement.get("Effect") == "Allow", f"Each statement should Allow: {statement!r}"
+        for action in as_list(statement.get("Action")):
+            granted.setdefault(action, set()).update(as_list(statement.get("Resource")))
+    needed = {"dynamodb:PutItem", "dynamodb:DeleteItem", "execute-api:ManageConnections"}
+    missing = sorted(needed - granted.keys())
+    assert not missing, f"The function also needs {', '.join(missing)}"
+    extra = sorted(granted.keys() - needed)
+    assert not extra, f"More than the function needs: drop {', '.join(extra)}"
+    for action in ("dynamodb:PutItem", "dynamodb:DeleteItem"):
+        assert granted[action] == {table_arn}, (
+            f"{action} should be allowed on exactly {table_arn} (got {sorted(granted[action])})"
+            " (hint: use the `table_arn` parameter)"
+        )
+    post = f"{execute_api_arn(region, account, api_id, 'dev')}/POST/@connections/*"
+    assert granted["execute-api:ManageConnections"] == {post}, (
+        f"execute-api:ManageConnections should be allowed on exactly {post}, got"
+        f" {sorted(granted['execute-api:ManageConnections'])} (hint: the function only posts"
+        " frames: POST, on this API's dev stage)"
+    )

@@ -1,0 +1,156 @@
+# %% [markdown]
+# # 09 · Going to real AWS
+#
+# **Teaching** 10 min · **Exercises** 0 min
+#
+# **Questions**
+# - What does running these apps on AWS cost, and where do I check?
+# - How do I know my functions may do no more than they need?
+# - How do I remove everything I deployed, and only that?
+#
+# **Objectives**
+# - Read a deployed role's inline policy and check it for wildcards and `*FullAccess`.
+# - Delete a resource by hand, then the rest of an app by its tags.
+#
+# Everything you ran works unchanged against a real account: start Jupyter with
+# `WORKSHOP_TARGET=aws` (and credentials boto3 can find: `aws configure`, `AWS_PROFILE`, SSO...),
+# and `use_cloud()` says *aws*. Before you do, three things: what it costs, what your functions
+# are allowed to do, and how to remove it all.
+#
+# ```mermaid
+# flowchart LR
+#     subgraph you pay for
+#       M["API Gateway<br/>messages + connection minutes"]
+#       L["Lambda<br/>requests + GB-seconds"]
+#       D["DynamoDB on-demand<br/>reads + writes + storage"]
+#       W["CloudWatch Logs<br/>ingestion + storage"]
+#     end
+#     T["teardown(app)"] -->|deletes everything tagged workshop:app| M & L & D & W
+# ```
+
+# %% [markdown]
+# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
+# > lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
+# > changes nothing.
+
+# %% tags=["nbval-ignore-output"]
+from infra.session import use_cloud
+
+cloud = use_cloud()
+
+# %% [markdown]
+# ## Costs: what is charged, and where to check
+#
+# Prices change and differ by region, so check the official pages rather than trusting numbers
+# copied into a notebook. What each service charges for:
+#
+# - **API Gateway WebSocket APIs** ([pricing](https://aws.amazon.com/api-gateway/pricing/)):
+#   *messages* sent and received, billed per million (and counted in 32 KB units), plus
+#   *connection minutes*, billed per million minutes that connections stay open. An idle tab left
+#   connected all day costs connection minutes.
+# - **Lambda** ([pricing](https://aws.amazon.com/lambda/pricing/)): *requests* per million, plus
+#   *duration* in GB-seconds (memory × time). The chat functions use 128 MB and run milliseconds.
+# - **DynamoDB on-demand** ([pricing](https://aws.amazon.com/dynamodb/pricing/on-demand/)):
+#   read and write *request units*, plus storage per GB-month. A broadcast `Scan` reads the whole
+#   table each time.
+# - **CloudWatch Logs** ([pricing](https://aws.amazon.com/cloudwatch/pricing/)): ingestion and
+#   storage of every printed line.
+#
+# The [AWS Free Tier](https://aws.amazon.com/free/) covers a workshop's traffic for many accounts;
+# the [AWS Pricing Calculator](https://calculator.aws/) estimates your own. Set a
+# [budget alert](https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html)
+# before you start.
+#
+# ## Least privilege
+#
+# To show the whole life cycle, this lesson deploys its own copy of the chat app, named `lesson09`,
+# and removes it at the end.
+
+# %% tags=["nbval-ignore-output"]
+from dataclasses import replace
+
+from infra.deploy.apps import CHAT, deploy_plan
+
+url = deploy_plan(replace(CHAT, app="lesson09"), folder="chat")
+
+# %% [markdown]
+# The deploy library gives the functions' role one inline policy and nothing else. Every statement
+# names its resource: this table, this API's stage and `POST @connections` only, these functions'
+# log groups.
+
+# %% tags=["nbval-ignore-output"]
+import json
+
+import boto3
+
+iam = boto3.client("iam")
+policy = iam.get_role_policy(RoleName="lesson09-lambda-role", PolicyName="least-privilege")
+document = policy["PolicyDocument"]
+print(json.dumps(document, indent=2))
+
+# %% [markdown]
+# `check_least_privilege` flags what makes a policy broader than it needs to be:
+
+# %%
+from infra.deploy import check_least_privilege
+
+assert check_least_privilege(document) == []
+
+# %% [markdown]
+# Compare the classic tutorial's way: managed `*FullAccess` policies give every function every
+# DynamoDB action on every table in the account.
+
+# %%
+everything = {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
+classic = {"Version": "2012-10-17", "Statement": [everything]}
+managed = ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
+check_least_privilege(classic, managed)
+
+# %%
+assert len(check_least_privilege(classic, managed)) == 3
+
+# %% [markdown]
+# ## Teardown
+#
+# Every `create_*` call you wrote has its `delete_*`: `delete_table`, `delete_function`,
+# `delete_api`, `delete_role_policy` and `delete_role`, `remove_targets` and `delete_rule`. One by
+# hand, with its waiter:
+
+# %% tags=["nbval-ignore-output"]
+dynamodb = boto3.client("dynamodb")
+dynamodb.delete_table(TableName="lesson09-connections")
+dynamodb.get_waiter("table_not_exists").wait(TableName="lesson09-connections")
+
+# %% [markdown]
+# For the rest, every resource the deploy steps create is tagged `workshop:app=<app>`.
+# `teardown` finds them through each service's tags and deletes them, in an order AWS accepts:
+# rules, functions (with their stream mappings and log groups), APIs, roles, tables. Untagged
+# resources are never touched.
+
+# %% tags=["nbval-ignore-output"]
+from infra.deploy import find_api, teardown
+
+removed = teardown("lesson09")
+
+# %%
+assert find_api("lesson09", "lesson09-api") is None
+assert "lesson09-connections" not in dynamodb.list_tables()["TableNames"]
+functions = boto3.client("lambda").list_functions()["Functions"]
+assert not any(function["FunctionName"].startswith("lesson09-") for function in functions)
+
+# %% [markdown]
+# On real AWS, run `teardown` for every app you deployed (`chat`, `arena`, `tictactoe`, `push`),
+# or from a terminal: `workshop teardown chat`. Then check the
+# [Billing console](https://console.aws.amazon.com/billing/) a day later.
+
+# %% [markdown]
+# ## Key points
+#
+# - You pay per message, connection minute, request, GB-second, read, write and logged byte:
+#   check the pricing pages and set a budget alert before you start.
+# - A least-privilege policy names each action on each resource; `check_least_privilege` flags
+#   wildcards, `Resource: "*"` and `*FullAccess`.
+# - Tag what you create, and tear down by tag: nothing else is touched.
+#
+# **Exercises:** none for this lesson; the `policy` exercise of
+# [08](../exercises/08-server-push-exercises.ipynb) practises least privilege.

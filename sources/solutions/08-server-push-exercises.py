@@ -1,0 +1,166 @@
+# %% [markdown]
+# # Exercises 08 · Server push
+#
+# After lesson [08 · Server push](../notebooks/08-server-push.ipynb): the schedule, the function it
+# runs, and a policy with nothing to spare. The push code is in [`lambdas/push/`](lambdas/push/)
+# next to this notebook (see its [README](lambdas/push/README.md)).
+#
+# **How these exercises work.** Write your answer where a cell (or the file an exercise names) says
+# `# YOUR CODE HERE`, replacing the `raise NotImplementedError()` under it, then run the check right
+# after it (a check of a Lambda file deploys your `lambdas/push/` first). A check that passes
+# prints nothing; one that fails says what is wrong and hints at the fix. Your instructor's grading
+# also runs each check with names you have not seen: use the parameters, not the examples.
+
+# %% tags=["nbval-ignore-output"]
+from infra.exercises import checks
+from infra.session import use_cloud
+
+cloud = use_cloud()
+
+# %% [markdown]
+# ## 1 · A schedule that runs a function `[schedule-rule]` · 5 min
+#
+# **Why?** An **EventBridge rule** with a schedule expression (`rate(1 minute)`, `cron(...)`)
+# invokes its **targets**. Like API Gateway, EventBridge may invoke a function only if the
+# function's resource policy allows it, for this rule.
+#
+# **What?** Write `schedule(rule_name, expression, function_name)`: `put_rule` with the schedule
+# expression (enabled), `put_targets` with the function's ARN as the rule's one target, and
+# `add_permission` on the function for `events.amazonaws.com` with the rule's ARN as `SourceArn`.
+# Return the rule's ARN. The check builds a copy of the push app with no schedule, runs your
+# function, reads the rule, its target and the permission back, and fires the rule.
+
+# %% tags=["exercise:schedule-rule"]
+import boto3
+
+
+def schedule(rule_name: str, expression: str, function_name: str) -> str:
+    """Invoke the function on the schedule `expression`; return the rule's ARN."""
+    ### BEGIN SOLUTION
+    events, lambda_ = boto3.client("events"), boto3.client("lambda")
+    rule_arn = events.put_rule(Name=rule_name, ScheduleExpression=expression, State="ENABLED")[
+        "RuleArn"
+    ]
+    function_arn = lambda_.get_function_configuration(FunctionName=function_name)["FunctionArn"]
+    events.put_targets(Rule=rule_name, Targets=[{"Id": "function", "Arn": function_arn}])
+    lambda_.add_permission(
+        FunctionName=function_name,
+        StatementId=f"events-{rule_name}",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule_arn,
+    )
+    return rule_arn
+    ### END SOLUTION
+
+
+# %% tags=["check:schedule-rule"]
+checks.check_schedule(schedule, "mypush", "mypush-every-minute", "rate(1 minute)")
+
+# %% tags=["hidden:schedule-rule"]
+app = checks.unique("push")
+checks.check_schedule(schedule, app, f"{app}-at-noon", "cron(0 12 * * ? *)")
+
+# %% [markdown]
+# ## 2 · Push the time, on a schedule `[push-time]` · 10 min
+#
+# **Why?** Lesson 08: an EventBridge rule invokes `push-broadcast` every minute and the server speaks
+# first. A scheduled event carries no `requestContext`, so the function finds the `@connections`
+# endpoint in its environment (`CONNECTIONS_URL`), and it carries the time it fired:
+#
+# ```json
+# {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2024-02-09T12:00:00Z", "...": "..."}
+# ```
+#
+# **What?** In [`lambdas/push/push.py`](lambdas/push/push.py) write
+#
+# - `now_iso()`: the current UTC time as `"2024-02-09T12:00:00Z"` (whole seconds, ending in `Z`;
+#   `datetime.now(UTC)` is a start), used when the function is invoked by hand;
+# - `push_to_all(table, api, text, at)`: post `push_frame(text, at)` to every connection id
+#   (`common.connection_ids(table)`) with `common.post(api, connection, frame)`; when that returns
+#   `False` the client is gone: delete its row. Return `{"sent": …, "pruned": …}`.
+#
+# Every client then receives `{"type": "push", "text": "Hello from a scheduled Lambda", "at": "…"}`.
+# The check deploys your `lambdas/push/`, fires the rule (no need to wait a minute) and expects
+# `at` to be within a minute of now.
+
+# %% tags=["check:push-time", "nbval-ignore-output"]
+checks.check_push_time("lambdas/push")
+
+# %% tags=["hidden:push-time"]
+checks.check_push_time("lambdas/push", scheduled_at="2001-02-03T04:05:06Z")
+
+# %% [markdown]
+# ## 3 · A least-privilege policy `[policy]` · 5 min
+#
+# **Why?** Every function runs with a role, and the role's policy is everything that code may do
+# if it has a bug, or is tricked. `AmazonDynamoDBFullAccess` would work, and would let a chat
+# function delete every table in the account. **Least privilege**: the actions the code calls, on
+# the resources it touches, nothing else.
+#
+# **What?** A new function for the push app stores connections (`dynamodb:PutItem`), forgets them
+# (`dynamodb:DeleteItem`) and sends each newcomer a welcome (`execute-api:ManageConnections`; it only
+# **posts**). Write `welcome_policy(table_arn, region, account, api_id)`, returning its policy as a
+# Python dict:
+#
+# - the two table actions on exactly the table's ARN (`table_arn`);
+# - `execute-api:ManageConnections` on exactly the POST `@connections` of the `dev` stage of the
+#   API: `arn:aws:execute-api:{region}:{account}:{api_id}/dev/POST/@connections/*`;
+# - no wildcards in actions, no `"Resource": "*"`.
+#
+# (Writing CloudWatch logs is left out here to keep it short; `lambda_policy` in
+# `infra/deploy/policies.py` shows the full document the deploy steps use.) The check calls it
+# with the push app's table and API.
+
+# %% tags=["nbval-ignore-output"]
+from infra.deploy import find_api
+from infra.deploy.aws import account_of, region_of
+
+table_arn = boto3.client("dynamodb").describe_table(TableName="push-connections")["Table"][
+    "TableArn"
+]
+api_id = find_api("push", "push-api")["ApiId"]
+region, account = region_of(), account_of()
+print(table_arn)
+print(f"api_id={api_id} region={region} account={account}")
+
+
+# %% tags=["exercise:policy"]
+def welcome_policy(table_arn: str, region: str, account: str, api_id: str) -> dict:
+    """Put and delete rows of the table, post to the connections of the API's dev stage."""
+    ### BEGIN SOLUTION
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                "Resource": table_arn,
+            },
+            {
+                "Effect": "Allow",
+                "Action": "execute-api:ManageConnections",
+                "Resource": f"arn:aws:execute-api:{region}:{account}:{api_id}/dev/POST/@connections/*",
+            },
+        ],
+    }
+    ### END SOLUTION
+
+
+# %% tags=["check:policy"]
+checks.check_policy(welcome_policy, table_arn, region, account, api_id)
+
+# %% tags=["hidden:policy"]
+checks.check_policy(
+    welcome_policy,
+    "arn:aws:dynamodb:eu-west-3:210987654321:table/welcomes",
+    "eu-west-3",
+    "210987654321",
+    checks.unique("api").replace("-", ""),
+)
+
+# %% [markdown]
+# ## Done?
+#
+# Last lesson: [09 · Going to real AWS](../notebooks/09-real-aws.ipynb), where the deploy steps'
+# own policy is checked the same way.

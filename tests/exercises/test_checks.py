@@ -1,0 +1,111 @@
+"""The checks' building blocks, and what a check's first line says for common mistakes.
+
+These run against an in-process moto account (no local cloud): the table check needs no Lambda.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from moto import mock_aws
+
+from infra.exercises import checks
+from infra.exercises.checks.common import answer
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield
+
+
+def make_table(name: str, key: str = "GameId", *, billing: str = "PAY_PER_REQUEST") -> str:
+    dynamodb = boto3.client("dynamodb")
+    options = {"ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        BillingMode=billing,
+        **(options if billing == "PROVISIONED" else {}),
+    )
+    return dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+
+
+def waited(name: str, key: str) -> str:
+    arn = make_table(name, key)
+    boto3.client("dynamodb").get_waiter("table_exists").wait(TableName=name)
+    return arn
+
+
+def test_recorded_calls_see_calls_and_waiters_then_let_go(moto_aws: None) -> None:
+    """Every client's calls and waiters are recorded inside the block, and only there."""
+    original = BaseClient._make_api_call
+    with checks.recorded_calls() as calls:
+        waited("games", "GameId")
+    assert [c.params["TableName"] for c in calls.of("dynamodb", "CreateTable")] == ["games"]
+    assert calls.of("dynamodb", "CreateTable")[0].response["TableDescription"]["TableName"]
+    assert calls.waited("TableExists") and not calls.waited("FunctionActiveV2")
+    assert BaseClient._make_api_call is original
+
+
+def test_an_exception_in_the_answer_is_a_failed_check_naming_the_call() -> None:
+    """A learner's ClientError is their answer failing, not a broken notebook."""
+
+    def create_table(name: str, key: str) -> str:
+        raise ValueError("boom\nmore")
+
+    with pytest.raises(AssertionError, match=r"^create_table\('a', 'b'\) raised ValueError: boom$"):
+        answer(create_table, "a", "b")
+
+
+def test_a_stub_stays_not_implemented() -> None:
+    """The grader reports a stub as "not done yet", so answer() lets it through."""
+
+    def stub() -> None:
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError):
+        answer(stub)
+
+
+def test_the_table_check_passes_a_right_answer(moto_aws: None) -> None:
+    checks.check_create_table(waited, "games", "GameId")
+
+
+@pytest.mark.parametrize(
+    ("create_table", "first_line"),
+    [
+        (lambda name, key: make_table(name, key), "create_table returned without waiting"),
+        (lambda name, key: waited("games", "GameId"), "create_table('scores', ...) created 'games'"),
+        (lambda name, key: waited(name, "id"), "The table's key schema is"),
+        (lambda name, key: waited(name, key) and None, "create_table returned None, expected the table's ARN"),
+    ],
+    ids=["no waiter", "hard-coded names", "wrong key", "no ARN"],
+)  # fmt: skip
+def test_the_table_check_says_what_is_wrong(
+    moto_aws: None, create_table: object, first_line: str
+) -> None:
+    with pytest.raises(AssertionError) as failed:
+        checks.check_create_table(create_table, "scores", "playerId")  # type: ignore[arg-type]
+    assert str(failed.value).startswith(first_line)
+
+
+def test_the_table_check_wants_on_demand_billing(moto_aws: None) -> None:
+    def provisioned(name: str, key: str) -> str:
+        arn = make_table(name, key, billing="PROVISIONED")
+        boto3.client("dynamodb").get_waiter("table_exists").wait(TableName=name)
+        return arn
+
+    with pytest.raises(AssertionError, match="^The table's billing mode is 'PROVISIONED'"):
+        checks.check_create_table(provisioned, "scores", "playerId")

@@ -1,0 +1,103 @@
+"""Every lesson is a complete episode: what it is for and how long it takes, what to keep from
+it, and exercises that follow it; and no lesson gives an exercise's answer away."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from infra.exercises.markers import BEGIN, END
+from infra.exercises.tags import exercise_ids
+
+from .episodes import (
+    EXERCISE_NOTEBOOKS,
+    LESSONS,
+    ROOT,
+    exercise_minutes,
+    links,
+    read_lesson,
+)
+
+WITH_EXERCISES = [path for path in LESSONS if re.match(r"0[1-8]-", path.name)]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
+def test_a_lesson_starts_with_its_questions_objectives_and_minutes(path: Path) -> None:
+    """The first cell says what the lesson answers, what learners will do, and for how long."""
+    lesson = read_lesson(path)
+    assert len(lesson.questions) >= 2 and len(lesson.objectives) >= 2
+    assert 5 <= lesson.teaching <= 20
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
+def test_a_lesson_ends_with_its_key_points(path: Path) -> None:
+    """The last cell lists the key points, then says where the exercises are."""
+    lesson = read_lesson(path)
+    assert lesson.closing.startswith("## Key points")
+    assert len(lesson.key_points) >= 3
+    assert "**Exercises:**" in lesson.closing
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda path: path.stem)
+def test_lessons_01_to_08_link_to_their_exercises(path: Path) -> None:
+    """The closing cell links to the lesson's exercise notebook and names each exercise."""
+    lesson = read_lesson(path)
+    assert lesson.exercises.is_file()
+    assert f"(../exercises/{lesson.exercises.name})" in lesson.closing
+    ids = exercise_ids(nbformat.read(lesson.exercises, as_version=4))
+    assert ids and all(f"`{exercise}`" in lesson.closing for exercise in ids)
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda path: path.stem)
+def test_exercise_minutes_add_up_to_the_lessons(path: Path) -> None:
+    """Each exercise's heading gives its minutes; together they are the lesson's exercise time."""
+    lesson = read_lesson(path)
+    minutes = exercise_minutes(lesson.exercises)
+    assert list(minutes) == exercise_ids(nbformat.read(lesson.exercises, as_version=4))
+    assert sum(minutes.values()) == lesson.exercise_minutes
+
+
+@pytest.mark.parametrize("path", [LESSONS[0], LESSONS[-1]], ids=lambda path: path.stem)
+def test_the_first_and_last_lessons_have_no_exercises(path: Path) -> None:
+    """00 (setup) and 09 (real AWS) take no exercise time and have no exercise notebook."""
+    lesson = read_lesson(path)
+    assert lesson.exercise_minutes == 0 and not lesson.exercises.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*LESSONS, *EXERCISE_NOTEBOOKS, *(ROOT / "solutions").glob("*.ipynb")],
+    ids=lambda path: f"{path.parent.name}/{path.stem}",
+)
+def test_every_relative_link_resolves(path: Path) -> None:
+    """Links to lessons, exercises and Lambda files all lead somewhere."""
+    missing = [target for target in links(path) if not (path.parent / target).exists()]
+    assert missing == []
+
+
+def answer_lines() -> list[str]:
+    """The distinctive lines of every answer kept in the apps' Lambda files."""
+    lines: list[str] = []
+    for path in sorted((ROOT / "lambdas").rglob("*.py")):
+        inside = False
+        for line in path.read_text().splitlines():
+            if BEGIN.match(line):
+                inside = True
+            elif END.match(line):
+                inside = False
+            elif inside and len(line.strip()) >= 24:
+                lines.append(line.strip())
+    return lines
+
+
+def test_no_lesson_contains_an_exercises_answer() -> None:
+    """No line of an answer in lambdas/ appears in a lesson (show_source refuses it at run time)."""
+    assert len(answer_lines()) >= 8
+    sources = {path.name: path.read_text() for path in (ROOT / "sources/notebooks").glob("*.py")}
+    shown = [
+        (name, line) for line in answer_lines() for name, text in sources.items() if line in text
+    ]
+    assert shown == []
