@@ -262,7 +262,9 @@ def test_follow_logs_yields_new_lines_until_stopped(aws: Any, functions: Any) ->
     follower.start()
     invoke(functions, "invoke-echo", {"word": "followed"})
     with arrived:
-        assert arrived.wait_for(lambda: any("echo got followed" in line for line in seen), 10)
+        ok = arrived.wait_for(lambda: any("echo got followed" in line for line in seen), 10)
+    stored = aws("logs").filter_log_events(logGroupName="/aws/lambda/invoke-echo")["events"]
+    assert ok, (seen, follower.is_alive(), [(e["timestamp"], e["message"][:40]) for e in stored])
     stop.set()
     follower.join(5)
     assert not follower.is_alive()
