@@ -26,15 +26,19 @@ ALL_SERVICES = "*"
 class Services:
     """Each service's moto backend for one account and region. Use only inside `open()`."""
 
-    def __init__(self, account_id: str, region: str) -> None:
+    def __init__(self, account_id: str, region: str, found: dict[str, Any]) -> None:
         self.account_id = account_id
         self.region = region
+        self._found = found  # backends already looked up (moto's lookup is not free)
 
     def _backend(self, module: str, name: str) -> Any:
-        import importlib
+        backend = self._found.get(name)
+        if backend is None:
+            import importlib
 
-        backends = getattr(importlib.import_module(f"moto.{module}.models"), name)
-        return backends[self.account_id][self.region]
+            backends = getattr(importlib.import_module(f"moto.{module}.models"), name)
+            backend = self._found[name] = backends[self.account_id][self.region]
+        return backend
 
     @property
     def dynamodb(self) -> Any:
@@ -58,9 +62,12 @@ class Services:
 
     @property
     def iam(self) -> Any:
-        from moto.iam.models import iam_backends
+        backend = self._found.get("iam_backends")
+        if backend is None:
+            from moto.iam.models import iam_backends
 
-        return iam_backends[self.account_id]["global"]
+            backend = self._found["iam_backends"] = iam_backends[self.account_id]["global"]
+        return backend
 
 
 class Backends:
@@ -78,6 +85,7 @@ class Backends:
         self._generations: dict[str, int] = {}
         self._listeners: list[Callable[[str], None]] = []
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._found: dict[str, Any] = {}
 
     async def call(self, function: Callable[..., T], *args: Any, inline: bool = True) -> T:
         """`function(*args)` from the event loop, which it must never block on a busy lock.
@@ -105,7 +113,7 @@ class Backends:
     def open(self) -> Iterator[Services]:
         """Hold the lock and get at the services' backends."""
         with self.lock:
-            yield Services(self.account_id, self.region)
+            yield Services(self.account_id, self.region, self._found)
 
     def generation(self, service: str) -> int:
         """A number that changes whenever `service`'s state may have changed."""
@@ -114,6 +122,8 @@ class Backends:
     def changed(self, service: str) -> None:
         """Say that `service` (or ALL_SERVICES) was written to; wakes the listeners."""
         self._generations[service] = self._generations.get(service, 0) + 1
+        if service == ALL_SERVICES:
+            self._found.clear()  # a restore or a reset may have replaced the backends
         for listener in list(self._listeners):
             listener(service)
 

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 from moto.core.request import Request as MotoRequest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..edge.messages import HttpReply, HttpRequest
@@ -39,9 +40,22 @@ SERVICES_OF_APP = {"apigateway": ("apigateway", "apigatewayv2"), "awslambda": ("
 
 
 class EdgeRequest(MotoRequest):
-    """The request type moto's server hands its handlers (received by a real server)."""
+    """The request type moto's server hands its handlers (received by a real server).
+
+    The body is known already, so werkzeug need not read it from a stream again; and a body
+    that is not a form has no form fields to parse.
+    """
 
     from_wsgi_server = True
+
+    def __init__(self, environ: dict[str, Any], body: bytes) -> None:
+        super().__init__(environ)
+        if "gzip" not in environ.get("HTTP_CONTENT_ENCODING", ""):  # moto unzips those itself
+            self._cached_data = body
+        content_type = environ.get("CONTENT_TYPE", "")
+        if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+            self.__dict__["form"] = ImmutableMultiDict()
+            self.__dict__["files"] = ImmutableMultiDict()
 
 
 class _Dispatcher(DomainDispatcherApplication):
@@ -158,7 +172,7 @@ class MotoBridge:
 
     def _direct(self, callback: Callable[..., Any], environ: dict[str, Any]) -> HttpReply:
         """Call the handler as moto's Flask wrapper does, minus Flask."""
-        request = EdgeRequest(environ)
+        request = EdgeRequest(environ, environ["wsgi.input"].getvalue())
         host = environ.get("HTTP_HOST") or f"127.0.0.1:{self.port}"
         raw_url = f"http://{host}{environ['RAW_URI']}"  # what request.raw_url computes
         headers = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import re
 import threading
 from collections.abc import Iterator
@@ -169,8 +168,12 @@ def set_last_processing_result(backends: Backends, uuid: str, result: str) -> No
 
 
 def lambda_record(stream_record: dict[str, Any], event_source_arn: str) -> dict[str, Any]:
-    """One moto stream record in the shape Lambda delivers it (epoch-seconds timestamp)."""
-    dynamodb = copy.deepcopy(stream_record["dynamodb"])
+    """One moto stream record in the shape Lambda delivers it (epoch-seconds timestamp).
+
+    Only the top level is copied: the images are shared with moto's record, and nobody
+    changes them (the invoker turns the event into JSON at once).
+    """
+    dynamodb = dict(stream_record["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         if created.tzinfo is None:  # moto stores naive UTC

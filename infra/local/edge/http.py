@@ -121,7 +121,8 @@ async def serve_http(
                 return
         timeout = REQUEST_TIMEOUT if parsing.in_progress else IDLE_TIMEOUT
         try:
-            data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
+            async with asyncio.timeout(timeout):  # no extra task per read, unlike wait_for
+                data = await reader.read(READ_SIZE)
         except TimeoutError:
             return
         if not data:

@@ -385,7 +385,8 @@ class Gateway:
             if not session.caught_up.is_set():  # too many frames waiting: let TCP push back
                 await session.caught_up.wait()
             try:
-                data = await asyncio.wait_for(reader.read(READ_CHUNK), timeout)
+                async with asyncio.timeout(timeout):  # no extra task per read, unlike wait_for
+                    data = await reader.read(READ_CHUNK)
             except TimeoutError:
                 if protocol.state is State.OPEN:  # idle too long, or too old
                     await session.close(1001, "Going away")
