@@ -21,8 +21,9 @@ __all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
 
 def install() -> None:
     """Teach moto what the local cloud needs (idempotent)."""
-    from . import apigatewayv2, dynamodb, lambda_
+    from . import apigatewayv2, cloudformation, dynamodb, lambda_
 
     apigatewayv2.install()
+    cloudformation.install()
     lambda_.install()
     dynamodb.install()
