@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
+from websockets.asyncio.client import connect
+
 from infra.deploy.aws import client
 from infra.deploy.stacks import artifacts_bucket, load_template, package_template, template_path
+from infra.local.cloud import LocalCloud
+from tests.apps.helpers import QUIET, TIMEOUT
 
 
 def packaged(app: str) -> dict[str, Any]:
@@ -88,3 +93,25 @@ def leftovers(stack_name: str) -> list[str]:
 
 def stack_status(name: str) -> str:
     return client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+
+
+def settle(cloud: LocalCloud, quiet: float = QUIET, timeout: float = TIMEOUT) -> None:
+    """Wait until no function has run for ``quiet`` seconds, then flush the logs they wrote.
+
+    Closing a socket runs $disconnect (and a stream's trigger) after the client has moved on;
+    deleting a stack before those finish would let their late log lines recreate log groups.
+    """
+
+    async def wait() -> None:
+        url = cloud.url.replace("http://", "ws://") + "/_workshop/trace"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with connect(url) as feed:
+            while loop.time() < deadline:
+                try:
+                    await asyncio.wait_for(feed.recv(), quiet)
+                except TimeoutError:
+                    return
+
+    asyncio.run(wait())
+    client("logs").describe_log_groups()  # the local cloud writes logs in batches: flush them

@@ -13,7 +13,7 @@ from infra.deploy.aws import client
 from infra.deploy.stacks import create_stack, delete_stack, deploy_template, update_stack
 from infra.local.cloud import LocalCloud
 from tests.apps.helpers import TraceFeed, extra_frames, receive
-from tests.apps.stacks import leftovers, packaged, renamed, stack_status, without
+from tests.apps.stacks import leftovers, packaged, renamed, settle, stack_status, without
 
 WHISPER = (
     "WhisperFunction",
@@ -117,6 +117,6 @@ def test_a_route_added_without_a_new_deployment_is_not_served(cloud: LocalCloud)
     assert len(deployments) == 1  # the old deployment went in the cleanup phase
     assert stack_status("room") == "UPDATE_COMPLETE"
 
-    client("logs").describe_log_groups()  # the local cloud writes logs in batches: flush them
+    settle(cloud)
     delete_stack("room")
     assert leftovers("room") == []
