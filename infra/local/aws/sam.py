@@ -10,9 +10,12 @@ the way AWS words it: "Transform AWS::Serverless-2016-10-31 failed with: ...".
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+# The translator's metrics go nowhere here; it warns about unpublished ones when they are freed.
+logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
 
 class TransformFailed(Exception):
