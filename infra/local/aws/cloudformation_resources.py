@@ -121,7 +121,7 @@ class Permission(MotoPermission):
 
 
 class Role(MotoRole):
-    """`AWS::IAM::Role` with `ManagedPolicyArns`, and updates of its policies."""
+    """`AWS::IAM::Role` with `ManagedPolicyArns`, JSON policy documents, and policy updates."""
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -132,10 +132,13 @@ class Role(MotoRole):
         region_name: str,
         **kwargs: Any,
     ) -> MotoRole:
+        properties = cloudformation_json["Properties"]
+        for policy in properties.get("Policies", []):  # IAM keeps policy documents as JSON text
+            if not isinstance(policy["PolicyDocument"], str):
+                policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
         role = MotoRole.create_from_cloudformation_json(
             resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
-        properties = cloudformation_json["Properties"]
         for arn in properties.get("ManagedPolicyArns", []):
             _attach(account_id, region_name, role.name, arn)
         return role
