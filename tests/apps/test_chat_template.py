@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from websockets.asyncio.client import connect
 
+from infra.cli import main
 from infra.deploy.aws import client
 from infra.deploy.stacks import create_stack, delete_stack, deploy_template, update_stack
 from infra.local.cloud import LocalCloud
@@ -44,6 +45,15 @@ def test_the_stack_outputs_the_stage_url(cloud: LocalCloud, chat_url: str) -> No
     [api] = [a for a in client("apigatewayv2").get_apis()["Items"] if a["Name"] == "chat-api"]
     assert chat_url == f"{api['ApiEndpoint']}/dev"
     assert chat_url.startswith(f"ws://127.0.0.1:{cloud.port}/")
+
+
+def test_the_cli_deploys_the_template_and_prints_the_url_last(
+    chat_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`workshop deploy chat --template` on the existing stack updates it and prints its URL last."""
+    assert main(["deploy", "chat", "--template"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == ["✓ stack chat (unchanged)", chat_url]
 
 
 def test_messages_whispers_and_help_work_as_with_boto3(cloud: LocalCloud, chat_url: str) -> None:
