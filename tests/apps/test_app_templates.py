@@ -14,7 +14,8 @@ from websockets.asyncio.client import connect
 
 from infra.deploy import fire_rule
 from infra.deploy.aws import client
-from infra.deploy.stacks import create_stack, delete_stack, update_stack
+from infra.deploy.stacks import create_stack, delete_stack, deploy_template, update_stack
+from infra.deploy.teardown import tagged_resources
 from infra.local.cloud import LocalCloud
 from tests.apps.helpers import receive_until
 from tests.apps.stacks import leftovers, packaged, settle, stack_status
@@ -110,3 +111,14 @@ def test_push_stack_broadcasts_on_its_schedule_and_takes_new_text(cloud: LocalCl
     settle(cloud)
     delete_stack("push")
     assert leftovers("push") == []
+
+
+def test_a_stack_deployed_with_the_apps_tag_leaves_nothing_tagged(cloud: LocalCloud) -> None:
+    """deploy_template tags the stack workshop:app=push; CloudFormation tags what it makes."""
+    deploy_template("push")
+    found = tagged_resources("push")
+    for kind in ("rule", "function", "api", "role", "table", "log group"):
+        assert any(item.startswith(f"{kind} ") for item in found), kind
+    settle(cloud)
+    delete_stack("push")
+    assert tagged_resources("push") == []
