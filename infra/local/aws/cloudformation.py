@@ -1,27 +1,19 @@
 """CloudFormation stacks as AWS runs them, on top of moto's stacks, templates and resources.
 
-moto 5.2.5 parses templates (parameters, conditions, intrinsic functions) and knows how to
-create many resource types, but it warns and skips every type it lacks, records no resource
-events, cannot fail or roll back, and updates in an order that breaks a stage's deployment.
-This module keeps moto's parsing and resource classes and runs the stack itself:
+moto 5.2.5 parses templates (parameters, conditions, intrinsic functions) and creates many
+resource types, but it warns about and skips every type it lacks, records no resource events,
+cannot fail or roll back, and updates in an order that breaks a stage's deployment. The local
+cloud keeps moto's parsing and resource classes and runs the stacks itself:
 
-- **Types.** A type AWS does not have fails the call ("Template format error: Unrecognized
-  resource types"); a real AWS type the local cloud lacks fails that resource, so the stack
-  rolls back (or is CREATE_FAILED with `OnFailure=DO_NOTHING`), with an event naming the type.
-  Nothing is skipped. The API Gateway v2 types come from `cloudformation_apigatewayv2.py`.
-- **Capabilities.** IAM resources need CAPABILITY_IAM (CAPABILITY_NAMED_IAM when named), and
-  CreateStack/UpdateStack of a template with a transform need CAPABILITY_AUTO_EXPAND.
-- **The SAM transform** runs through `sam.py`; GetTemplate returns the original template.
-- **Order.** Resources are created in dependency order (Ref, GetAtt, Sub, DependsOn) with
-  CREATE_IN_PROGRESS/COMPLETE/FAILED events, and deleted in reverse order.
-- **Update** compares each resource's *resolved* properties with the ones it was created with:
-  unchanged resources are left alone, a changed create-only property replaces the resource, the
-  rest update in place; new resources are created first and removed or replaced ones are deleted
-  last (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS), so a stage moves to a new deployment before the
-  old one goes. A failure rolls the update back (UPDATE_ROLLBACK_COMPLETE).
-- **Tags.** A stack's tags go to every taggable resource it creates, with the
-  `aws:cloudformation:*` system tags where AWS adds them.
+- `cloudformation_templates.py`: parsing, the SAM transform (`sam.py`), the checks AWS makes
+  before anything happens (unknown types, capabilities), dependency order;
+- `cloudformation_engine.py`: creating (events, rollback, tags) and deleting resources;
+- `cloudformation_update.py`: UpdateStack (resolved-property diff, replacement, cleanup last);
+- `cloudformation_apigatewayv2.py` and `cloudformation_resources.py`: the resource types.
 
+This module wires them into moto's CloudFormation backend and API: CreateStack (with
+Capabilities and OnFailure, which moto drops), UpdateStack, DeleteStack, change sets
+(`aws cloudformation deploy`), GetTemplate (original or processed) and ListStackResources.
 `install()` applies the patches once per process; the bridge already tells every cache after a
 CloudFormation write that any service may have changed.
 """
