@@ -7,7 +7,10 @@ This is the only place that imports moto's internals or patches moto:
 - `apigatewayv2.py`: deployments, stage snapshots and local `ApiEndpoint`s;
 - `lambda_.py`: runnable function specs, invoke permissions, the runtime check;
 - `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
-- `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing.
+- `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
+- `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing;
+- `serializer.py`: moto's JSON response serializer, compiled per operation;
+- `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform).
 
 `install()` applies every patch, once per process, before moto's server app is created.
 """
@@ -21,9 +24,11 @@ __all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
 
 def install() -> None:
     """Teach moto what the local cloud needs (idempotent)."""
-    from . import apigatewayv2, cloudformation, dynamodb, lambda_
+    from . import apigatewayv2, cloudformation, dynamodb, dynamodb_fast, lambda_, serializer
 
     apigatewayv2.install()
     cloudformation.install()
     lambda_.install()
     dynamodb.install()
+    dynamodb_fast.install()
+    serializer.install()

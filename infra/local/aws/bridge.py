@@ -159,8 +159,16 @@ class MotoBridge:
     def _direct(self, callback: Callable[..., Any], environ: dict[str, Any]) -> HttpReply:
         """Call the handler as moto's Flask wrapper does, minus Flask."""
         request = EdgeRequest(environ)
+        host = environ.get("HTTP_HOST") or f"127.0.0.1:{self.port}"
+        raw_url = f"http://{host}{environ['RAW_URI']}"  # what request.raw_url computes
+        headers = {
+            _header_name(key): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        if "CONTENT_TYPE" in environ:
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        headers["Content-Length"] = environ["CONTENT_LENGTH"]
         try:
-            result = callback(request, request.raw_url, dict(request.headers))
+            result = callback(request, raw_url, headers)
         except ClientError as error:
             result = 400, {}, error.response["Error"]["Message"]
         except HTTPException as error:  # moto's RESTError and friends answer as Flask would
@@ -188,6 +196,12 @@ class MotoBridge:
                 close()
         status, headers = captured
         return HttpReply(status, [(str(k), str(v)) for k, v in headers], body)
+
+
+@functools.lru_cache(maxsize=512)
+def _header_name(environ_key: str) -> str:
+    """`HTTP_X_AMZ_TARGET` -> `X-Amz-Target`, as werkzeug's EnvironHeaders names it."""
+    return "-".join(part.capitalize() for part in environ_key[5:].split("_"))
 
 
 def _reply(status: int, headers: dict[str, Any], body: Any) -> HttpReply:
