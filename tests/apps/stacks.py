@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -11,7 +12,7 @@ from websockets.asyncio.client import connect
 from infra.deploy.aws import client
 from infra.deploy.stacks import artifacts_bucket, load_template, package_template, template_path
 from infra.local.cloud import LocalCloud
-from tests.apps.helpers import QUIET, TIMEOUT
+from tests.apps.helpers import TIMEOUT
 
 
 def packaged(app: str) -> dict[str, Any]:
@@ -95,23 +96,55 @@ def stack_status(name: str) -> str:
     return client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
 
 
-def settle(cloud: LocalCloud, quiet: float = QUIET, timeout: float = TIMEOUT) -> None:
-    """Wait until no function has run for ``quiet`` seconds, then flush the logs they wrote.
+def disconnect_function(api_id: str) -> str | None:
+    """The function behind an API's $disconnect route, or None (no route, or no such API)."""
+    apis = client("apigatewayv2")
+    try:
+        routes = apis.get_routes(ApiId=api_id)["Items"]
+    except apis.exceptions.NotFoundException:
+        return None
+    for route in routes:
+        if route["RouteKey"] == "$disconnect" and route.get("Target", "").startswith(
+            "integrations/"
+        ):
+            integration_id = route["Target"].split("/", 1)[1]
+            uri = apis.get_integration(ApiId=api_id, IntegrationId=integration_id)["IntegrationUri"]
+            return str(uri.split("/functions/")[-1].split("/invocations")[0].split(":")[-1])
+    return None
+
+
+def settle(cloud: LocalCloud, quiet: float = 1.0, timeout: float = TIMEOUT) -> None:
+    """Wait until every closed connection's $disconnect has run and then nothing runs for
+    ``quiet`` seconds (a stream's trigger follows right after); then flush the logs.
 
     Closing a socket runs $disconnect (and a stream's trigger) after the client has moved on;
     deleting a stack before those finish would let their late log lines recreate log groups.
     """
+    functions: dict[str, str | None] = {}
 
     async def wait() -> None:
         url = cloud.url.replace("http://", "ws://") + "/_workshop/trace"
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        waiting: dict[str, str] = {}  # connection id -> its $disconnect function
         async with connect(url) as feed:
-            while loop.time() < deadline:
+            while True:
                 try:
-                    await asyncio.wait_for(feed.recv(), quiet)
+                    hop = json.loads(
+                        await asyncio.wait_for(feed.recv(), timeout if waiting else quiet)
+                    )
                 except TimeoutError:
+                    assert not waiting, f"$disconnect never finished for {waiting}"
                     return
+                if hop["hop"] == "disconnect":
+                    if hop["apiId"] not in functions:
+                        functions[hop["apiId"]] = await asyncio.to_thread(
+                            disconnect_function, hop["apiId"]
+                        )
+                    if functions[hop["apiId"]]:
+                        waiting[hop["connectionId"]] = str(functions[hop["apiId"]])
+                elif hop["hop"] == "lambda" and hop.get("function") == waiting.get(
+                    hop.get("connectionId", "")
+                ):
+                    del waiting[hop["connectionId"]]
 
-    asyncio.run(wait())
+    asyncio.run(asyncio.wait_for(wait(), 3 * timeout))
     client("logs").describe_log_groups()  # the local cloud writes logs in batches: flush them
