@@ -3,7 +3,8 @@
 workshop up                 the local cloud and JupyterLab on the lessons and exercises
 workshop cloud              the local cloud alone, in the foreground
 workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
-workshop teardown APP       remove everything tagged with that app
+                            (--template: as the CloudFormation stack APP, from lambdas/APP/template.yaml)
+workshop teardown APP       remove everything tagged with that app (--template: delete the stack)
 workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watching)
 workshop fire RULE          fire a schedule's targets now instead of waiting
 workshop exercises build    rebuild notebooks/, solutions/ and exercises/ from sources/
@@ -134,14 +135,24 @@ def lab_command(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from infra.deploy.apps import deploy_app
+    if args.template:
+        from infra.deploy.stacks import deploy_template
 
-    url = deploy_app(args.app, stage=args.stage)
+        url = deploy_template(args.app, stage=args.stage)["WebSocketURL"]
+    else:
+        from infra.deploy.apps import deploy_app
+
+        url = deploy_app(args.app, stage=args.stage)
     print(url)
     return 0
 
 
 def cmd_teardown(args: argparse.Namespace) -> int:
+    if args.template:
+        from infra.deploy.stacks import delete_stack
+
+        delete_stack(args.app)
+        return 0
     from infra.deploy import teardown
 
     teardown(args.app)
@@ -215,10 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser("deploy", help="stand up a finished app")
     deploy.add_argument("app", choices=APPS)
     deploy.add_argument("--stage", default="dev")
+    deploy.add_argument(
+        "--template",
+        action="store_true",
+        help="deploy lambdas/APP/template.yaml as the CloudFormation stack APP",
+    )
     deploy.set_defaults(func=cmd_deploy)
 
     teardown = commands.add_parser("teardown", help="remove an app's tagged resources")
     teardown.add_argument("app", choices=APPS)
+    teardown.add_argument("--template", action="store_true", help="delete the app's stack")
     teardown.set_defaults(func=cmd_teardown)
 
     logs = commands.add_parser("logs", help="print a function's CloudWatch logs")

@@ -72,6 +72,32 @@ def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
     return removed
 
 
+def tagged_resources(app: str, *, session: boto3.Session | None = None) -> list[str]:
+    """What is tagged ``workshop:app=<app>`` now (rules, functions, APIs, roles, tables, log groups).
+
+    After ``teardown(app)``, or after deleting the app's stack, this is empty.
+    """
+    found = [f"rule {rule['Name']}" for rule in _tagged_rules(client("events", session), app)]
+    found += [
+        f"function {f['FunctionName']}" for f in _tagged_functions(client("lambda", session), app)
+    ]
+    apis = client("apigatewayv2", session)
+    found += [
+        f"api {api['Name']}"
+        for api in all_items(apis.get_apis)
+        if _has_tag(api.get("Tags", {}), app)
+    ]
+    found += [f"role {role}" for role in _tagged_roles(client("iam", session), app, "/")]
+    found += [f"table {table}" for table in _tagged_tables(client("dynamodb", session), app)]
+    logs = client("logs", session)
+    for page in logs.get_paginator("describe_log_groups").paginate():
+        for group in page["logGroups"]:
+            arn = group["arn"].removesuffix(":*")
+            if _has_tag(logs.list_tags_for_resource(resourceArn=arn).get("tags", {}), app):
+                found.append(f"log group {group['logGroupName']}")
+    return found
+
+
 def _has_tag(tags: dict[str, str], app: str) -> bool:
     return tags.get(APP_TAG) == app
 
@@ -98,9 +124,9 @@ def _tagged_functions(lambda_: Any, app: str) -> list[dict[str, Any]]:
     return functions
 
 
-def _tagged_roles(iam: Any, app: str) -> list[str]:
+def _tagged_roles(iam: Any, app: str, path_prefix: str = ROLE_PATH) -> list[str]:
     roles = []
-    for page in iam.get_paginator("list_roles").paginate(PathPrefix=ROLE_PATH):
+    for page in iam.get_paginator("list_roles").paginate(PathPrefix=path_prefix):
         for role in page["Roles"]:
             tags = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
             if _has_tag(_pairs(tags), app):

@@ -9,7 +9,8 @@ This is the only place that imports moto's internals or patches moto:
 - `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
 - `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
 - `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing;
-- `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled.
+- `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
+- `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform).
 
 `install()` applies every patch, once per process, before moto's server app is created.
 """
@@ -23,9 +24,10 @@ __all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
 
 def install() -> None:
     """Teach moto what the local cloud needs (idempotent)."""
-    from . import apigatewayv2, dynamodb, dynamodb_fast, json_protocol, lambda_
+    from . import apigatewayv2, cloudformation, dynamodb, dynamodb_fast, json_protocol, lambda_
 
     apigatewayv2.install()
+    cloudformation.install()
     lambda_.install()
     dynamodb.install()
     dynamodb_fast.install()
