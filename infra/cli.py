@@ -40,13 +40,42 @@ def _lan_address() -> str:
         probe.close()
 
 
-def _print_environment(url: str, region: str, public_host: str | None) -> None:
+def _room_key() -> tuple[str, str]:
+    """A fresh access key pair that other machines must sign the room cloud's AWS calls with."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_uppercase + "234567"
+    key_id = "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    return key_id, secrets.token_urlsafe(30)[:40]
+
+
+def _cloud_options(args: argparse.Namespace) -> dict[str, object]:
+    """LocalCloud settings from `workshop cloud` / `workshop up` flags."""
+    options: dict[str, object] = {"host": args.host, "port": args.port, "iam": not args.no_iam}
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        options["room_key"] = _room_key()  # listening beyond loopback: lock the AWS APIs
+    return options
+
+
+def _print_environment(
+    url: str, region: str, public_host: str | None, room_key: tuple[str, str] | None = None
+) -> None:
     print(f"Local cloud listening on {url}")
     if public_host:
         port = url.rsplit(":", 1)[1]
+        keys = (
+            f"AWS_ACCESS_KEY_ID={room_key[0]} AWS_SECRET_ACCESS_KEY={room_key[1]} "
+            if room_key
+            else ""
+        )
         print(f"On the LAN at http://{public_host}:{port}. Host the room's apps with")
-        print(f"  AWS_ENDPOINT_URL=http://{public_host}:{port} workshop deploy arena")
+        print(f"  {keys}AWS_ENDPOINT_URL=http://{public_host}:{port} workshop deploy arena")
         print("and put the URL it prints last on the screen.")
+    if room_key:
+        print("Other machines can use the stages' WebSocket URLs; their AWS API calls must be")
+        print(f"signed with the room's key: AWS_ACCESS_KEY_ID={room_key[0]}")
+        print(f"                            AWS_SECRET_ACCESS_KEY={room_key[1]}")
     print("Point boto3 at it with:")
     print(f"  export AWS_ENDPOINT_URL={url}")
     print("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
@@ -57,10 +86,13 @@ def _print_environment(url: str, region: str, public_host: str | None) -> None:
 def cmd_cloud(args: argparse.Namespace) -> int:
     from infra.local.cloud import LocalCloud
 
-    cloud = LocalCloud(host=args.host, port=args.port)
+    cloud = LocalCloud(**_cloud_options(args))  # type: ignore[arg-type]
     public = _lan_address() if args.host in ("0.0.0.0", "::") else None
     cloud.serve_forever(
-        on_ready=lambda c: _print_environment(c.url, c.region, public) or print("Ctrl-C stops it.")
+        on_ready=lambda c: (
+            _print_environment(c.url, c.region, public, c.settings.room_key)
+            or print("Ctrl-C stops it.")
+        )
     )
     return 0
 
@@ -85,9 +117,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         use_cloud(quiet=True)  # fails early, with a clear message, when nothing answers
         env = dict(os.environ)
     else:
-        cloud = LocalCloud(host=args.host, port=args.port).start()
+        cloud = LocalCloud(**_cloud_options(args)).start()  # type: ignore[arg-type]
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
-        _print_environment(cloud.url, cloud.region, public)
+        _print_environment(cloud.url, cloud.region, public, cloud.settings.room_key)
         env = {**os.environ, **cloud.env()}
     lab = lab_command(args)
     child = subprocess.Popen(lab, env=env)
@@ -208,11 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     cloud = commands.add_parser("cloud", help="run the local cloud in the foreground")
     cloud.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve a room on the LAN")
     cloud.add_argument("--port", type=int, default=DEFAULT_PORT)
+    cloud.add_argument(
+        "--no-iam", action="store_true", help="do not check what functions' roles allow"
+    )
     cloud.set_defaults(func=cmd_cloud)
 
     up = commands.add_parser("up", help="the local cloud plus JupyterLab on notebooks/")
     up.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve a room on the LAN")
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
+    up.add_argument(
+        "--no-iam", action="store_true", help="do not check what functions' roles allow"
+    )
     up.add_argument("--lab-host", default="127.0.0.1")
     up.add_argument("--lab-port", type=int, default=8888)
     up.add_argument("--no-browser", action="store_true")

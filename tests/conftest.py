@@ -77,12 +77,32 @@ def make_zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+# What the test functions do: tables, @connections, their logs. (The apps' own least-privilege
+# policies are tested with the apps; these tests are about the local cloud's machinery.)
+TEST_FUNCTION_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:*", "execute-api:ManageConnections", "logs:*", "lambda:*"],
+                "Resource": "*",
+            }
+        ],
+    }
+)
+
+
 def lambda_role(iam: Any, name: str = "workshop-test-role") -> str:
     """An execution role for test functions (created once per cloud)."""
     try:
         return iam.get_role(RoleName=name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=name, PolicyName="test-functions", PolicyDocument=TEST_FUNCTION_POLICY
+        )
+        return arn
 
 
 def create_function(

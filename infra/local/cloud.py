@@ -20,10 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .access.guard import Guard
 from .aws import Backends
+from .aws import iam as aws_iam
 from .aws.apigatewayv2 import StageConfigs
 from .aws.backends import DEFAULT_ACCOUNT_ID
 from .aws.bridge import MotoBridge
+from .aws.dynamodb import stream_problem
 from .aws.lambda_ import Functions
 from .edge.router import Router
 from .edge.server import Edge
@@ -53,6 +56,9 @@ class CloudSettings:
     max_connection_age: float = 7200.0
     ttl_interval: float = 5.0
     max_workers_per_function: int = 4
+    iam: bool = True  # roles' permissions enforced (`workshop cloud --no-iam`: off)
+    room_key: tuple[str, str] | None = None  # (access key, secret) other machines must sign with
+    trusted_peers: tuple[str, ...] | None = None  # addresses that count as this machine (loopback)
 
 
 class LocalCloud:
@@ -66,6 +72,16 @@ class LocalCloud:
         self.port = self.settings.port
         self.backends = Backends(self.account_id, self.region)
         self.bridge = MotoBridge(self.backends)
+        aws_iam.enforcing = self.settings.iam
+        self.guard = Guard(
+            self.backends,
+            enforce=self.settings.iam,
+            admin_keys={
+                DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]: DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+            },
+            room_key=self.settings.room_key,
+            trusted_peers=self.settings.trusted_peers,
+        )
         self.stages = StageConfigs(self.backends)
         self.functions = Functions(self.backends)
         self.logs = LogSink(self.backends)
@@ -174,10 +190,13 @@ class LocalCloud:
             {**self.env(), "WORKSHOP_CLOUD_URL": self.url},
             max_workers_per_function=self.settings.max_workers_per_function,
             loop=self._loop,
+            credentials=self._credentials if self.settings.iam else None,
         )
         self.invoker = Invoker(
             self.backends, self.functions, self.runtime, self.logs, self.trace, self._loop
         )
+        if self.settings.iam:
+            self.invoker.may_log = lambda spec: self.guard.may_log(spec.role, spec.name)
         self._start_sources()
         threading.Thread(target=_warm_up, name="moto-warm-up", daemon=True).start()
         self._ready.set()
@@ -261,6 +280,21 @@ class LocalCloud:
         event: dict[str, Any],
     ) -> InvokeResult:
         return await self._invoker().integration(snapshot, stage, route_key, uri, event)
+
+    async def _credentials(self, spec: FunctionSpec) -> dict[str, str]:
+        """The execution role's temporary credentials, for a new worker of `spec`."""
+        if not spec.role:
+            return {}
+        return await self.guard.credentials_for(spec.name, spec.role)
+
+    def stream_problem(self, function_arn: str, stream_arn: str) -> str | None:
+        """Why a mapping cannot read its stream with the function's role, or None."""
+        if not self.settings.iam:
+            return None
+        spec = self.functions.spec(function_arn)
+        if spec is None or self.guard.stream_readable(spec.role, stream_arn):
+            return None
+        return stream_problem(stream_arn)
 
     def _invoker(self) -> Invoker:
         if self.invoker is None:

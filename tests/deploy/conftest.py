@@ -34,11 +34,11 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
 
 @pytest.fixture
 def role_arn(moto_aws: boto3.Session) -> str:
-    """A Lambda role for the `chat` app (its policy does not matter to moto)."""
+    """A Lambda role for the `chat` app, allowed its table and the table's stream."""
     from infra.deploy import create_lambda_role, lambda_policy
 
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/chat-connections"
-    return create_lambda_role("chat", lambda_policy(table))
+    return create_lambda_role("chat", lambda_policy(table, stream=True))
 
 
 @pytest.fixture

@@ -189,3 +189,32 @@ _OPERATORS: dict[str, Any] = {
     "DateGreaterThanEquals": lambda a, w: _date(a) >= _date(w),
     "Bool": lambda a, w: a.lower() == w.lower(),
 }
+
+
+def trusts_service(document: str | Mapping[str, Any], service: str) -> bool:
+    """Whether a role's trust policy lets `service` (`lambda.amazonaws.com`) assume the role."""
+    policy = json.loads(document) if isinstance(document, str) else document
+    statements = policy.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    trusted = False
+    for statement in statements:
+        actions = _listed(statement.get("Action"))
+        if not any(matches(a, "sts:AssumeRole", ignore_case=True) for a in actions):
+            continue
+        principal = statement.get("Principal")
+        if principal == "*":
+            names = ["*"]
+        elif isinstance(principal, Mapping):
+            names = _listed(principal.get("Service")) + [
+                p for p in _listed(principal.get("AWS")) if p == "*"
+            ]
+        else:
+            names = []
+        if not any(name in ("*", service) for name in names):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow":
+            trusted = True
+    return trusted

@@ -25,10 +25,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto import backend_index
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 from moto.dynamodbstreams import urls as streams_urls
 
+from ..access.policy import evaluate
+from . import iam
 from .backends import Backends
 
 # The Streams API (GetRecords) spells it like this; Lambda events use "type"/"principalId".
@@ -36,6 +39,15 @@ TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 ACCOUNT_BASED_STREAMS_HOST = r"https?://(.+)\.streams-ddb\.(.+)\.amazonaws\.com"
 FIVE_YEARS = 5 * 365 * 24 * 3600
 NO_RECORDS = "No records processed"
+STREAM_READ_ACTIONS = ("GetRecords", "GetShardIterator", "DescribeStream", "ListStreams")
+
+
+def stream_problem(stream_arn: str) -> str:
+    """What Lambda says when a mapping's role cannot read its stream."""
+    return (
+        f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, "
+        "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
+    )
 
 
 class ChangeSignal:
@@ -288,6 +300,15 @@ def _notify_after(method: Any) -> Any:
 
 def _create_mapping(original: Any) -> Any:
     def create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> Any:
+        source = spec.get("EventSourceArn") or ""
+        if iam.enforcing and is_dynamodb_stream(source):
+            function = self.get_function(spec.get("FunctionName") or "")
+            documents = iam.role_documents_held(self.account_id, function.role or "") or []
+            if not all(
+                evaluate(documents, f"dynamodb:{action}", source).allowed
+                for action in STREAM_READ_ACTIONS
+            ):
+                raise InvalidParameterValueException(stream_problem(source))
         mapping = original(self, spec)
         from moto.dynamodb.models import dynamodb_backends
 

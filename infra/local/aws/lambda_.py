@@ -15,6 +15,7 @@ from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend
 
 from ..runtime.spec import FunctionSpec
+from . import iam
 from .backends import Backends, Cached
 
 SUPPORTED_RUNTIME_PREFIX = "python3."
@@ -62,6 +63,7 @@ class Functions:
                 timeout=float(fn.timeout or 3),
                 memory_mb=int(fn.memory_size or 128),
                 runtime=fn.run_time or "python3.12",
+                role=fn.role or "",
             )
 
         return self._specs.get(name, read)  # type: ignore[no-any-return]
@@ -92,11 +94,16 @@ class Functions:
         return False
 
 
+CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
+
+
 def _create_function_checked(original: Any) -> Any:
     def create_function(self: LambdaBackend, spec: dict[str, Any]) -> Any:
         message = unsupported_runtime_message(spec.get("Runtime"))
         if message is not None:
             raise InvalidParameterValueException(message)
+        if iam.enforcing and not iam.lambda_may_assume(self.account_id, spec.get("Role") or ""):
+            raise InvalidParameterValueException(CANNOT_ASSUME)
         return original(self, spec)
 
     create_function.__wrapped__ = original  # type: ignore[attr-defined]

@@ -34,8 +34,9 @@ class RequestTooLarge(AwsError):
 class _Parsing:
     """httptools callbacks: collects complete requests."""
 
-    def __init__(self, peer: str, on_continue: Callable[[], None]) -> None:
+    def __init__(self, peer: str, local: str, on_continue: Callable[[], None]) -> None:
         self.peer = peer
+        self.local = local
         self.ready: collections.deque[tuple[HttpRequest, bool]] = collections.deque()
         self.parser = httptools.HttpRequestParser(self)
         self.in_progress = False
@@ -84,6 +85,7 @@ class _Parsing:
             headers=self._headers,
             body=b"".join(self._body),
             peer=self.peer,
+            local=self.local,
         )
         self.ready.append((request, self.parser.should_keep_alive()))
 
@@ -96,7 +98,10 @@ async def serve_http(
 ) -> None:
     """Answer requests on this connection until either side closes it."""
     peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
-    parsing = _Parsing(str(peer[0]), lambda: writer.write(b"HTTP/1.1 100 Continue\r\n\r\n"))
+    local = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
+    parsing = _Parsing(
+        str(peer[0]), str(local[0]), lambda: writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    )
     data = head
     while True:
         try:

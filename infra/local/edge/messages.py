@@ -16,6 +16,7 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes = b""
     peer: str = "127.0.0.1"
+    local: str = "127.0.0.1"  # the address the request came in on (this machine's)
 
     @property
     def path(self) -> str:

@@ -12,6 +12,7 @@ import re
 from typing import Protocol
 from urllib.parse import unquote
 
+from ..access.guard import Guard
 from ..aws.backends import Backends
 from ..aws.bridge import MotoBridge
 from ..errors import ForbiddenException
@@ -56,6 +57,7 @@ class Routed(Invoking, Protocol):
 
     backends: Backends
     bridge: MotoBridge
+    guard: Guard
     registry: ConnectionRegistry
     trace: TraceHub
     logs: LogSink
@@ -76,6 +78,9 @@ class Router:
             return json_reply(200, {"status": "ok"})
         if match := CONNECTIONS_PATH.match(path):
             return await self.connections(request, match["api"], match["stage"], match["id"])
+        refused = await self.cloud.backends.call(self.cloud.guard.check_aws_call, request)
+        if refused is not None:
+            return refused
         if request.method == "POST" and (match := INVOKE_PATH.match(path)):
             return await invoke_api(self.cloud, unquote(match["name"]), request)
         return await self.moto(request)
@@ -87,6 +92,11 @@ class Router:
         cloud = self.cloud
         if await cloud.stage_config(api_id, stage) is None:
             return ForbiddenException("Forbidden").reply()
+        refused = await cloud.backends.call(
+            cloud.guard.check_connections, request, api_id, stage, unquote(raw_id)
+        )
+        if refused is not None:
+            return refused
         reply = await cloud.registry.handle(
             request.method, api_id, stage, raw_id, request.headers, request.body
         )

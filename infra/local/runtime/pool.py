@@ -27,7 +27,7 @@ import time
 import uuid
 import weakref
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from . import formats
 from .process import Exchange, WorkerExited, WorkerProcess, WorkerTimedOut
 from .spec import FunctionSpec, InvokeResult
 
+Credentials = Callable[[FunctionSpec], Awaitable[Mapping[str, str]]]
 DEFAULT_REGION = "us-east-1"
 INIT_TIMEOUT = 10.0  # AWS's limit on the init phase of an on-demand function
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -133,9 +134,13 @@ class LambdaRuntime:
         base_env: Mapping[str, str],
         max_workers_per_function: int = 4,
         loop: asyncio.AbstractEventLoop | None = None,
+        credentials: Credentials | None = None,
+        max_worker_age: float = 2700.0,
     ) -> None:
         self.base_env = dict(base_env)
         self.max_workers_per_function = max_workers_per_function
+        self.credentials = credentials
+        self.max_worker_age = max_worker_age  # older workers retire: their credentials expire
         self._loop = loop
         self._own_loop_thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -336,6 +341,8 @@ class LambdaRuntime:
         loop = asyncio.get_running_loop()
         try:
             env = self._worker_env(spec, pool.code_dir)
+            if self.credentials is not None:  # the execution role's, as Lambda gives them
+                env.update(await self.credentials(spec))
             worker = await loop.run_in_executor(self._spawner, WorkerProcess, env, pool.code_dir)
         except BaseException:
             pool.give_up_slot()
@@ -386,7 +393,8 @@ class LambdaRuntime:
         except BaseException:
             pool.release(worker, healthy=False)  # cancelled mid-invoke: the worker is not reusable
             raise
-        pool.release(worker, healthy=True)
+        young = time.monotonic() - worker.started < self.max_worker_age
+        pool.release(worker, healthy=young)
         return _success(spec, request_id, exchange, init_logs, init_ms, worker)
 
     def _failure(

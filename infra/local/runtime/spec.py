@@ -22,6 +22,7 @@ class FunctionSpec:
     timeout: float
     memory_mb: int
     runtime: str = "python3.12"
+    role: str = ""  # the execution role's ARN: its temporary credentials are the worker's
 
     @functools.cached_property
     def _pool_key(self) -> tuple[Any, ...]:
@@ -34,6 +35,7 @@ class FunctionSpec:
             self.timeout,
             self.memory_mb,
             self.runtime,
+            self.role,
         )
 
     def pool_key(self) -> tuple[Any, ...]:

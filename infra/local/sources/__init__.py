@@ -38,3 +38,7 @@ class CloudFacade(Protocol):
     async def invoke_async(self, function_name_or_arn: str, event: Any) -> InvokeResult:
         """`invoke`, awaited on `loop`."""
         ...
+
+    def stream_problem(self, function_arn: str, stream_arn: str) -> str | None:
+        """Why the function's role may not read the stream, or None when it may."""
+        ...

@@ -88,6 +88,14 @@ class _MappingWorker:
             remaining = self.window_started + window - now
             if remaining > 0:
                 return remaining
+        problem = await backends.call(
+            self.poller.cloud.stream_problem, mapping.function_arn, mapping.event_source_arn
+        )
+        if problem is not None:  # the role may not read the stream: Lambda says so and waits
+            await backends.call(
+                dynamodb.set_last_processing_result, backends, self.uuid, f"PROBLEM: {problem}"
+            )
+            return self.poller.max_backoff
         records = await backends.call(
             dynamodb.stream_records, backends, mapping.event_source_arn, self.cursor, size
         )

@@ -19,6 +19,24 @@ from infra.local.aws import dynamodb as aws_dynamodb
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+READ_STREAMS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+    }
+)
 
 
 @dataclass
@@ -58,6 +76,9 @@ class FakeCloud:
 
     async def invoke_async(self, function_name_or_arn: str, event: Any) -> FakeResult:
         return self.invoke(function_name_or_arn, event)
+
+    def stream_problem(self, function_arn: str, stream_arn: str) -> str | None:
+        return None  # roles are not checked here
 
     def wait_for_calls(self, count: int, timeout: float = 3.0) -> list[tuple[str, Any]]:
         """Block until at least ``count`` invocations happened; fail the test otherwise."""
@@ -99,10 +120,10 @@ def _zip_of(source: str) -> bytes:
 def function_arn(aws: None) -> str:
     """A Lambda function in moto (its code never runs: the fake cloud answers instead)."""
     iam = boto3.client("iam")
-    role = iam.create_role(
-        RoleName="stream-reader",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
+    role = iam.create_role(RoleName="stream-reader", AssumeRolePolicyDocument=LAMBDA_TRUST)[
+        "Role"
+    ]["Arn"]
+    iam.put_role_policy(RoleName="stream-reader", PolicyName="read", PolicyDocument=READ_STREAMS)
     return boto3.client("lambda").create_function(
         FunctionName="on-change",
         Runtime="python3.12",

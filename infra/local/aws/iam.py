@@ -1,0 +1,144 @@
+"""IAM and STS as the access checks need them: role sessions, a role's policies, its trust.
+
+Lambda hands each function temporary credentials from an STS AssumeRole of its execution role;
+`assume_role` does that in moto's STS, so `sts.get_caller_identity()` inside a function answers
+with the assumed role, as on AWS. Everything is read under the backends' lock and returned as
+plain data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .backends import Backends
+
+PARTITION = "aws"
+
+# Whether roles' permissions are enforced (`workshop cloud --no-iam` turns it off). moto's
+# state is process-wide, and so is this.
+enforcing = True
+
+
+@dataclass(frozen=True)
+class Session:
+    """Temporary credentials of an assumed role."""
+
+    access_key: str
+    secret: str
+    token: str
+    role_arn: str
+    session_name: str
+    expiration: datetime
+    account_id: str
+
+    @property
+    def arn(self) -> str:
+        role_name = self.role_arn.rsplit("/", 1)[-1]
+        return f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{self.session_name}"
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) >= self.expiration
+
+    def environment(self) -> dict[str, str]:
+        """The variables Lambda sets for the function's SDK."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret,
+            "AWS_SESSION_TOKEN": self.token,
+        }
+
+
+def _session(assumed: Any, account_id: str) -> Session:
+    expiration = assumed.expiration
+    if expiration.tzinfo is None:  # moto keeps naive UTC
+        expiration = expiration.replace(tzinfo=UTC)
+    return Session(
+        access_key=assumed.access_key_id,
+        secret=assumed.secret_access_key,
+        token=assumed.session_token,
+        role_arn=assumed.role_arn,
+        session_name=assumed.session_name,
+        expiration=expiration,
+        account_id=account_id,
+    )
+
+
+def assume_role(backends: Backends, role_arn: str, session_name: str, duration: int) -> Session:
+    """Temporary credentials for `role_arn`, issued by moto's STS (as Lambda gets them)."""
+    from moto.sts.models import sts_backends
+
+    with backends.open():
+        sts = sts_backends[backends.account_id][PARTITION]
+        assumed = sts.assume_role(
+            region_name=backends.region,
+            role_session_name=session_name,
+            role_arn=role_arn,
+            policy=None,
+            duration=duration,
+            external_id=None,
+        )
+        return _session(assumed, backends.account_id)
+
+
+def find_session(backends: Backends, access_key: str) -> Session | None:
+    """The session an access key belongs to, if STS issued it."""
+    from moto.sts.models import sts_backends
+
+    with backends.open():
+        sts = sts_backends[backends.account_id][PARTITION]
+        assumed = sts.get_assumed_role_from_access_key(access_key)
+        return None if assumed is None else _session(assumed, backends.account_id)
+
+
+def role_documents(backends: Backends, role_arn: str) -> list[str] | None:
+    """The identity-policy documents of a role (inline and attached), or None if it is gone."""
+    with backends.open():
+        return role_documents_held(backends.account_id, role_arn)
+
+
+def trust_policy(backends: Backends, role_arn: str) -> str | None:
+    """A role's trust (assume-role) policy document, or None when there is no such role."""
+    name = role_arn.rsplit("/", 1)[-1]
+    with backends.open() as services:
+        try:
+            return _text(services.iam.get_role(name).assume_role_policy_document)
+        except Exception:
+            return None
+
+
+def _text(document: Any) -> str:
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+def lambda_may_assume(account_id: str, role_arn: str) -> bool:
+    """Whether the role exists and trusts lambda.amazonaws.com (moto's lock is held)."""
+    from moto.iam.models import iam_backends
+
+    from ..access.policy import trusts_service
+
+    name = role_arn.rsplit("/", 1)[-1]
+    try:
+        role = iam_backends[account_id][PARTITION].get_role(name)
+    except Exception:
+        return False
+    return trusts_service(_text(role.assume_role_policy_document), "lambda.amazonaws.com")
+
+
+def role_documents_held(account_id: str, role_arn: str) -> list[str] | None:
+    """`role_documents` for code that runs inside moto (the lock is held already)."""
+    from moto.iam.models import iam_backends
+
+    name = role_arn.rsplit("/", 1)[-1]
+    try:
+        role = iam_backends[account_id][PARTITION].get_role(name)
+    except Exception:
+        return None
+    documents = [_text(document) for document in role.policies.values()]
+    for policy in role.managed_policies.values():
+        version = next((v for v in policy.versions if v.is_default), None)
+        if version is not None:
+            documents.append(_text(version.document))
+    return documents
