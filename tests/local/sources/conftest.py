@@ -120,9 +120,9 @@ def _zip_of(source: str) -> bytes:
 def function_arn(aws: None) -> str:
     """A Lambda function in moto (its code never runs: the fake cloud answers instead)."""
     iam = boto3.client("iam")
-    role = iam.create_role(RoleName="stream-reader", AssumeRolePolicyDocument=LAMBDA_TRUST)[
-        "Role"
-    ]["Arn"]
+    role = iam.create_role(RoleName="stream-reader", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"][
+        "Arn"
+    ]
     iam.put_role_policy(RoleName="stream-reader", PolicyName="read", PolicyDocument=READ_STREAMS)
     return boto3.client("lambda").create_function(
         FunctionName="on-change",
