@@ -5,7 +5,7 @@
 #
 # **Questions**
 # - What runs when a client connects or leaves, and how can it refuse a connection?
-# - What may a Lambda function do, and who says so?
+# - What may a Lambda function do, and who says so? What happens when it may not?
 # - How do you test a function before anything calls it?
 #
 # **Objectives**
@@ -209,6 +209,58 @@ print("\n".join(lines))
 assert any(line.startswith("REPORT RequestId") for line in lines)
 
 # %% [markdown]
+# ## When the role is missing a permission
+#
+# The most common error of serverless WebSockets is not in the code at all: the role does not
+# allow what the code does. Take `dynamodb:PutItem` out of the role's policy and the next
+# connection fails. The function raises, and its log says exactly what was refused, in the
+# words AWS uses: `User: arn:aws:sts::…:assumed-role/chat-lambda-role/chat-connect is not
+# authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:…:table/chat-connections
+# because no identity-based policy allows the dynamodb:PutItem action`. (IAM is eventually
+# consistent: on AWS a change takes a few seconds, so the cells ask again until it shows.)
+
+# %% tags=["nbval-ignore-output"]
+without_put = json.loads(json.dumps(policy))  # a copy to change
+for statement in without_put["Statement"]:
+    if statement["Sid"] == "Table":
+        statement["Action"].remove("dynamodb:PutItem")
+iam.put_role_policy(
+    RoleName="chat-lambda-role",
+    PolicyName="least-privilege",
+    PolicyDocument=json.dumps(without_put),
+)
+for _ in range(15):
+    reply = lambda_.invoke(FunctionName="chat-connect", Payload=json.dumps(event), LogType="Tail")
+    refused = json.loads(reply["Payload"].read())
+    if "FunctionError" in reply:
+        break
+    time.sleep(2)
+print(base64.b64decode(reply["LogResult"]).decode())
+
+# %%
+assert "AccessDeniedException" in refused["errorMessage"]
+assert "is not authorized to perform: dynamodb:PutItem" in refused["errorMessage"]
+
+# %% [markdown]
+# One statement puts it right: the policy with `dynamodb:PutItem` back in, and the same event
+# gets in again.
+
+# %% tags=["nbval-ignore-output"]
+iam.put_role_policy(
+    RoleName="chat-lambda-role", PolicyName="least-privilege", PolicyDocument=json.dumps(policy)
+)
+for _ in range(15):
+    reply = lambda_.invoke(FunctionName="chat-connect", Payload=json.dumps(event))
+    result = json.loads(reply["Payload"].read())
+    if "FunctionError" not in reply:
+        break
+    time.sleep(2)
+result
+
+# %%
+assert result == {"statusCode": 200}
+
+# %% [markdown]
 # ## And `$disconnect`
 #
 # The same test event, sent to the other function, removes the row again. (`lessons.invoke` is
@@ -226,6 +278,8 @@ assert "testConnectionId" not in ids
 #   refuses it. `$disconnect` runs after the client has gone.
 # - A function runs as a role: the trust policy names Lambda, the inline policy names each action
 #   on each resource, and nothing is `*FullAccess`.
+# - What the role does not allow is refused: `AccessDeniedException ... is not authorized to
+#   perform: dynamodb:PutItem`, in the function's log. The fix is one statement in the policy.
 # - A deployment package is a zip with the handler modules at its root; the handler
 #   (`module.function`) picks the entry point.
 # - `invoke` with a hand-made event is the console's Test button; `filter_log_events` reads what
