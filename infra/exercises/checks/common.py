@@ -173,8 +173,14 @@ def quietly() -> Iterator[None]:
 
 def probe_role() -> str:
     """The role the checks' probe functions run as: writing their logs, nothing else."""
+    with quietly():
+        return create_lambda_role(PROBE_APP, probe_role_policy())
+
+
+def probe_role_policy() -> dict[str, Any]:
+    """Writing the probe functions' logs, nothing else."""
     region, account = region_of(), account_of()
-    policy = {
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -185,8 +191,6 @@ def probe_role() -> str:
             }
         ],
     }
-    with quietly():
-        return create_lambda_role(PROBE_APP, policy)
 
 
 def zip_of(files: dict[str, str]) -> bytes:
@@ -207,7 +211,9 @@ ECHO = '''def handler(event, context):
 def echo_function(name: str = f"{PROBE_APP}-echo") -> str:
     """A probe function that returns the frame it got (behind a two-way route, an echo)."""
     with quietly():
-        create_or_update_function(PROBE_APP, name, "echo.handler", probe_role(), zip_of({"echo.py": ECHO}))
+        create_or_update_function(
+            PROBE_APP, name, "echo.handler", probe_role(), zip_of({"echo.py": ECHO})
+        )
     return name
 
 

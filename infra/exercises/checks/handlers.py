@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import secrets
 import sys
 import time
@@ -21,15 +22,23 @@ from typing import Any
 
 import boto3
 
-from infra.deploy import check_least_privilege, deploy_app, fire_rule
+from infra.deploy import (
+    check_least_privilege,
+    create_lambda_role,
+    create_or_update_function,
+    deploy_app,
+    fire_rule,
+)
+from infra.deploy.aws import account_of, region_of
 from infra.deploy.policies import execute_api_arn
 
 from .common import (
+    PROBE_APP,
     QUIET,
-    answer,
     TIMEOUT,
     Client,
     Frame,
+    answer,
     as_list,
     describe,
     fail_on_gateway_error,
@@ -37,8 +46,10 @@ from .common import (
     invoke,
     is_gateway_error,
     message_event,
+    probe_role_policy,
     quietly,
     unique,
+    zip_of,
 )
 
 CLOCK_SLACK = 60.0  # seconds a pushed time may differ from the notebook's clock
@@ -228,7 +239,10 @@ def check_arena_color(
 
 
 def _first_of(
-    watcher: Client, wanted: Callable[[Frame], bool], sender: Client, refused: Callable[[Frame], bool]
+    watcher: Client,
+    wanted: Callable[[Frame], bool],
+    sender: Client,
+    refused: Callable[[Frame], bool],
 ) -> Frame | None:
     """The watcher's first wanted frame, or the sender's first refusal, whichever comes first."""
     deadline = time.monotonic() + TIMEOUT
@@ -391,3 +405,116 @@ def check_policy(
         f" {sorted(granted['execute-api:ManageConnections'])} (hint: the function only posts"
         " frames: POST, on this API's dev stage)"
     )
+    if _in_this_cloud(table_arn, region, account):
+        _check_policy_in_use(policy, table_arn, region, api_id)
+
+
+WELCOME_PROBE = '''import os
+
+import boto3
+from botocore.exceptions import ClientError
+
+REFUSALS = {"AccessDeniedException", "ForbiddenException"}  # DynamoDB's and @connections' words
+
+
+def handler(event, context):
+    """Make each call the welcome function makes; say which of them IAM refused."""
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=os.environ["CONNECTIONS_URL"])
+    connection = event["connectionId"]
+    calls = {
+        "dynamodb:PutItem": lambda: table.put_item(Item={"connectionId": connection}),
+        "execute-api:ManageConnections": lambda: api.post_to_connection(
+            ConnectionId=connection, Data=b"welcome"
+        ),
+        "dynamodb:DeleteItem": lambda: table.delete_item(Key={"connectionId": connection}),
+    }
+    refused = []
+    for action, call in calls.items():
+        try:
+            call()
+        except ClientError as error:  # GoneException is fine: IAM let the post through
+            if error.response["Error"]["Code"] in REFUSALS:
+                refused.append(action)
+    return refused
+'''
+IAM_SETTLES = 20.0  # seconds: IAM is eventually consistent on AWS (immediate locally)
+
+
+def _in_this_cloud(table_arn: str, region: str, account: str) -> bool:
+    """Whether the ARN names a table of the cloud the notebook uses (hidden variants' do not)."""
+    return (
+        region == region_of()
+        and account == account_of()
+        and table_arn.startswith(f"arn:aws:dynamodb:{region}:{account}:table/")
+    )
+
+
+def _check_policy_in_use(policy: dict[str, Any], table_arn: str, region: str, api_id: str) -> None:
+    """Run a function as a role with only this policy: every call works; take away any one
+    statement and exactly the actions it granted are refused."""
+    name = f"{PROBE_APP}-welcome"
+    environment = {
+        "TABLE_NAME": table_arn.rsplit("/", 1)[-1],
+        "CONNECTIONS_URL": f"https://{api_id}.execute-api.{region}.amazonaws.com/dev",
+    }
+    probe_policy = {"Version": "2012-10-17", "Statement": [_probe_logs_statement()]}
+    with quietly():
+        role_arn = create_lambda_role(PROBE_APP, probe_policy, name=f"{name}-role")
+        create_or_update_function(
+            PROBE_APP,
+            name,
+            "welcome.handler",
+            role_arn,
+            zip_of({"welcome.py": WELCOME_PROBE}),
+            environment=environment,
+        )
+    everything = {"dynamodb:PutItem", "dynamodb:DeleteItem", "execute-api:ManageConnections"}
+    if not _refused_as(name, probe_policy, everything, strict=False):
+        return  # this cloud does not enforce IAM (workshop cloud --no-iam): the document is checked
+    assert _refused_as(name, policy, set()) == set(), (
+        f"Running as a role with only this policy, the function was refused"
+        f" {', '.join(sorted(_refused_as(name, policy, set(), strict=False)))}"
+    )
+    statements = policy["Statement"]
+    for index, statement in enumerate(statements):
+        others = {**policy, "Statement": statements[:index] + statements[index + 1 :]}
+        if not others["Statement"]:
+            continue  # a policy needs a statement: the logs-only run above covers "none of them"
+        expected = set(as_list(statement.get("Action"))) - _actions_of(others)
+        refused = _refused_as(name, others, expected)
+        assert refused == expected, (
+            f"Without statement {index + 1} the function should be refused"
+            f" {sorted(expected) or 'nothing'}, and was refused {sorted(refused) or 'nothing'}"
+        )
+
+
+def _actions_of(policy: dict[str, Any]) -> set[str]:
+    return {a for statement in policy["Statement"] for a in as_list(statement.get("Action"))}
+
+
+def _probe_logs_statement() -> dict[str, Any]:
+    return probe_role_policy()["Statement"][0]
+
+
+def _refused_as(
+    name: str, policy: dict[str, Any], expected: set[str], *, strict: bool = True
+) -> set[str]:
+    """Give the probe's role `policy` and run it; the actions IAM refused.
+
+    IAM changes take seconds to reach every AWS region, so this asks again until the answer is
+    `expected` or IAM_SETTLES has passed (`strict=False`: until anything is refused).
+    """
+    role = f"{name}-role"
+    boto3.client("iam").put_role_policy(
+        RoleName=role, PolicyName="least-privilege", PolicyDocument=json.dumps(policy)
+    )
+    deadline = time.monotonic() + IAM_SETTLES
+    while True:
+        result = invoke(name, {"connectionId": unique("welcomeCheck").replace("-", "")})
+        assert result["FunctionError"] is None, f"The check's probe failed: {failure(result)}"
+        refused = set(result["Payload"])
+        settled = refused == expected if strict else bool(refused)
+        if settled or time.monotonic() > deadline:
+            return refused
+        time.sleep(1.0)

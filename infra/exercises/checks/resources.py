@@ -39,10 +39,10 @@ from infra.deploy.policies import check_least_privilege
 
 from .common import (
     KIT_LAMBDAS,
-    answer,
     QUIET,
     Calls,
     Client,
+    answer,
     as_list,
     echo_function,
     error_code,
@@ -135,7 +135,9 @@ def check_create_role(create_role: Callable[[str, str], str], name: str, table: 
     )
     granted: dict[str, set[str]] = {}
     for policy_name in names:
-        document = _document(iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"])
+        document = _document(
+            iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+        )
         problems = check_least_privilege(document)
         assert not problems, f"Too broad: {problems[0]} (hint: name each action and its resource)"
         for statement in as_list(document.get("Statement")):
@@ -197,14 +199,14 @@ def _connect_with_role(role_arn: str, table: str) -> None:
     )
 
 
-HELLO = '''import os
+HELLO = """import os
 
 GREETING = {greeting!r}
 
 
 def {function}(event, context):
     return {{"greeting": GREETING, "setting": os.environ.get({variable!r})}}
-'''
+"""
 
 
 def check_deploy_function(
@@ -237,8 +239,12 @@ def check_deploy_function(
             f"The function's handler is {config['Handler']!r}, expected {handler!r}: pass the"
             " `handler` parameter as Handler"
         )
-        assert config["Runtime"].startswith("python3."), f"Runtime is {config['Runtime']!r}: use python3.12"
-        assert config["Role"] == role, f"The function runs as {config['Role']!r}, not the role given"
+        assert config["Runtime"].startswith("python3."), (
+            f"Runtime is {config['Runtime']!r}: use python3.12"
+        )
+        assert config["Role"] == role, (
+            f"The function runs as {config['Role']!r}, not the role given"
+        )
         variables = config.get("Environment", {}).get("Variables", {})
         assert variables == {variable: setting}, (
             f"The function's environment is {variables}, expected {{'{variable}': ...}}:"
@@ -248,7 +254,9 @@ def check_deploy_function(
             "deploy_function returned before the new function was Active: on AWS it is Pending"
             " for a moment (hint: lambda_.get_waiter('function_active_v2').wait(FunctionName=name))"
         )
-        assert arn == config["FunctionArn"], f"deploy_function returned {arn!r}, not the function's ARN"
+        assert arn == config["FunctionArn"], (
+            f"deploy_function returned {arn!r}, not the function's ARN"
+        )
         _expect_greeting(name, first, setting, module)
         source.write_text(HELLO.format(greeting=second, function=function, variable=variable))
         with recorded_calls() as calls:
@@ -277,13 +285,17 @@ def _expect_greeting(name: str, greeting: str, setting: str, module: str) -> Non
         f"The function answered {payload!r}: it does not run the folder's latest code"
         f" (expected greeting {greeting!r}; zip every file of the folder, and upload the new zip)"
     )
-    assert payload.get("setting") == setting, f"The function did not see its environment: {payload!r}"
+    assert payload.get("setting") == setting, (
+        f"The function did not see its environment: {payload!r}"
+    )
 
 
 # -- 03 · the API, its routes and its stage ----------------------------------------------------
 
 
-def check_create_api(create_api: Callable[[str, str], str], name: str, route_selection: str) -> None:
+def check_create_api(
+    create_api: Callable[[str, str], str], name: str, route_selection: str
+) -> None:
     """`create_api(name, route_selection)`: a WebSocket API that routes frames on that field."""
     apis = boto3.client("apigatewayv2")
     _delete_apis(name)
@@ -351,7 +363,9 @@ def _check_route(api_id: str, route_key: str, function: str, route_id: str) -> N
         f"The {route_key} route has no integration (Target {target!r}): set"
         " Target=f'integrations/{integration_id}' (the id create_integration returned)"
     )
-    integration = apis.get_integration(ApiId=api_id, IntegrationId=target.removeprefix("integrations/"))
+    integration = apis.get_integration(
+        ApiId=api_id, IntegrationId=target.removeprefix("integrations/")
+    )
     assert integration["IntegrationType"] == "AWS_PROXY", (
         f"The {route_key} integration is {integration['IntegrationType']}: a Lambda proxy"
         " integration is IntegrationType='AWS_PROXY'"
@@ -398,7 +412,9 @@ def check_deploy_stage(deploy: Callable[[str, str], str], app: str, stage: str) 
         answer(deploy, api_id, stage)
     second = _deployed(calls, apis, api_id, stage, url, "update_stage")
     assert second != first, "The stage still serves the first deployment after deploy() ran again"
-    assert calls.of("apigatewayv2", "UpdateStage") and not calls.of("apigatewayv2", "DeleteStage"), (
+    assert calls.of("apigatewayv2", "UpdateStage") and not calls.of(
+        "apigatewayv2", "DeleteStage"
+    ), (
         "For a stage that exists, deploy() should point it at the new deployment:"
         " apis.update_stage(ApiId=api_id, StageName=stage, DeploymentId=...)"
     )
@@ -424,7 +440,9 @@ def _deployed(calls: Calls, apis: Any, api_id: str, stage: str, url: str, step: 
     try:
         current = apis.get_stage(ApiId=api_id, StageName=stage)
     except ClientError:
-        raise AssertionError(f"There is no stage {stage!r}: use the `stage` parameter ({step})") from None
+        raise AssertionError(
+            f"There is no stage {stage!r}: use the `stage` parameter ({step})"
+        ) from None
     newest = made[-1].response or {}
     assert current.get("DeploymentId") == newest.get("DeploymentId"), (
         f"The stage {stage!r} does not serve the newest deployment: pass the DeploymentId that"
@@ -537,12 +555,16 @@ def check_schedule(
     try:
         described = events.describe_rule(Name=rule)
     except ClientError:
-        raise AssertionError(f"There is no rule {rule!r}: events.put_rule(Name=rule_name, ...)") from None
+        raise AssertionError(
+            f"There is no rule {rule!r}: events.put_rule(Name=rule_name, ...)"
+        ) from None
     assert described.get("ScheduleExpression") == expression, (
         f"The rule's schedule is {described.get('ScheduleExpression')!r}, expected"
         f" {expression!r}: ScheduleExpression=expression"
     )
-    assert described.get("State") == "ENABLED", f"The rule is {described.get('State')}: State='ENABLED'"
+    assert described.get("State") == "ENABLED", (
+        f"The rule is {described.get('State')}: State='ENABLED'"
+    )
     assert rule_arn == described["Arn"], f"schedule returned {rule_arn!r}, not the rule's ARN"
     arn = boto3.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
     targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]]
@@ -550,7 +572,9 @@ def check_schedule(
         f"The rule's targets are {targets}, expected just {function}:"
         " events.put_targets(Rule=rule_name, Targets=[{'Id': ..., 'Arn': function_arn}])"
     )
-    sources = [statement_source(s) for s in _statements(function) if _principal(s) == EVENTS_PRINCIPAL]
+    sources = [
+        statement_source(s) for s in _statements(function) if _principal(s) == EVENTS_PRINCIPAL
+    ]
     assert rule_arn in sources, (
         f"EventBridge may not invoke {function} for this rule: lambda_.add_permission(...,"
         f" Principal='{EVENTS_PRINCIPAL}', SourceArn=rule_arn)"
@@ -604,7 +628,9 @@ def _chat_carries(url: str, text: str, hint: str = "") -> None:
 def _arena_without_mapping(app: str) -> str:
     """A copy of the arena named `app` whose stream is mapped to nothing; returns its URL."""
     with quietly():
-        url = deploy_plan(replace(ARENA, app=app, stream_mapped=False), folder=KIT_LAMBDAS / "arena")
+        url = deploy_plan(
+            replace(ARENA, app=app, stream_mapped=False), folder=KIT_LAMBDAS / "arena"
+        )
     lambda_ = boto3.client("lambda")
     for mapping in lambda_.list_event_source_mappings(FunctionName=f"{app}-tableTriggers")[
         "EventSourceMappings"
@@ -688,7 +714,9 @@ def _forget_permissions(function: str, principal: str) -> None:
     """Remove what earlier runs allowed `principal` to do, so the learner's add_permission runs."""
     for statement in _statements(function):
         if _principal(statement) == principal:
-            boto3.client("lambda").remove_permission(FunctionName=function, StatementId=statement["Sid"])
+            boto3.client("lambda").remove_permission(
+                FunctionName=function, StatementId=statement["Sid"]
+            )
 
 
 def _principal(statement: dict[str, Any]) -> str:
