@@ -110,7 +110,9 @@ checks.check_push_time("lambdas/push", scheduled_at="2001-02-03T04:05:06Z")
 #
 # (Writing CloudWatch logs is left out here to keep it short; `lambda_policy` in
 # `infra/deploy/policies.py` shows the full document the deploy steps use.) The check calls it
-# with the push app's table and API.
+# with the push app's table and API, reads the document, then **uses** it: a function running as
+# a role with only your policy must be allowed every call, and with any one statement taken away,
+# exactly what that statement granted must be refused, as IAM refuses it on AWS.
 
 # %% tags=["nbval-ignore-output"]
 from infra.deploy import find_api
