@@ -394,7 +394,7 @@ def _check_route(api_id: str, route_key: str, function: str, route_id: str) -> N
 def check_deploy_stage(deploy: Callable[[str, str], str], app: str, stage: str) -> None:
     """`deploy(api_id, stage)` creates the stage, then moves it to a new deployment."""
     apis = boto3.client("apigatewayv2")
-    api_id = _chat_without_routes(app)
+    api_id = _chat_without_routes(app, stage)
     with quietly():
         for route_key in ("$connect", "$disconnect", "sendMessage"):
             add_route(api_id, route_key, f"{app}-{route_key.removeprefix('$')}")
@@ -590,14 +590,17 @@ def check_schedule(
 # -- the apps these checks build on (the finished code, quietly) -------------------------------
 
 
-def _chat_without_routes(app: str) -> str:
-    """A fresh API for a copy of the chat named `app`: its table, role and functions, no routes."""
+def _chat_without_routes(app: str, stage: str = "dev") -> str:
+    """A fresh API for a copy of the chat named `app`: its table, role and functions, no routes.
+
+    The role may post to the connections of `stage` only, as the deploy steps' policy does.
+    """
     plan = replace(CHAT, app=app)
     _delete_apis(f"{app}-api")
     with quietly():
         table_arn = create_connections_table(app)
         api_id = create_websocket_api(app)
-        role = create_lambda_role(app, plan_policy(plan, table_arn, api_id))
+        role = create_lambda_role(app, plan_policy(plan, table_arn, api_id, stage))
         code = package_lambda(KIT_LAMBDAS / "chat")
         for route in plan.routes:
             create_or_update_function(
