@@ -34,8 +34,14 @@ class Restored:
     counts: dict[str, int] = field(default_factory=dict)  # tables, functions, apis, ...
 
     def describe(self) -> str:
-        shown = ", ".join(f"{n} {what}" for what, n in self.counts.items() if n)
+        shown = ", ".join(_counted(n, what) for what, n in self.counts.items() if n)
         return f"saved {self.saved_at}: {shown or 'nothing in it'}"
+
+
+def _counted(count: int, plural: str) -> str:
+    """`1 table`, `2 tables`, `1 API`."""
+    word = plural.replace("apis", "APIs")
+    return f"{count} {word.removesuffix('s') if count == 1 else word}"
 
 
 @dataclass
