@@ -95,11 +95,11 @@ def cmd_cloud(args: argparse.Namespace) -> int:
     public = _lan_address() if args.host in ("0.0.0.0", "::") else None
 
     def ready(running: LocalCloud) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: running.stop())  # `kill PID` stops it cleanly
         _print_environment(running.url, running.region, public)
         _print_state(running)
         print("Ctrl-C stops it.", flush=True)
 
-    signal.signal(signal.SIGTERM, lambda *_: cloud.stop())  # `kill PID` stops it cleanly too
     try:
         cloud.serve_forever(on_ready=ready)
     except StateError as error:
