@@ -96,19 +96,14 @@ _DISPATCH[collections.defaultdict] = _reduce_defaultdict
 # ---------------------------------------------------------------- the backends
 
 
-def _backend_dicts(import_missing: bool) -> Iterator[tuple[str, str, BackendDict[Any]]]:
-    for module_name, attr in SERVICES:
-        module = sys.modules.get(module_name)
-        if module is None and import_missing:
-            module = importlib.import_module(module_name)
-        if module is not None:
-            yield module_name, attr, getattr(module, attr)
-
-
 def _roots() -> dict[RootKey, Any]:
     """Every backend of SERVICES that exists now (a service never imported has no state)."""
     roots: dict[RootKey, Any] = {}
-    for module_name, attr, backend_dict in _backend_dicts(import_missing=False):
+    for module_name, attr in SERVICES:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        backend_dict: BackendDict[Any] = getattr(module, attr)
         for account, regions in list(backend_dict.items()):
             for region, backend in list(regions.items()):
                 roots[(module_name, attr, account, region)] = backend
@@ -195,7 +190,6 @@ class Capture:
 
     revision: int  # `Backends.revision` at that moment
     graph: bytes  # the pickle, with persistent references to journals and blobs
-    journals: set[str]  # every journal the graph refers to
     appends: dict[str, list[Any]]  # records new since the last save, by journal
     blobs: dict[str, bytes]  # blobs not written before, by SHA-256
     blob_refs: set[str]  # every blob the graph refers to
@@ -262,19 +256,18 @@ class Snapshots:
             def blob(value: Any) -> str:
                 hit = self._digests.get(id(value)) or seen.get(id(value))
                 if hit is None or hit[0] is not value:
-                    data = value.encode("utf-8", "surrogatepass") if type(value) is str else value
-                    hit = (value, hashlib.sha256(data).hexdigest())
-                    if hit[1] not in self._blobs_written:
-                        blobs[hit[1]] = data
+                    hit = (value, hashlib.sha256(_bytes_of(value)).hexdigest())
                 seen[id(value)] = hit
-                return hit[1]
+                sha = hit[1]
+                if sha not in self._blobs_written and sha not in blobs:
+                    blobs[sha] = _bytes_of(value)  # new, or its save failed: write it (again)
+                return sha
 
             buffer = io.BytesIO()
             _Pickler(buffer, refs, blob).dump(roots)
             capture = Capture(
                 revision=self.backends.revision,
                 graph=buffer.getvalue(),
-                journals={journal.name for journal in journals.values()},
                 appends=appends,
                 blobs=blobs,
                 blob_refs={sha for _, sha in seen.values()},
@@ -396,6 +389,10 @@ def _continue_log_event_ids(roots: dict[RootKey, Any]) -> None:
                     if stream.events:
                         highest = max(highest, max(event.event_id for event in stream.events))
     LogEvent._event_id = max(LogEvent._event_id, highest + 1)
+
+
+def _bytes_of(value: str | bytes) -> bytes:
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
 
 
 def _new_journal_name() -> str:

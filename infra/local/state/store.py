@@ -67,7 +67,7 @@ class StateDir:
         except OSError as error:
             raise StateError(
                 f"cannot use {self.path} as the state folder ({error.strerror}): "
-                "give another one with --state DIR"
+                "give another one with --state DIR, or keep nothing with --no-state"
             ) from error
         if fcntl is not None:
             try:

@@ -34,13 +34,18 @@ def wipe(cloud: LocalCloud) -> None:
         BackendDict.reset()
 
 
+def opened(cloud: LocalCloud, folder: Path) -> CloudState:
+    """The folder, saved only when a test says so (save_now, close): never behind its back."""
+    return CloudState(cloud.backends, folder, interval=3600).open()
+
+
 def saved_and_restored(cloud: LocalCloud, folder: Path) -> CloudState:
     """Save into `folder`, wipe moto, restore from `folder` (the restored state is returned)."""
-    state = CloudState(cloud.backends, folder).open()
+    state = opened(cloud, folder)
     assert state.save_now()
     state.close()
     wipe(cloud)
-    restored = CloudState(cloud.backends, folder).open()
+    restored = opened(cloud, folder)
     restored.close()
     return restored
 
@@ -211,12 +216,12 @@ def test_wiping_moto_really_forgets(
     aws: Callable[..., Any], cloud: LocalCloud, world: dict[str, str], folder: Path
 ) -> None:
     """The round trip is not trivially true: after a wipe the table is gone until restored."""
-    state = CloudState(cloud.backends, folder).open()
+    state = opened(cloud, folder)
     state.save_now()
     state.close()
     wipe(cloud)
     assert TABLE not in aws("dynamodb").list_tables()["TableNames"]
-    CloudState(cloud.backends, folder).open().close()
+    opened(cloud, folder).close()
     assert TABLE in aws("dynamodb").list_tables()["TableNames"]
 
 
@@ -249,7 +254,7 @@ def test_later_saves_append_only_new_records(
     aws: Callable[..., Any], cloud: LocalCloud, world: dict[str, str], folder: Path
 ) -> None:
     """Stream records and log events already saved are not pickled again."""
-    state = CloudState(cloud.backends, folder).open()
+    state = opened(cloud, folder)
     try:
         state.save_now()
         aws("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "one-more"}})
@@ -267,7 +272,7 @@ def test_function_code_is_a_blob_written_once(
     big = ECHO + "".join(f"# line {n} of a long module\n" for n in range(BLOB_MIN // 10))
     create_function(aws, "state-big", big)
     code_sha = aws("lambda").get_function(FunctionName="state-big")["Configuration"]["CodeSha256"]
-    state = CloudState(cloud.backends, folder).open()
+    state = opened(cloud, folder)
     try:
         state.save_now()
         again = state.snapshots.capture()
@@ -297,13 +302,13 @@ def test_a_damaged_journal_is_refused_and_changes_nothing(
     aws: Callable[..., Any], cloud: LocalCloud, world: dict[str, str], folder: Path
 ) -> None:
     """An unreadable state raises StateError naming --fresh; moto keeps what it had."""
-    state = CloudState(cloud.backends, folder).open()
+    state = opened(cloud, folder)
     state.save_now()
     state.close()
     journal = folder / JOURNAL
     journal.write_bytes(journal.read_bytes()[:-1] + b"?")
     with pytest.raises(StateError, match="--fresh"):
-        CloudState(cloud.backends, folder).open()
+        opened(cloud, folder)
     assert TABLE in aws("dynamodb").list_tables()["TableNames"]
 
 
@@ -311,7 +316,7 @@ def test_a_snapshot_of_another_moto_is_refused(
     aws: Callable[..., Any], cloud: LocalCloud, world: dict[str, str], folder: Path
 ) -> None:
     """A snapshot written by another moto version is not unpickled: it says to start fresh."""
-    state = CloudState(cloud.backends, folder).open()
+    state = opened(cloud, folder)
     capture = state.snapshots.capture()
     state.store.commit(
         {"format": 1, "moto": "4.0.0", "saved_at": "then"},
@@ -322,4 +327,45 @@ def test_a_snapshot_of_another_moto_is_refused(
     )
     state.close()
     with pytest.raises(StateError, match="moto 4.0.0.*--fresh"):
-        CloudState(cloud.backends, folder).open()
+        opened(cloud, folder)
+
+
+def test_a_backend_of_another_service_is_referenced_not_copied(
+    cloud: LocalCloud, world: dict[str, str], folder: Path
+) -> None:
+    """An object pointing at, say, STS's backend points at the live one after a restore."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.sts.models import sts_backends
+
+    def table() -> Any:
+        return dynamodb_backends[cloud.account_id][cloud.region].tables[TABLE]
+
+    with cloud.backends.lock:
+        table().workshop_probe = sts_backends[cloud.account_id]["global"]
+    try:
+        saved_and_restored(cloud, folder)
+        with cloud.backends.lock:
+            assert table().workshop_probe is sts_backends[cloud.account_id]["global"]
+    finally:
+        with cloud.backends.lock:
+            del table().workshop_probe
+
+
+def test_what_a_failed_save_did_not_write_goes_in_the_next_one(
+    aws: Callable[..., Any], cloud: LocalCloud, world: dict[str, str], folder: Path
+) -> None:
+    """A capture never committed (a full disk) leaves its records and blobs for the next."""
+    state = opened(cloud, folder)
+    try:
+        state.save_now()
+        aws("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "not saved yet"}})
+        create_function(aws, "state-unsaved", ECHO + "#" * BLOB_MIN + "\n")
+        failed = state.snapshots.capture()  # and then the disk was full: never committed
+        retried = state.snapshots.capture()
+        assert retried.blobs.keys() == failed.blobs.keys() != set()
+        assert [len(r) for r in retried.appends.values()] == [
+            len(r) for r in failed.appends.values()
+        ]
+    finally:
+        state.close()
+        aws("lambda").delete_function(FunctionName="state-unsaved")
