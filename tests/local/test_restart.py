@@ -141,6 +141,8 @@ class Restart:
     listed_after: bytes = b""
     rows_after: list[dict[str, Any]] = field(default_factory=list)
     marks_after: set[str] = field(default_factory=set)
+    triggered_before: int = 0  # invocations of the arena's stream function
+    triggered_after: int = 0
 
 
 def deploy(app: str, port: int) -> str:
@@ -161,7 +163,11 @@ async def before_the_kill(first: CloudProcess, urls: dict[str, str], restart: Re
         heard = await receive_until(bob, lambda frame: frame.get("type") == "message")
         assert heard["text"] == "before the kill"
         await ada.send(json.dumps({"action": "move", "clientX": 0.25, "clientY": 0.75}))
+        await receive_until(  # the stream delivered the move: its batch is handled
+            ada, lambda f: f.get("type") == "changes" and f["changes"][-1]["kind"] == "move"
+        )
         restart.arena_row = await asyncio.to_thread(row_with_position, first)
+        restart.triggered_before = invocations(first, "arena-tableTriggers")
         listed = first.client("lambda").invoke(
             FunctionName="arena-list", Payload=json.dumps(LIST_EVENT).encode()
         )
@@ -170,6 +176,17 @@ async def before_the_kill(first: CloudProcess, urls: dict[str, str], restart: Re
         await asyncio.sleep(1.0)
         marks.put_item(TableName=MARKS, Item={"mark": {"S": "right before"}})
         first.kill()  # the connections die with it: nobody's $disconnect runs
+
+
+def invocations(cloud: CloudProcess, function: str) -> int:
+    """How many times a function ran, by its START lines in CloudWatch Logs."""
+    pages = cloud.client("logs").get_paginator("filter_log_events")
+    return sum(
+        1
+        for page in pages.paginate(logGroupName=f"/aws/lambda/{function}")
+        for event in page["events"]
+        if event["message"].startswith("START ")
+    )
 
 
 def row_with_position(cloud: CloudProcess, timeout: float = 10) -> dict[str, Any]:
@@ -215,6 +232,8 @@ def restart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restart]:
             FunctionName="arena-list", Payload=json.dumps(LIST_EVENT).encode()
         )
         restart.listed_after = listed["Payload"].read()
+        time.sleep(1.0)  # a mapping that started over would be delivering old records by now
+        restart.triggered_after = invocations(second, "arena-tableTriggers")
         yield restart
     finally:
         second.stop()
@@ -256,6 +275,28 @@ def test_the_arena_rows_survive_a_kill(restart: Restart) -> None:
     """The pointer that moved before the kill is in the table with its position and colour."""
     assert restart.arena_row in restart.rows_after
     assert restart.arena_row["x"] == {"N": "0.25"} and restart.arena_row["y"] == {"N": "0.75"}
+
+
+def test_the_arena_stream_goes_on_where_it_was(restart: Restart) -> None:
+    """The restored mapping delivers none of the records it handled before the kill again,
+    and a move after the restart reaches another person through it."""
+    assert restart.triggered_after == restart.triggered_before
+
+    async def scenario() -> None:
+        async with (
+            connect(restart.urls["arena"] + "?name=eve") as eve,
+            connect(restart.urls["arena"] + "?name=finn") as finn,
+        ):
+            await eve.send(json.dumps({"action": "move", "clientX": 0.5, "clientY": 0.5}))
+            await receive_until(
+                finn,
+                lambda f: (
+                    f.get("type") == "changes"
+                    and any(c["kind"] == "move" and c["name"] == "eve" for c in f["changes"])
+                ),
+            )
+
+    asyncio.run(scenario())
 
 
 def test_a_function_answers_as_it_did_before_a_kill(restart: Restart) -> None:
