@@ -58,9 +58,14 @@ class Saver:
         self._last_start = time.monotonic()
         try:
             self.saved_revision = self._save()
-        except Exception:
-            if not self._failing:
-                log.exception("saving the local cloud's state failed; retrying on the next change")
+        except Exception as error:
+            if not self._failing:  # one line, once: a full disk should not flood the terminal
+                log.error(
+                    "saving the local cloud's state failed (%s: %s); retrying every %g s",
+                    type(error).__name__,
+                    error,
+                    self.interval,
+                )
             self._failing = True
             return False
         if self._failing:
