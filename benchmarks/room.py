@@ -157,7 +157,7 @@ class CloudProcess:
             "AWS_REGION": "us-east-1",
         }
         self.env.pop("WORKSHOP_TARGET", None)
-        command = [WORKSHOP, "cloud", "--port", str(self.port), *(extra_args or [])]
+        command = [WORKSHOP, "cloud", "--port", str(self.port), "--no-state", *(extra_args or [])]
         self.process = subprocess.Popen(
             command,
             env=self.env,

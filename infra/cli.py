@@ -2,6 +2,8 @@
 
 workshop up                 the local cloud and JupyterLab on the lessons and exercises
 workshop cloud              the local cloud alone, in the foreground
+                            (both keep their state in .workshop-state/: --state DIR elsewhere,
+                            --fresh to start empty, --no-state to keep nothing)
 workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
                             (--template: as the CloudFormation stack APP, from lambdas/APP/template.yaml)
 workshop teardown APP       remove everything tagged with that app (--template: delete the stack)
@@ -22,10 +24,15 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infra.local.cloud import LocalCloud
 
 DEFAULT_PORT = 4599
 APPS = ("chat", "arena", "tictactoe", "push")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE = PROJECT_ROOT / ".workshop-state"  # git-ignored
 
 
 def _lan_address() -> str:
@@ -53,6 +60,7 @@ def _room_key() -> tuple[str, str]:
 def _cloud_options(args: argparse.Namespace) -> dict[str, object]:
     """LocalCloud settings from `workshop cloud` / `workshop up` flags."""
     options: dict[str, object] = {"host": args.host, "port": args.port, "iam": not args.no_iam}
+    options.update(_state_settings(args))
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         options["room_key"] = _room_key()  # listening beyond loopback: lock the AWS APIs
     return options
@@ -83,17 +91,50 @@ def _print_environment(
     sys.stdout.flush()
 
 
+def _state_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The state folder options of `workshop cloud` and `workshop up`, as cloud settings."""
+    if args.no_state:
+        return {"state_dir": None}
+    return {"state_dir": str(args.state), "fresh_state": args.fresh}
+
+
+def _print_state(cloud: LocalCloud) -> None:
+    """One line on where the state is kept and what a start found there."""
+    state = cloud.state
+    if state is None:
+        print("State: kept in memory only (--no-state); a restart starts empty.")
+    elif state.restored is not None:
+        print(f"State: restored from {state.path} ({state.restored.describe()}).")
+    elif state.set_aside_to is not None:
+        print(
+            f"State: starting empty in {state.path}; the previous state is in {state.set_aside_to}."
+        )
+    else:
+        print(f"State: starting empty; saved in {state.path} as it changes.")
+
+
+def _refuse(error: Exception) -> int:
+    print(f"workshop: {error}", file=sys.stderr)
+    return 2
+
+
 def cmd_cloud(args: argparse.Namespace) -> int:
     from infra.local.cloud import LocalCloud
+    from infra.local.state.errors import StateError
 
     cloud = LocalCloud(**_cloud_options(args))  # type: ignore[arg-type]
     public = _lan_address() if args.host in ("0.0.0.0", "::") else None
-    cloud.serve_forever(
-        on_ready=lambda c: (
-            _print_environment(c.url, c.region, public, c.settings.room_key)
-            or print("Ctrl-C stops it.")
-        )
-    )
+
+    def ready(running: LocalCloud) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: running.stop())  # `kill PID` stops it cleanly
+        _print_environment(running.url, running.region, public, running.settings.room_key)
+        _print_state(running)
+        print("Ctrl-C stops it.", flush=True)
+
+    try:
+        cloud.serve_forever(on_ready=ready)
+    except StateError as error:
+        return _refuse(error)
     return 0
 
 
@@ -105,6 +146,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     """
     from infra.labsettings import install_lab_overrides
     from infra.local.cloud import LocalCloud
+    from infra.local.state.errors import StateError
     from infra.session import use_cloud
 
     try:
@@ -117,9 +159,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         use_cloud(quiet=True)  # fails early, with a clear message, when nothing answers
         env = dict(os.environ)
     else:
-        cloud = LocalCloud(**_cloud_options(args)).start()  # type: ignore[arg-type]
+        try:
+            cloud = LocalCloud(**_cloud_options(args)).start()  # type: ignore[arg-type]
+        except StateError as error:
+            return _refuse(error)
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
         _print_environment(cloud.url, cloud.region, public, cloud.settings.room_key)
+        _print_state(cloud)
         env = {**os.environ, **cloud.env()}
     lab = lab_command(args)
     child = subprocess.Popen(lab, env=env)
@@ -233,6 +279,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_main(args.paths, timeout=args.timeout, out=args.out)
 
 
+def _add_state_options(command: argparse.ArgumentParser) -> None:
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--state",
+        type=Path,
+        default=DEFAULT_STATE,
+        metavar="DIR",
+        help="save the cloud's state here and restore it on start (default: .workshop-state/)",
+    )
+    where.add_argument(
+        "--no-state", action="store_true", help="keep the state in memory only: nothing is saved"
+    )
+    command.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty; the saved state moves to DIR/previous",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workshop", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -243,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     cloud.add_argument(
         "--no-iam", action="store_true", help="do not check what functions' roles allow"
     )
+    _add_state_options(cloud)
     cloud.set_defaults(func=cmd_cloud)
 
     up = commands.add_parser("up", help="the local cloud plus JupyterLab on notebooks/")
@@ -259,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the whole kit (solutions, apps) in JupyterLab",
     )
+    _add_state_options(up)
     up.set_defaults(func=cmd_up)
 
     deploy = commands.add_parser("deploy", help="stand up a finished app")
@@ -302,7 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "no_state", False) and getattr(args, "fresh", False):
+        parser.error("--fresh and --no-state do not go together: --no-state always starts empty")
     return int(args.func(args) or 0)
 
 

@@ -35,7 +35,7 @@ ROLE_POLICY = json.dumps(
 @contextlib.contextmanager
 def running_cloud(**settings: Any) -> Iterator[LocalCloud]:
     """A local cloud on a free port, with boto3's environment pointing at it meanwhile."""
-    with LocalCloud(port=0, **settings) as running:
+    with LocalCloud(**{"port": 0, **settings}) as running:
         saved = {k: os.environ.get(k) for k in running.env()}
         os.environ.update(running.env())
         try:

@@ -8,6 +8,8 @@
   warm worker processes; the event sources (`sources/`) feed streams, TTL and schedules to them.
 
 Start it in the foreground (`workshop cloud`) or in a background thread (`LocalCloud().start()`).
+With `state_dir`, the state is restored from that folder before anything is served and saved
+there as it changes (`state/`); without it, the cloud starts empty and forgets everything.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .gateway.server import Gateway, GatewayLimits
 from .invoker import Invoker
 from .logs import LogSink
 from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
+from .state.lifecycle import CloudState
 from .trace import TraceHub
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,9 @@ class CloudSettings:
     iam: bool = True  # roles' permissions enforced (`workshop cloud --no-iam`: off)
     room_key: tuple[str, str] | None = None  # (access key, secret) other machines must sign with
     trusted_peers: tuple[str, ...] | None = None  # addresses that count as this machine (loopback)
+    state_dir: str | None = None  # restore from and save to this folder (None: neither)
+    fresh_state: bool = False  # start empty, moving any saved state to state_dir/previous
+    save_interval: float = 0.5  # seconds between saves at most (a change waits no longer)
 
 
 class LocalCloud:
@@ -99,6 +105,7 @@ class LocalCloud:
         self.invoker: Invoker | None = None
         self.sources: list[Any] = []
         self.scheduler: Any = None
+        self.state: CloudState | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -139,7 +146,11 @@ class LocalCloud:
         }
 
     def start(self, timeout: float = 30.0) -> LocalCloud:
-        """Serve in a background thread; returns once the port is bound."""
+        """Serve in a background thread; returns once the port is bound.
+
+        Raises `StateError` (before serving anything) when the state folder cannot be used.
+        """
+        self._open_state()
         self._thread = threading.Thread(target=self._run, name="local-cloud", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -149,7 +160,8 @@ class LocalCloud:
         return self
 
     def serve_forever(self, on_ready: Callable[[LocalCloud], None] | None = None) -> None:
-        """Serve in the calling thread until `stop()` or Ctrl-C."""
+        """Serve in the calling thread until `stop()` or Ctrl-C (`StateError` as `start`)."""
+        self._open_state()
         try:
             asyncio.run(self._main(on_ready))
         except KeyboardInterrupt:
@@ -212,6 +224,18 @@ class LocalCloud:
             await self.invoker.stop()
             self.runtime.close()
 
+    def _open_state(self) -> None:
+        """Restore the saved state (or set it aside) before the edge accepts anything."""
+        if self.settings.state_dir is None or self.state is not None:
+            return
+        self.state = CloudState(
+            self.backends,
+            self.settings.state_dir,
+            fresh=self.settings.fresh_state,
+            interval=self.settings.save_interval,
+            before_save=self.logs.flush,
+        ).open()
+
     def _start_sources(self) -> None:
         from .sources.schedules import Scheduler
         from .sources.streams import StreamPoller
@@ -241,6 +265,9 @@ class LocalCloud:
         if self.runtime is not None:
             self.runtime.close()
             self.runtime = None
+        if self.state is not None:
+            self.state.close()  # the last changes, then the folder is free for the next start
+            self.state = None
         self.backends.close()
 
     async def _serve_trace(

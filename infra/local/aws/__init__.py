@@ -10,7 +10,9 @@ This is the only place that imports moto's internals or patches moto:
 - `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
 - `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing;
 - `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
-- `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform).
+- `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
+- `state.py`: every backend as one snapshot (stream records and log events in a journal) and
+  back, with the same ids: what `workshop cloud --state DIR` saves and restores.
 
 `install()` applies every patch, once per process, before moto's server app is created.
 """

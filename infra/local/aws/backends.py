@@ -3,7 +3,9 @@
 moto keeps each service's state in process-wide dictionaries (`dynamodb_backends[account][region]`)
 and is not thread-safe, so every touch goes through `Backends.open()`, which holds the lock.
 Writes bump a per-service generation; caches of derived state (a stage's routes, a function's
-configuration) compare generations instead of re-reading moto on every message.
+configuration) compare generations instead of re-reading moto on every message. Every write,
+including those no cache derives from (log events, stream progress), also bumps `revision`,
+which the state saver watches.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Backends:
         self.region = region
         self.lock = lock or threading.RLock()
         self._generations: dict[str, int] = {}
+        self.revision = 0  # bumped by every write, under the lock: the state saver watches it
         self._listeners: list[Callable[[str], None]] = []
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._found: dict[str, Any] = {}
@@ -124,8 +127,16 @@ class Backends:
         self._generations[service] = self._generations.get(service, 0) + 1
         if service == ALL_SERVICES:
             self._found.clear()  # a restore or a reset may have replaced the backends
+        self.revision += 1
         for listener in list(self._listeners):
             listener(service)
+
+    def wrote(self) -> None:
+        """Say that state no cache derives from was written (log events, stream progress).
+
+        Only the state saver needs to know; call it with the lock held, as `changed`.
+        """
+        self.revision += 1
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """Call `listener(service)` after every write (from the writing thread; keep it quick)."""

@@ -129,6 +129,7 @@ class MappingState:
     starting_position: str
     latest_index: int | None  # for LATEST: the shard's length when the mapping was created
     shard_length: int | None  # None while the stream is gone or disabled
+    position: int | None  # the next record to deliver, once a batch was handled (saved state)
 
 
 def is_dynamodb_stream(arn: str) -> bool:
@@ -159,6 +160,7 @@ def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
             starting_position=mapping.starting_position,
             latest_index=getattr(mapping, "workshop_latest_index", None),
             shard_length=len(shard.items) if shard is not None else None,
+            position=getattr(mapping, "workshop_position", None),
         )
 
 
@@ -171,12 +173,16 @@ def stream_records(backends: Backends, stream_arn: str, start: int, count: int) 
         return [lambda_record(r.to_json(), stream_arn) for r in shard.items[start : start + count]]
 
 
-def set_last_processing_result(backends: Backends, uuid: str, result: str) -> None:
-    """What GetEventSourceMapping reports as LastProcessingResult."""
+def record_progress(backends: Backends, uuid: str, result: str, position: int) -> None:
+    """After a batch: what GetEventSourceMapping reports as LastProcessingResult, and the
+    index of the next record to deliver, kept on the mapping so a restored cloud goes on there
+    (neither delivering a handled record again nor skipping one)."""
     with backends.open() as services:
         mapping = services.lambda_._event_source_mappings.get(uuid)
         if mapping is not None:
             mapping.workshop_last_processing_result = result
+            mapping.workshop_position = position
+            backends.wrote()
 
 
 def lambda_record(stream_record: dict[str, Any], event_source_arn: str) -> dict[str, Any]:
@@ -252,6 +258,8 @@ def sweep_expired(backends: Backends, now: float) -> int:
                 if expires is not None and now - FIVE_YEARS <= expires < now:
                     table.delete_item(item.hash_key, item.range_key)
                     deleted += 1
+        if deleted:
+            backends.changed("dynamodb")
     return deleted
 
 

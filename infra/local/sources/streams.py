@@ -5,7 +5,9 @@ records live in moto's table ``stream_shard`` (one shard per table, in order). O
 mapping, on the cloud's event loop, reads records from its position, invokes the function with
 ``{"Records": [...]}`` and advances only when the batch succeeded (or was dropped after
 MaximumRetryAttempts). Records that pile up while a batch runs all go in the next batch (up to
-BatchSize), so batches grow with the backlog.
+BatchSize), so batches grow with the backlog. After each batch the position is kept on the
+mapping itself (so it is saved with the state): a restored cloud's poller goes on from there,
+whatever the StartingPosition, and only a batch in flight at a crash is delivered again.
 
 Tasks sleep on ``stream_changes`` (bumped by every new record and mapping change), never poll.
 Running on the loop, they never wait for a thread or queue behind a lock that a thread holds.
@@ -93,7 +95,7 @@ class _MappingWorker:
         )
         if problem is not None:  # the role may not read the stream: Lambda says so and waits
             await backends.call(
-                dynamodb.set_last_processing_result, backends, self.uuid, f"PROBLEM: {problem}"
+                dynamodb.record_progress, backends, self.uuid, f"PROBLEM: {problem}", self.cursor
             )
             return self.poller.max_backoff
         records = await backends.call(
@@ -102,22 +104,25 @@ class _MappingWorker:
         if len(records) < size:  # the stream changed under us: look again
             return 0
         succeeded = await self._invoke(mapping.function_arn, records)
-        await backends.call(
-            dynamodb.set_last_processing_result, backends, self.uuid, OK if succeeded else FAILED
-        )
+        retry = False
         if succeeded:
             self._advance(size)
-            return 0
-        self.attempts += 1
-        max_retries = mapping.max_retry_attempts
-        if max_retries is not None and 0 <= max_retries < self.attempts:
-            log.warning(
-                "stream mapping %s: dropping %d records after %d retries",
-                self.uuid,
-                size,
-                max_retries,
-            )
-            self._advance(size)
+        else:
+            self.attempts += 1
+            max_retries = mapping.max_retry_attempts
+            if max_retries is not None and 0 <= max_retries < self.attempts:
+                log.warning(
+                    "stream mapping %s: dropping %d records after %d retries",
+                    self.uuid,
+                    size,
+                    max_retries,
+                )
+                self._advance(size)
+            else:
+                retry = True
+        result = OK if succeeded else FAILED
+        await backends.call(dynamodb.record_progress, backends, self.uuid, result, self.cursor)
+        if not retry:
             return 0
         self.retry_size = size  # the same records again, never skipped
         backoff = min(self.poller.retry_backoff * 2 ** (self.attempts - 1), self.poller.max_backoff)
@@ -125,6 +130,8 @@ class _MappingWorker:
         return 0
 
     def _start_index(self, mapping: dynamodb.MappingState) -> int:
+        if mapping.position is not None:  # a restored mapping goes on where it was
+            return min(mapping.position, mapping.shard_length or 0)
         if mapping.starting_position == "LATEST":
             if mapping.latest_index is not None:
                 return mapping.latest_index

@@ -305,3 +305,26 @@ def test_ttl_deletion_reaches_lambda_with_user_identity(cloud: FakeCloud, poller
     expected = json.loads(FIXTURE.read_text())["Records"][2]
     assert record["eventName"] == "REMOVE"
     assert record["userIdentity"] == expected["userIdentity"]
+
+
+def test_a_new_poller_goes_on_where_the_last_one_was(cloud: FakeCloud, function_arn: str):
+    """After a restart (a new poller), a LATEST mapping neither repeats nor skips records."""
+    stream_arn = make_table(cloud)
+    map_stream(cloud, stream_arn, StartingPosition="LATEST")
+    first = StreamPoller(cloud, retry_backoff=0.01, max_backoff=0.05)
+    first.start()
+    put(cloud, "before")
+    cloud.wait_for_calls(1)
+    first.stop()
+    put(cloud, "while-down")
+    second = StreamPoller(cloud, retry_backoff=0.01, max_backoff=0.05)
+    second.start()
+    try:
+        put(cloud, "after")
+        deadline = time.monotonic() + 3
+        while len(records_of(cloud)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        second.stop()
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in records_of(cloud)]
+    assert keys == ["before", "while-down", "after"]
