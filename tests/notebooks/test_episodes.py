@@ -79,9 +79,10 @@ def test_every_relative_link_resolves(path: Path) -> None:
 
 
 def answer_lines() -> list[str]:
-    """The distinctive lines of every answer kept in the apps' Lambda files."""
+    """The distinctive lines of every answer kept in the apps' Lambda files and templates."""
     lines: list[str] = []
-    for path in sorted((ROOT / "lambdas").rglob("*.py")):
+    files = [*(ROOT / "lambdas").rglob("*.py"), *(ROOT / "lambdas").rglob("template.yaml")]
+    for path in sorted(files):
         inside = False
         for line in path.read_text().splitlines():
             if BEGIN.match(line):
