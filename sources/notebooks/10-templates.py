@@ -236,6 +236,7 @@ shown = ("AWS::Lambda::Function", "AWS::DynamoDB::Table", "AWS::ApiGatewayV2::Ap
 # %% tags=["nbval-ignore-output"]
 from infra.widgets import ChatClient
 
+joined = lessons.now_ms()
 ada = ChatClient(url, "ada")
 bob = ChatClient(url, "bob")
 bob
@@ -314,18 +315,18 @@ assert whispered == {"type": "whisper", "from": "ada", "text": "psst"}
 #
 # ## Delete the stack, and prove nothing is left
 #
-# First let the clients go, and wait until their `$disconnect` has run: a function that runs
-# while its stack is deleted writes its log lines into a log group that the stack no longer
-# owns (Lambda makes it again), and that one would be left behind.
+# First let the clients go, and wait until their `$disconnect` has run (its log shows a
+# `REPORT` line per invocation): a function that runs while its stack is deleted writes its log
+# lines into a log group that the stack no longer owns (Lambda makes it again), and that one
+# would be left behind.
 
 # %%
-left = lessons.now_ms()
 ada.close()
 bob.close()
 
 
 def both_disconnected() -> bool:
-    reports = lessons.recent_logs(f"{STACK}-disconnect", since_ms=left, contains="REPORT")
+    reports = lessons.recent_logs(f"{STACK}-disconnect", since_ms=joined, contains="REPORT")
     return len(reports) >= 2
 
 
