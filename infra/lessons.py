@@ -5,6 +5,8 @@ what comes after, and for catching up:
 
 - ``show_source``: print a file (or one function of it) so the code a lesson shows IS the tested
   file; code holding an exercise's answer is refused;
+- ``show_template``: the same for resources of a template (``lambdas/<app>/template.yaml``),
+  with an exercise's answer cut out;
 - the console's "Test" button, once lesson 02 has shown it: ``invoke``, ``recent_logs``;
 - looking inside: ``table_rows``, ``routes_of``, ``route_summary``, ``stream_mappings``;
 - ``WsCat``: the kit's WebSocket client, printing what it sends and receives like wscat;
@@ -44,7 +46,7 @@ from infra.deploy import (
 )
 from infra.deploy.apps import CHAT, PLANS, AppPlan, Route, deploy_plan, plan_policy
 from infra.deploy.aws import all_items, client, error_code, report
-from infra.exercises.markers import has_solution
+from infra.exercises.markers import BEGIN, END, clear_solutions, has_solution
 from infra.widgets.connection import Connection, frame_text
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
@@ -96,6 +98,53 @@ def show_source(target: Any, name: str | None = None) -> None:
         where = f"{target.__module__}.{target.__qualname__}"
     header = f"# {where}" + (f" :: {name}" if name else "")
     print(header + "\n" + source_of(target, name).rstrip())
+
+
+def template_text(path: str | Path, *keys: str) -> str:
+    """Entries of a template file, as written there: resources (``ConnectFunction``), or any
+    other top-level section or entry (``Outputs``, ``StageName``). Relative paths: under lambdas/.
+
+    The lines of an exercise's answer (solution regions) are cut out, so the text is what the
+    exercises' copy of the template holds; asking for a resource that is all answer is refused.
+    """
+    path = Path(path) if Path(path).is_absolute() else LAMBDAS / path
+    lines = path.read_text().splitlines()
+    blocks = []
+    for key in keys:
+        start = _entry_line(lines, key, path)
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        end = start + 1
+        while end < len(lines) and (
+            not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent
+        ):
+            end += 1
+        while not lines[end - 1].strip():
+            end -= 1
+        blocks.append(clear_solutions("\n".join(lines[start:end]) + "\n", ()))
+    return "".join(blocks)
+
+
+def _entry_line(lines: list[str], key: str, path: Path) -> int:
+    """The line where ``key:`` starts a top-level section or an entry of one (indented by 2)."""
+    inside = False
+    for number, line in enumerate(lines):
+        if BEGIN.match(line):
+            inside = True
+        elif END.match(line):
+            inside = False
+        elif line in (f"{key}:", f"  {key}:") or line.startswith((f"{key}: ", f"  {key}: ")):
+            if inside:
+                raise AnswerShown(
+                    f"{path} :: {key} is an exercise's answer: a lesson must not show it"
+                )
+            return number
+    raise LookupError(f"no entry {key!r} in {path}")
+
+
+def show_template(path: str | Path, *keys: str) -> None:
+    """Print entries of a template (see ``template_text``) under a header naming the file."""
+    where = path if Path(path).is_absolute() else Path("lambdas") / path
+    print(f"# {where} :: {', '.join(keys)}\n" + template_text(path, *keys).rstrip())
 
 
 # -- the console's Test button ---------------------------------------------------------------

@@ -88,7 +88,7 @@ def schedule_rows(title: str) -> list[list[str]]:
 @pytest.mark.parametrize("title", SCHEDULES)
 def test_a_schedules_rows_add_up_to_its_length(title: str) -> None:
     """Each row is the lesson's teaching minutes plus its listed exercises' minutes, rows follow
-    each other without gaps, every lesson from 00 to 09 that is taught keeps its order, and the
+    each other without gaps, every lesson from 00 to 10 that is taught keeps its order, and the
     whole fits the session."""
     exercises = all_exercise_ids()
     clock, taught = 0, []

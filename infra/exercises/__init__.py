@@ -14,16 +14,18 @@ The convention (what `workshop exercises build` and `workshop check` rely on):
       ### END SOLUTION
 
   The build replaces each region with `# YOUR CODE HERE` and `raise NotImplementedError()`
-  at the indentation of the BEGIN line (in code cells and `.py` files), or with
+  at the indentation of the BEGIN line (in code cells and `.py` files), with a
+  `# YOUR CODE HERE` comment only in `.yaml` templates (so the stub still deploys), or with
   `YOUR ANSWER HERE` in Markdown cells.
 - A code cell tagged `exercise:<id>` (cell metadata "tags") holds the solution region.
   The cell right after it is tagged `check:<id>`: calls to the checks in `checks/`, which raise
   AssertionError whose message says what is wrong and hints at the fix. Right after the check
   comes its hidden variant, tagged `hidden:<id>`: the same check with names the learner never
   sees. The build leaves hidden cells out of `exercises/`.
-- An exercise in a `.py` file has no `exercise:` cell of its own: its region belongs to the
-  exercise whose check cell names the file, and that check deploys or loads it. A stub raises
-  NotImplementedError there.
+- An exercise in a `.py` file (or a template) has no `exercise:` cell of its own: its region
+  belongs to the exercise whose check cell names the file, and that check deploys or loads it
+  (a template's, the stack the learner deployed from it). A stub raises NotImplementedError
+  there; a template's stub deploys, without what the exercise asks for.
 - `<id>` is short, unique across the whole workshop (`table-create`, `chat-nickname`), and
   made of letters, digits, `-` and `_`. It is the column name in the grading table.
 

@@ -2,7 +2,8 @@
 
 Notebooks lose their solution regions, their hidden check variants (`hidden:<id>` cells, which
 only the grader runs), outputs, execution counts and editor metadata (widget state, timings);
-`.py` files lose their solution regions; everything else is copied. The same
+`.py` files lose their solution regions (as do `.yaml` templates, whose regions become a
+`# YOUR CODE HERE` comment); everything else is copied. The same
 solutions always give byte-identical exercises, so a test can tell when exercises/ is stale.
 """
 
@@ -14,9 +15,10 @@ from typing import Any
 
 import nbformat
 
-from .markers import CODE_STUB, TEXT_STUB, clear_solutions
+from .markers import CODE_STUB, COMMENT_STUB, TEXT_STUB, clear_solutions
 from .tags import HIDDEN, cell_role, exercise_ids, structure_problems
 
+TEMPLATE_SUFFIXES = (".yaml", ".yml")  # CloudFormation/SAM templates: regions become comments
 # What the build keeps of notebook and cell metadata; the rest is per-machine noise.
 NOTEBOOK_METADATA = ("kernelspec", "language_info")
 CELL_METADATA = ("tags", "editable", "deletable", "jupyter", "slideshow")
@@ -71,6 +73,11 @@ def expected_files(solutions_dir: Path) -> dict[Path, bytes]:
             files[relative] = notebook_stub(source.read_text(encoding="utf-8"), f"{relative}: ")
         elif source.suffix == ".py":
             text = clear_solutions(source.read_text(encoding="utf-8"), CODE_STUB, f"{relative}: ")
+            files[relative] = text.encode("utf-8")
+        elif source.suffix in TEMPLATE_SUFFIXES:
+            text = clear_solutions(
+                source.read_text(encoding="utf-8"), COMMENT_STUB, f"{relative}: "
+            )
             files[relative] = text.encode("utf-8")
         else:
             files[relative] = source.read_bytes()

@@ -1,7 +1,8 @@
 """Solution regions, the nbgrader way: `### BEGIN SOLUTION` ... `### END SOLUTION`.
 
 A region is replaced by a stub at the indentation of its BEGIN line, so the stub sits where the
-solution sat (inside a function body, a loop, ...) and the file still parses.
+solution sat (inside a function body, a loop, a YAML mapping, ...) and the file still parses.
+The marker lines are comments in Python and in YAML alike.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ BEGIN = re.compile(r"^(?P<indent>\s*)#+\s*BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_STUB = ("YOUR ANSWER HERE",)
+COMMENT_STUB = ("# YOUR CODE HERE",)  # a template (YAML): a comment, so the stub still deploys
 
 
 class MarkerError(ValueError):

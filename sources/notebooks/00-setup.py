@@ -87,8 +87,8 @@ boto3.client("dynamodb").list_tables()["TableNames"]
 # - `use_cloud()` picks the cloud once per kernel and says which in one line.
 # - Every lesson starts with a catch-up cell, so any notebook can be run on its own.
 #
-# **Exercises:** none for this lesson; each of the lessons 01 to 08 has its own notebook in
-# [`exercises/`](../exercises/).
+# **Exercises:** none for this lesson; each of the lessons 01 to 08, and 10, has its own
+# notebook in [`exercises/`](../exercises/).
 #
 # **Next:** [01 · The connections table](01-connections-table.ipynb), the table that remembers
 # who is connected.

@@ -142,6 +142,11 @@ assert not any(function["FunctionName"].startswith("lesson09-") for function in 
 # On real AWS, run `teardown` for every app you deployed (`chat`, `arena`, `tictactoe`, `push`),
 # or from a terminal: `workshop teardown chat`. Then check the
 # [Billing console](https://console.aws.amazon.com/billing/) a day later.
+#
+# On your own account you will more likely deploy each app as a **template**: one file that
+# CloudFormation turns into a stack, and one `delete_stack` that removes all of it. Every app has
+# one (`lambdas/<app>/template.yaml`), and it deploys unchanged to AWS with
+# `aws cloudformation deploy`: lesson 10 walks through the chat's.
 
 # %% [markdown]
 # ## Key points
@@ -154,3 +159,6 @@ assert not any(function["FunctionName"].startswith("lesson09-") for function in 
 #
 # **Exercises:** none for this lesson; the `policy` exercise of
 # [08](../exercises/08-server-push-exercises.ipynb) practises least privilege.
+#
+# **Next:** [10 · The same app as a template](10-templates.ipynb): the chat as one SAM template,
+# created, updated and deleted as a CloudFormation stack, the way you would deploy it to AWS.

@@ -164,5 +164,5 @@ checks.check_policy(
 # %% [markdown]
 # ## Done?
 #
-# Last lesson: [09 · Going to real AWS](../notebooks/09-real-aws.ipynb), where the deploy steps'
-# own policy is checked the same way.
+# Next lesson: [09 · Going to real AWS](../notebooks/09-real-aws.ipynb), where the deploy steps'
+# own policy is checked the same way; then [10 · The same app as a template](../notebooks/10-templates.ipynb).

@@ -80,6 +80,34 @@ def test_python_file_region_becomes_a_stub(built: Path) -> None:
     )
 
 
+def test_template_region_becomes_a_comment(tmp_path: Path) -> None:
+    """A YAML template's regions become a `# YOUR CODE HERE` comment, so the stub still parses."""
+    solutions = tmp_path / "solutions"
+    (solutions / "app").mkdir(parents=True)
+    (solutions / "app" / "template.yaml").write_text(
+        "Resources:\n"
+        "  Table:\n"
+        "    Type: AWS::DynamoDB::Table\n"
+        "    DependsOn:\n"
+        "      ### BEGIN SOLUTION\n"
+        "      - Role\n"
+        "      ### END SOLUTION\n"
+        "  ### BEGIN SOLUTION\n"
+        "  Role:\n"
+        "    Type: AWS::IAM::Role\n"
+        "  ### END SOLUTION\n"
+    )
+    build_exercises(solutions, tmp_path / "exercises")
+    assert (tmp_path / "exercises" / "app" / "template.yaml").read_text() == (
+        "Resources:\n"
+        "  Table:\n"
+        "    Type: AWS::DynamoDB::Table\n"
+        "    DependsOn:\n"
+        "      # YOUR CODE HERE\n"
+        "  # YOUR CODE HERE\n"
+    )
+
+
 def test_other_files_are_copied_as_is(built: Path) -> None:
     """Files that are neither notebooks nor Python are copied byte for byte."""
     assert (built / "README.md").read_bytes() == (SOLUTIONS / "README.md").read_bytes()

@@ -28,7 +28,11 @@ from infra.exercises.tags import exercise_ids
 SOLUTIONS = PROJECT_ROOT / "solutions"
 EXERCISES = PROJECT_ROOT / "exercises"
 NOTEBOOKS = sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))
-LESSONS = sorted(path.stem for path in (PROJECT_ROOT / "notebooks").glob("0[1-8]-*.ipynb"))
+LESSONS = sorted(
+    path.stem
+    for path in (PROJECT_ROOT / "notebooks").glob("*.ipynb")
+    if re.match(r"(0[1-8]|10)-", path.name)
+)
 BUILD_TRACK = {
     "table-create", "role-create", "function-deploy", "api-create", "routes-wire",
     "stage-deploy", "stream-map", "ttl-enable", "schedule-rule",
@@ -37,6 +41,8 @@ APP_CODE = {
     "chat-nickname", "chat-prune", "chat-whisper", "chat-default", "arena-color",
     "ttt-validate", "push-time", "policy",
 }  # fmt: skip
+TEMPLATES = {"template-whisper"}  # exercises in an app's template, graded on a stack
+EVERY_EXERCISE = BUILD_TRACK | APP_CODE | TEMPLATES
 TIMEOUT = 120.0  # seconds for the cells of one notebook (about 10 s when healthy)
 
 
@@ -132,7 +138,7 @@ def test_solution_lambdas_are_the_finished_apps() -> None:
     assert "raise NotImplementedError()" in stub and "BEGIN SOLUTION" not in stub
 
 
-def test_every_lesson_from_01_to_08_has_an_exercise_notebook() -> None:
+def test_every_lesson_from_01_to_08_and_10_has_an_exercise_notebook() -> None:
     """NN-lesson.ipynb is followed by NN-lesson-exercises.ipynb with at least one exercise."""
     assert [f"{lesson}-exercises.ipynb" for lesson in LESSONS] == NOTEBOOKS
     for name in NOTEBOOKS:
@@ -140,14 +146,14 @@ def test_every_lesson_from_01_to_08_has_an_exercise_notebook() -> None:
 
 
 def test_every_promised_exercise_exists_once() -> None:
-    """The build-it-yourself track and the app-code exercises, each id in one notebook only."""
+    """The build-it-yourself track, the app-code and template exercises, each in one notebook."""
     ids = [
         exercise
         for name in NOTEBOOKS
         for exercise in exercise_ids(nbformat.read(SOLUTIONS / name, as_version=4))
     ]
     assert len(ids) == len(set(ids))
-    assert set(ids) == BUILD_TRACK | APP_CODE
+    assert set(ids) == EVERY_EXERCISE
 
 
 def test_learners_never_see_a_hidden_variant() -> None:
@@ -166,7 +172,7 @@ def test_workshop_check_solutions_is_one_learner_passing_everything(
 ) -> None:
     """`workshop check solutions`: one row, one column per exercise, every one a pass."""
     assert list(solutions_graded["learners"]) == ["solutions"]
-    assert set(solutions_graded["exercises"]) == BUILD_TRACK | APP_CODE
+    assert set(solutions_graded["exercises"]) == EVERY_EXERCISE
     row = statuses(solutions_graded, "solutions")
     failing = {e: message(solutions_graded, "solutions", e) for e, s in row.items() if s != "pass"}
     assert failing == {} and solutions_graded["status"] == 0
@@ -178,7 +184,7 @@ def test_workshop_check_exercises_is_one_learner_failing_everything(
 ) -> None:
     """`workshop check exercises`: one row, every exercise a fail (no check passes a stub)."""
     assert list(exercises_graded["learners"]) == ["exercises"]
-    assert set(exercises_graded["exercises"]) == BUILD_TRACK | APP_CODE
+    assert set(exercises_graded["exercises"]) == EVERY_EXERCISE
     assert set(statuses(exercises_graded, "exercises").values()) == {"fail"}
 
 

@@ -21,7 +21,8 @@ from .episodes import (
     read_lesson,
 )
 
-WITH_EXERCISES = [path for path in LESSONS if re.match(r"0[1-8]-", path.name)]
+WITH_EXERCISES = [path for path in LESSONS if re.match(r"(0[1-8]|10)-", path.name)]
+WITHOUT_EXERCISES = [path for path in LESSONS if path not in WITH_EXERCISES]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
@@ -42,7 +43,7 @@ def test_a_lesson_ends_with_its_key_points(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda path: path.stem)
-def test_lessons_01_to_08_link_to_their_exercises(path: Path) -> None:
+def test_lessons_01_to_08_and_10_link_to_their_exercises(path: Path) -> None:
     """The closing cell links to the lesson's exercise notebook and names each exercise."""
     lesson = read_lesson(path)
     assert lesson.exercises.is_file()
@@ -60,9 +61,15 @@ def test_exercise_minutes_add_up_to_the_lessons(path: Path) -> None:
     assert sum(minutes.values()) == lesson.exercise_minutes
 
 
-@pytest.mark.parametrize("path", [LESSONS[0], LESSONS[-1]], ids=lambda path: path.stem)
-def test_the_first_and_last_lessons_have_no_exercises(path: Path) -> None:
-    """00 (setup) and 09 (real AWS) take no exercise time and have no exercise notebook."""
+def test_only_setup_and_real_aws_have_no_exercises() -> None:
+    """The lessons are 00 to 10; only 00 (setup) and 09 (real AWS) have no exercises."""
+    assert [path.name[:2] for path in LESSONS] == [f"{number:02d}" for number in range(11)]
+    assert [path.stem for path in WITHOUT_EXERCISES] == ["00-setup", "09-real-aws"]
+
+
+@pytest.mark.parametrize("path", WITHOUT_EXERCISES, ids=lambda path: path.stem)
+def test_setup_and_real_aws_take_no_exercise_time(path: Path) -> None:
+    """00 and 09 take no exercise time and have no exercise notebook."""
     lesson = read_lesson(path)
     assert lesson.exercise_minutes == 0 and not lesson.exercises.exists()
 
@@ -79,9 +86,10 @@ def test_every_relative_link_resolves(path: Path) -> None:
 
 
 def answer_lines() -> list[str]:
-    """The distinctive lines of every answer kept in the apps' Lambda files."""
+    """The distinctive lines of every answer kept in the apps' Lambda files and templates."""
     lines: list[str] = []
-    for path in sorted((ROOT / "lambdas").rglob("*.py")):
+    files = [*(ROOT / "lambdas").rglob("*.py"), *(ROOT / "lambdas").rglob("template.yaml")]
+    for path in sorted(files):
         inside = False
         for line in path.read_text().splitlines():
             if BEGIN.match(line):

@@ -44,6 +44,25 @@ def test_show_source_prints_where_the_code_lives(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: name_of"
 
 
+def test_template_text_is_the_resources_as_the_file_has_them() -> None:
+    """A resource's lines come back exactly as written, from its key to the next resource."""
+    text = lessons.template_text("chat/template.yaml", "SendMessageRoute")
+    assert text.startswith("  SendMessageRoute:\n    Type: AWS::ApiGatewayV2::Route\n")
+    assert "RouteKey: sendMessage" in text and "SendMessagePermission" not in text
+    assert text in (lessons.LAMBDAS / "chat/template.yaml").read_text()
+
+
+def test_template_text_cuts_an_exercises_answer_out() -> None:
+    """The Deployment is shown without the answer's WhisperRoute; the whisper route is refused."""
+    text = lessons.template_text("chat/template.yaml", "Deployment", "Outputs")
+    assert "- SendMessageRoute\n      - DefaultRoute\n" in text and "Whisper" not in text
+    assert "SOLUTION" not in text and "Outputs:\n  WebSocketURL:" in text
+    with pytest.raises(lessons.AnswerShown):
+        lessons.template_text("chat/template.yaml", "WhisperRoute")
+    with pytest.raises(LookupError):
+        lessons.template_text("chat/template.yaml", "NoSuchResource")
+
+
 def test_room_invitation_warns_about_a_loopback_address() -> None:
     """A 127.0.0.1 URL is explained as reachable from this machine only."""
     assert "only works on this machine" in lessons.room_invitation("ws://127.0.0.1:9/a/dev")

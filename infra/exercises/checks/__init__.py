@@ -3,6 +3,7 @@
 - `resources`: the build-it-yourself track, the boto3 calls learners write (tables, roles,
   functions, APIs, routes, stages, stream mappings, TTL, schedules);
 - `handlers`: the exercises in the apps' Lambda code (`lambdas/<app>/*.py`);
+- `templates`: the exercise in an app's template (`lambdas/chat/template.yaml`), as a stack;
 - `common`: the WebSocket client, unique names, the boto3 call recorder, probe functions.
 
 A check raises AssertionError whose first line says what is wrong and hints at the fix.
@@ -34,6 +35,7 @@ from .resources import (
     check_schedule,
     check_wire_routes,
 )
+from .templates import check_template_whisper, deploy_template
 
 __all__ = [
     "NICKNAMES",
@@ -55,8 +57,10 @@ __all__ = [
     "check_policy",
     "check_push_time",
     "check_schedule",
+    "check_template_whisper",
     "check_validate_move",
     "check_wire_routes",
+    "deploy_template",
     "load_module",
     "recorded_calls",
     "unique",

@@ -156,7 +156,7 @@ def create_resource(
         )
         instance = model.create_from_cloudformation_json(
             name,
-            resolved,
+            copy.deepcopy(resolved),  # models may rewrite it (a role's JSON policy documents)
             account_id,
             region_name,
             LogicalId=logical_id,

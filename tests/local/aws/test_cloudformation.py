@@ -336,6 +336,34 @@ def test_a_new_deployment_resource_moves_the_stage_and_deletes_the_old_one_last(
     assert update_steps[-1] == ("demo", "UPDATE_COMPLETE")
 
 
+def test_an_update_leaves_a_role_with_an_inline_policy_alone(moto_session: boto3.Session) -> None:
+    """A role whose template did not change gets no UPDATE events, inline policy or not."""
+    template = websocket_template("hello")
+    template["Resources"]["Role"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            **ROLE["Properties"],
+            "Policies": [
+                {
+                    "PolicyName": "logs",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
+                        ],
+                    },
+                }
+            ],
+        },
+    }
+    create(moto_session, template)
+    update(moto_session, {**template, "Resources": {**template["Resources"], "Table": TABLE}})
+    steps = [(e[0], e[1]) for e in events(moto_session)]
+    update_steps = steps[steps.index(("demo", "UPDATE_IN_PROGRESS")) :]
+    assert ("Table", "CREATE_COMPLETE") in update_steps
+    assert [step for step in update_steps if step[0] == "Role"] == []
+
+
 def test_a_removed_permission_leaves_the_functions_policy(moto_session: boto3.Session) -> None:
     """Deleting an AWS::Lambda::Permission from the template removes its statement."""
     template = {
