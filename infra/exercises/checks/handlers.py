@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 
 from infra.deploy import check_least_privilege, deploy_app, fire_rule
+from infra.deploy.packaging import PackagingError
 from infra.deploy.policies import execute_api_arn
 
 from .common import (
@@ -46,9 +47,16 @@ CHAT_CONNECT_HINT = "chat's $connect calls nickname() in common.py: do chat-nick
 
 
 def deployed(app: str, folder: str | Path) -> str:
-    """Deploy the app from the learner's folder (only what changed is uploaded); its URL."""
+    """Deploy the app from the learner's folder (only what changed is uploaded); its URL.
+
+    A folder that cannot be deployed (a handler's module deleted, say) fails the check, saying
+    which file is missing.
+    """
     with quietly():
-        return deploy_app(app, folder=folder)
+        try:
+            return deploy_app(app, folder=folder)
+        except PackagingError as error:
+            raise AssertionError(str(error)) from None
 
 
 def chat_client(url: str, name: str | None = None) -> Client:
