@@ -9,7 +9,8 @@ This is the only place that imports moto's internals or patches moto:
 - `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
 - `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
 - `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing;
-- `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled.
+- `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
+- `refusals.py`: AWS's 4xx for requests wrong in themselves (not JSON, wrong type, too big).
 
 `install()` applies every patch, once per process, before moto's server app is created.
 """
