@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import infra.labsettings
 from infra.cli import PROJECT_ROOT, main
 from infra.local.cloud import LocalCloud
 from tests.conftest import create_function
@@ -66,6 +67,19 @@ def test_a_cloud_on_a_port_in_use_says_to_pick_another() -> None:
         result = workshop("cloud", "--port", str(port))
     assert result.returncode == 2
     line = one_line(result.stderr)
+    assert f"port {port} on 127.0.0.1 is in use" in line and f"--port {port + 1}" in line
+
+
+def test_up_on_a_port_in_use_says_to_pick_another(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`workshop up --port N` with N taken: the same one line, before JupyterLab starts."""
+    for name in [name for name in os.environ if name.startswith(("AWS_ENDPOINT_URL", "WORKSHOP_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(infra.labsettings, "install_lab_overrides", lambda: None)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        line = refused(capsys, "up", "--port", str(port), "--no-browser")
     assert f"port {port} on 127.0.0.1 is in use" in line and f"--port {port + 1}" in line
 
 
