@@ -152,7 +152,7 @@ def aws_lab_environment() -> dict[str, str]:
     """
     import boto3
 
-    from infra.session import DEFAULT_REGION, aws_environment, describe_aws, environment
+    from infra.session import aws_environment, describe_aws, environment
 
     env = aws_environment(os.environ)
     with environment(env):  # what boto3 in the kernels will see
@@ -354,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except Exception as error:
-        problem = error if isinstance(error, UsageError) else _known_problem(error)
+        problem = str(error) if isinstance(error, UsageError) else _known_problem(error)
         if problem is None:
             raise
         print(f"workshop {args.command}: {problem}", file=sys.stderr)
