@@ -1,6 +1,7 @@
 """`workshop`: the kit's command line.
 
 workshop up                 the local cloud and JupyterLab on the lessons and exercises
+workshop up --aws           JupyterLab on a real AWS account (no local cloud)
 workshop cloud              the local cloud alone, in the foreground
                             (both keep their state in .workshop-state/: --state DIR elsewhere,
                             --fresh to start empty, --no-state to keep nothing)
@@ -16,6 +17,7 @@ workshop check PATH...      grade learners' exercise notebooks
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
@@ -24,15 +26,29 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from infra.session import DEFAULT_REGION, LOCAL_KEYS
 
 if TYPE_CHECKING:
     from infra.local.cloud import LocalCloud
 
 DEFAULT_PORT = 4599
 APPS = ("chat", "arena", "tictactoe", "push")
+CLOUD_COMMANDS = ("deploy", "teardown", "logs", "fire")  # boto3 calls wherever it points
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = PROJECT_ROOT / ".workshop-state"  # git-ignored
+
+
+class UsageError(Exception):
+    """Bad input to a command: shown as one line that says what to do, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its complaints in one line (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _lan_address() -> str:
@@ -113,14 +129,8 @@ def _print_state(cloud: LocalCloud) -> None:
         print(f"State: starting empty; saved in {state.path} as it changes.")
 
 
-def _refuse(error: Exception) -> int:
-    print(f"workshop: {error}", file=sys.stderr)
-    return 2
-
-
 def cmd_cloud(args: argparse.Namespace) -> int:
     from infra.local.cloud import LocalCloud
-    from infra.local.state.errors import StateError
 
     cloud = LocalCloud(**_cloud_options(args))  # type: ignore[arg-type]
     public = _lan_address() if args.host in ("0.0.0.0", "::") else None
@@ -133,20 +143,31 @@ def cmd_cloud(args: argparse.Namespace) -> int:
 
     try:
         cloud.serve_forever(on_ready=ready)
-    except StateError as error:
-        return _refuse(error)
+    except OSError as error:
+        raise _port_problem(error, args) from None
     return 0
 
 
-def cmd_up(args: argparse.Namespace) -> int:
-    """JupyterLab on the kit, with a local cloud in this process, or joining a room's cloud.
+def _port_problem(error: BaseException, args: argparse.Namespace) -> BaseException:
+    """A port already taken, said as what to do about it; any other error as it was."""
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        return UsageError(
+            f"port {args.port} on {args.host} is in use (another workshop cloud?): stop that,"
+            f" or choose a free port with --port {args.port + 1}"
+        )
+    return error
 
-    With AWS_ENDPOINT_URL already set (a learner in an instructor's room), JupyterLab uses
-    that cloud and none is started here.
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """JupyterLab on the kit, with a local cloud in this process, joining a room's cloud, or
+    on a real AWS account.
+
+    With --aws (or WORKSHOP_TARGET=aws) no cloud is started and JupyterLab gets no endpoint
+    and no keys: boto3 finds the learner's own credentials. With AWS_ENDPOINT_URL already set
+    (a learner in an instructor's room), JupyterLab uses that cloud and none is started here.
     """
     from infra.labsettings import install_lab_overrides
     from infra.local.cloud import LocalCloud
-    from infra.local.state.errors import StateError
     from infra.session import use_cloud
 
     try:
@@ -154,15 +175,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     except OSError as error:  # a read-only environment: widgets may not receive clicks
         print(f"warning: could not install the kit's JupyterLab settings ({error})")
     cloud = None
-    if os.environ.get("AWS_ENDPOINT_URL"):
+    if args.aws or os.environ.get("WORKSHOP_TARGET") == "aws":
+        env = aws_lab_environment()
+    elif os.environ.get("AWS_ENDPOINT_URL"):
         print(f"Joining the cloud at {os.environ['AWS_ENDPOINT_URL']}")
         use_cloud(quiet=True)  # fails early, with a clear message, when nothing answers
         env = dict(os.environ)
     else:
         try:
             cloud = LocalCloud(**_cloud_options(args)).start()  # type: ignore[arg-type]
-        except StateError as error:
-            return _refuse(error)
+        except RuntimeError as error:
+            raise _port_problem(error.__cause__ or error, args) from None
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
         _print_environment(cloud.url, cloud.region, public, cloud.settings.room_key)
         _print_state(cloud)
@@ -183,6 +206,28 @@ def cmd_up(args: argparse.Namespace) -> int:
         if cloud is not None:
             cloud.stop()
     return child.returncode or 0
+
+
+def aws_lab_environment() -> dict[str, str]:
+    """JupyterLab's environment on a real AWS account, once it has said which account it is.
+
+    Nothing is sent to AWS here: lesson 00 is where the learner asks STS who they are.
+    """
+    import boto3
+
+    from infra.session import aws_environment, describe_aws, environment
+
+    env = aws_environment(os.environ)
+    with environment(env):  # what boto3 in the kernels will see
+        session = boto3.Session()
+        try:
+            lines = describe_aws(session)
+        except LookupError as error:
+            raise UsageError(str(error)) from None
+        if session.region_name is None:
+            env["AWS_DEFAULT_REGION"] = DEFAULT_REGION
+    print("\n".join(lines), flush=True)
+    return env
 
 
 def lab_command(args: argparse.Namespace) -> list[str]:
@@ -220,7 +265,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     else:
         from infra.deploy.apps import deploy_app
 
-        url = deploy_app(args.app, stage=args.stage)
+        url = deploy_app(args.app, stage=args.stage, folder=args.folder)
     print(url)
     return 0
 
@@ -245,6 +290,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     from infra.local.logs import follow_logs
 
     logs = boto3.client("logs")
+    _check_function(args.function, logs)
     since = int((time.time() - args.since * 60) * 1000)
     stop = threading.Event()
     try:
@@ -253,6 +299,30 @@ def cmd_logs(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         stop.set()
     return 0
+
+
+def _check_function(name: str, logs: Any) -> None:
+    """UsageError unless `name` is a function here, or has left logs here."""
+    import boto3
+
+    from infra.local.logs import log_group_name
+
+    group = log_group_name(name)
+    groups = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
+    if any(found["logGroupName"] == group for found in groups):
+        return
+    lambda_ = boto3.client("lambda")
+    try:
+        lambda_.get_function(FunctionName=name)
+        return
+    except lambda_.exceptions.ResourceNotFoundException:
+        pass
+    names = [f["FunctionName"] for f in lambda_.list_functions(MaxItems=50)["Functions"]]
+    where = os.environ.get("AWS_ENDPOINT_URL") or "this AWS account"
+    choice = f"pick one of {', '.join(sorted(names)[:12])}" if names else "it has none yet"
+    raise UsageError(
+        f"no function called {name!r} at {where}: {choice} (deploy an app with workshop deploy chat)"
+    )
 
 
 def cmd_fire(args: argparse.Namespace) -> int:
@@ -275,7 +345,11 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from infra.exercises.check import main as check_main
+    from infra.exercises.check import path_problem
 
+    problem = path_problem(args.paths)
+    if problem is not None:
+        raise UsageError(problem)
     return check_main(args.paths, timeout=args.timeout, out=args.out)
 
 
@@ -299,7 +373,7 @@ def _add_state_options(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workshop", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="workshop", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     cloud = commands.add_parser("cloud", help="run the local cloud in the foreground")
@@ -321,6 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--lab-port", type=int, default=8888)
     up.add_argument("--no-browser", action="store_true")
     up.add_argument(
+        "--aws",
+        action="store_true",
+        help="a real AWS account: no local cloud, your own credentials (as WORKSHOP_TARGET=aws)",
+    )
+    up.add_argument(
         "--instructor",
         action="store_true",
         help="show the whole kit (solutions, apps) in JupyterLab",
@@ -335,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--template",
         action="store_true",
         help="deploy lambdas/APP/template.yaml as the CloudFormation stack APP",
+    )
+    deploy.add_argument(
+        "--folder", type=Path, help="the app's Lambda code (default: the kit's lambdas/APP)"
     )
     deploy.set_defaults(func=cmd_deploy)
 
@@ -373,7 +455,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "no_state", False) and getattr(args, "fresh", False):
         parser.error("--fresh and --no-state do not go together: --no-state always starts empty")
-    return int(args.func(args) or 0)
+    if getattr(args, "template", False) and getattr(args, "folder", None):
+        parser.error("--folder is for the boto3 deploy: a template deploys lambdas/APP's code")
+    if args.command in CLOUD_COMMANDS and os.environ.get("AWS_ENDPOINT_URL"):
+        # A local cloud takes any keys and serves us-east-1: `AWS_ENDPOINT_URL=... workshop
+        # deploy arena` needs nothing more (real settings, when given, are kept).
+        for name, value in {**LOCAL_KEYS, "AWS_DEFAULT_REGION": DEFAULT_REGION}.items():
+            os.environ.setdefault(name, value)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as error:
+        problem = str(error) if isinstance(error, UsageError) else _known_problem(error)
+        if problem is None:
+            raise
+        print(f"workshop {args.command}: {problem}", file=sys.stderr)
+        return 2
+
+
+def _known_problem(error: Exception) -> str | None:
+    """What to do about an error the environment or the input caused, in one line."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    from infra.deploy.packaging import PackagingError
+    from infra.local.state.errors import StateError
+
+    if isinstance(error, (PackagingError, StateError)):
+        return str(error)
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"nothing answers at {error.kwargs.get('endpoint_url')}: start the local cloud"
+            " (workshop cloud), or point AWS_ENDPOINT_URL at one that runs"
+        )
+    if isinstance(error, NoCredentialsError):
+        return (
+            "no AWS credentials: for the local cloud, export the variables `workshop cloud`"
+            " prints; for AWS, run `aws configure`"
+        )
+    if isinstance(error, NoRegionError):
+        return "no AWS region: set AWS_DEFAULT_REGION (the local cloud uses us-east-1)"
+    return None
 
 
 if __name__ == "__main__":

@@ -1,21 +1,27 @@
 """Which cloud a notebook talks to, decided once per kernel by boto3's standard environment.
 
+- `WORKSHOP_TARGET=aws` (what `workshop up --aws` sets): a real AWS account, with whatever
+  credentials boto3 finds. No endpoint may be set then, or boto3 would go there instead.
 - `AWS_ENDPOINT_URL` set (by `workshop up`, or by a learner joining an instructor's room):
   use that cloud.
-- `WORKSHOP_TARGET=aws`: a real AWS account, with whatever credentials boto3 finds.
 - Otherwise: start a local cloud in this kernel, on a free port, and set the environment so
   every boto3 client (and every Lambda worker) reaches it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 _local_cloud: Any = None
+ENDPOINT_VARIABLES = "AWS_ENDPOINT_URL"  # and AWS_ENDPOINT_URL_<SERVICE>: boto3 reads all of them
+LOCAL_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+DEFAULT_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,22 @@ def _answers(url: str) -> bool:
 def use_cloud(quiet: bool = False) -> CloudChoice:
     """Choose the cloud for this kernel (idempotent) and say which in one line."""
     global _local_cloud
-    region = os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("AWS_REGION", region)
     if os.environ.get("WORKSHOP_TARGET") == "aws":
-        choice = CloudChoice("aws", None, region)
-    elif os.environ.get("AWS_ENDPOINT_URL") and (
+        endpoints = endpoint_variables(os.environ)
+        if endpoints:
+            name = endpoints[0]
+            raise RuntimeError(
+                f"WORKSHOP_TARGET=aws, but {name}={os.environ[name]} is set, so boto3 would go"
+                f" there instead of AWS: unset {name} (workshop up --aws does), or unset"
+                " WORKSHOP_TARGET to use that cloud."
+            )
+        choice = CloudChoice("aws", None, _aws_region())
+        if not quiet:
+            print(f"Using the {choice}")
+        return choice
+    region = os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+    os.environ.setdefault("AWS_REGION", region)
+    if os.environ.get("AWS_ENDPOINT_URL") and (
         _local_cloud is None or os.environ["AWS_ENDPOINT_URL"] != _local_cloud.url
     ):
         url = os.environ["AWS_ENDPOINT_URL"]
@@ -70,6 +87,90 @@ def use_cloud(quiet: bool = False) -> CloudChoice:
     return choice
 
 
+def _aws_region() -> str:
+    """The region boto3 is configured with (environment or ~/.aws/config), else us-east-1."""
+    import boto3
+
+    region = boto3.Session().region_name
+    if region is None:
+        region = os.environ["AWS_DEFAULT_REGION"] = DEFAULT_REGION
+    return str(region)
+
+
 def local_cloud() -> Any:
     """The local cloud started by this kernel, if any (for the Trace widget and schedules)."""
     return _local_cloud
+
+
+def endpoint_variables(environ: Mapping[str, str]) -> list[str]:
+    """The variables that would point boto3 somewhere other than AWS's public endpoints."""
+    return sorted(name for name in environ if name.startswith(ENDPOINT_VARIABLES))
+
+
+def aws_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` for a real AWS account: no endpoint, no local cloud's test keys, the switch set.
+
+    Real credentials in `environ` (or in ~/.aws, SSO, a role) are boto3's to find, as usual.
+    """
+    env = {
+        name: value for name, value in environ.items() if not name.startswith(ENDPOINT_VARIABLES)
+    }
+    if all(env.get(name) == value for name, value in LOCAL_KEYS.items()):
+        for name in LOCAL_KEYS:
+            env.pop(name)
+    env.pop("WORKSHOP_CLOUD_URL", None)
+    env["WORKSHOP_TARGET"] = "aws"
+    return env
+
+
+def describe_aws(session: Any) -> list[str]:
+    """Which account, credentials and region `session` (a boto3 Session) will use, in lines.
+
+    Nothing is sent: the account is the one the profile names (an SSO account or a role's),
+    or else whichever these credentials belong to, which lesson 00 asks STS about.
+    Raises LookupError, in one line that says what to do, when boto3 finds no credentials.
+    """
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        credentials = session.get_credentials()
+        config = session._session.get_scoped_config()
+    except ProfileNotFound as error:
+        raise LookupError(
+            f"{error}: name one that ~/.aws/config has in AWS_PROFILE (aws configure list-profiles)"
+        ) from None
+    if credentials is None:
+        raise LookupError(
+            "no AWS credentials found: run `aws configure` (or `aws sso login`, or set"
+            " AWS_PROFILE), then try again"
+        )
+    account = config.get("sso_account_id") or _account_of(config.get("role_arn", ""))
+    how = credentials.method
+    if how in ("env", "shared-credentials-file", "config-file", "explicit"):
+        how += f", access key {credentials.access_key[:4]}…{credentials.access_key[-4:]}"
+    region = session.region_name
+    return [
+        "Real AWS: no local cloud; boto3 uses AWS's public endpoints.",
+        f"  account: {account or 'the one these credentials belong to (lesson 00 asks STS)'}",
+        f"  credentials: profile {session.profile_name!r} ({how})",
+        f"  region: {region or DEFAULT_REGION + ' (none configured: set AWS_DEFAULT_REGION)'}",
+        "What you deploy costs money until you remove it: workshop teardown APP (lesson 09).",
+    ]
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+
+
+@contextlib.contextmanager
+def environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Run the block with `env` as the whole of os.environ (what a child process would see)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

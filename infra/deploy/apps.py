@@ -11,7 +11,7 @@ import boto3
 from infra.deploy.apis import ACTION_SELECTION, add_route, add_route_response, create_websocket_api
 from infra.deploy.aws import account_of, region_of
 from infra.deploy.functions import create_or_update_function
-from infra.deploy.packaging import package_lambda
+from infra.deploy.packaging import app_folder, check_handlers, package_lambda
 from infra.deploy.policies import execute_api_arn, lambda_policy, log_group_arn
 from infra.deploy.roles import create_lambda_role
 from infra.deploy.schedules import schedule_rule
@@ -60,6 +60,16 @@ class AppPlan:
 
     def function_name(self, suffix: str) -> str:
         return f"{self.app}-{suffix}"
+
+    @property
+    def handlers(self) -> dict[str, str]:
+        """What runs each function (a route, the stream, the schedule) -> its Handler string."""
+        handlers = {f"the {route.key} route": route.handler for route in self.routes}
+        if self.stream_handler:
+            handlers["the table's stream"] = self.stream_handler
+        if self.scheduled_handler:
+            handlers["the schedule"] = self.scheduled_handler
+        return handlers
 
     @property
     def function_names(self) -> list[str]:
@@ -147,8 +157,14 @@ def deploy_plan(
     folder: str | Path | None = None,
     session: boto3.Session | None = None,
 ) -> str:
-    """Run every step for ``plan`` (code from ``folder``, default ``lambdas/<app>``); return the URL."""
+    """Run every step for ``plan`` (code from ``folder``, default ``lambdas/<app>``); return the URL.
+
+    The code is packaged and checked first, so a folder that lacks a handler's module is refused
+    before anything is created.
+    """
     app = plan.app
+    code = package_lambda(folder or app)
+    check_handlers(code, plan.handlers, app_folder(folder or app))
     table_arn = create_connections_table(
         app,
         plan.table_name,
@@ -161,7 +177,6 @@ def deploy_plan(
     region = region_of(session)
     policy = plan_policy(plan, table_arn, api_id, stage, session=session)
     role_arn = create_lambda_role(app, policy, session=session)
-    code = package_lambda(folder or app)
     environment = {"TABLE_NAME": plan.table_name, **plan.extra_environment}
     # Stream and schedule events carry no requestContext, so those functions get the endpoint.
     with_endpoint = {

@@ -14,6 +14,18 @@ SKIPPED_DIRS = {"__pycache__", "tests", ".ipynb_checkpoints", ".pytest_cache"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 
+class PackagingError(ValueError):
+    """A Lambda folder that cannot make the functions asked of it; says what to do, in a line."""
+
+
+class NoLambdaFolder(PackagingError, FileNotFoundError):
+    """There is no folder to package."""
+
+
+class MissingHandlerModule(PackagingError):
+    """The zip lacks the module a function's Handler names (Lambda would fail every invoke)."""
+
+
 def app_folder(app: str | Path) -> Path:
     """The folder to package: ``lambdas/<app>`` for a bare app name, else the given folder path."""
     if isinstance(app, Path) or "/" in app or "\\" in app:
@@ -23,8 +35,26 @@ def app_folder(app: str | Path) -> Path:
 
         folder = Path(lambdas.__file__).parent / app
     if not folder.is_dir():
-        raise FileNotFoundError(f"no Lambda folder for {app!r} (looked in {folder})")
+        raise NoLambdaFolder(f"no Lambda folder for {app!r} (looked in {folder})")
     return folder
+
+
+def check_handlers(zip_bytes: bytes, handlers: dict[str, str], folder: str | Path) -> None:
+    """MissingHandlerModule unless the zip holds the module of every handler.
+
+    `handlers` maps what runs it (a route key, "the stream") to a Handler string such as
+    `send_message.lambda_handler`. Lambda itself accepts such a zip and then fails every
+    invoke with Runtime.ImportModuleError; saying so at deploy time names the missing file.
+    """
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        names = set(archive.namelist())
+    for role, handler in handlers.items():
+        module = handler.rpartition(".")[0].replace(".", "/")
+        if f"{module}.py" not in names and f"{module}/__init__.py" not in names:
+            raise MissingHandlerModule(
+                f"{folder} has no {module}.py, which {role}'s handler {handler} needs:"
+                f" put that file back (the kit's copy is in lambdas/), or change the Handler"
+            )
 
 
 def package_lambda(app: str | Path) -> bytes:

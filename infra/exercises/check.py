@@ -84,6 +84,30 @@ def main(
     return 1 if grades.failed() else 0
 
 
+def path_problem(paths: Iterable[Path]) -> str | None:
+    """Why a PATH given to `workshop check` cannot be graded (one line), or None when all can.
+
+    Only the paths named are checked: a broken notebook inside a folder of submissions is
+    graded as that learner's error row, not refused here.
+    """
+    for path in paths:
+        if not path.exists():
+            return (
+                f"{path}: no such file or folder; give a notebook (.ipynb), a learner's folder"
+                " or a folder of submissions"
+            )
+        if path.is_dir():
+            continue
+        if path.suffix != ".ipynb":
+            return f"{path} is not a notebook: give an .ipynb file, or the folder it is in"
+        if _read(path) is None:
+            return (
+                f"{path} is not a notebook JSON file (damaged, or not saved by Jupyter):"
+                " ask the learner to save it from JupyterLab again"
+            )
+    return None
+
+
 def find_submissions(
     paths: Iterable[Path], kit: dict[str, object] | None = None
 ) -> list[Submission]:

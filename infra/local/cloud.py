@@ -35,7 +35,7 @@ from .edge.server import Edge
 from .edge.trace_feed import serve_trace
 from .gateway.config import ApiSnapshot
 from .gateway.connections import ConnectionRegistry
-from .gateway.server import Gateway, GatewayLimits
+from .gateway.server import CLOSE_TIMEOUT, Gateway, GatewayLimits
 from .invoker import Invoker
 from .logs import LogSink
 from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
@@ -217,9 +217,12 @@ class LocalCloud:
         try:
             await self._stopped.wait()
         finally:
-            self.edge.close()
+            self.gateway.closing = True  # new WebSocket clients are turned away from now on
             for connection in list(self.registry._connections.values()):
                 await connection.close(1001, "Going away")
+            # Their $disconnect runs, as on AWS, while the edge still serves its AWS calls.
+            await self.gateway.drain(CLOSE_TIMEOUT + 1)
+            self.edge.close()
             await asyncio.sleep(0)
             await self.invoker.stop()
             self.runtime.close()

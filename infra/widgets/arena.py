@@ -13,7 +13,14 @@ from typing import Any
 import anywidget
 import traitlets
 
-from infra.widgets.connection import Connection, ConnectionFacade, Frame, with_query
+from infra.widgets.connection import (
+    WIDGET_BACKOFF,
+    Backoff,
+    Connection,
+    ConnectionFacade,
+    Frame,
+    with_query,
+)
 from infra.widgets.loop import log
 
 HERE = pathlib.Path(__file__).parent
@@ -44,7 +51,12 @@ def apply_changes(
 
 
 class Arena(ConnectionFacade, anywidget.AnyWidget):
-    """Join the pointer arena at `url` (optionally as `name`); display it to play with the mouse."""
+    """Join the pointer arena at `url` (optionally as `name`); display it to play with the mouse.
+
+    A dropped connection is opened again with `reconnect` backoff ("reconnecting…" meanwhile,
+    everyone else's pointers cleared, since they are no longer live); once open it asks for the
+    list again, so the arena shows who is there now, and us under our new connection.
+    """
 
     _esm = HERE / "arena.js"
     _css = HERE / "arena.css"
@@ -56,7 +68,14 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
     status = traitlets.Unicode("connecting").tag(sync=True)
     throttle_ms = traitlets.Int(50).tag(sync=True)  # the browser sends at most one move per this
 
-    def __init__(self, url: str, name: str | None = None, *, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        name: str | None = None,
+        *,
+        connect_timeout: float = 10.0,
+        reconnect: Backoff | None = WIDGET_BACKOFF,
+    ) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self.errors: list[str] = []  # messages of error frames (a rejected move or colour)
@@ -66,6 +85,7 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
             on_frame=self._on_frame,
             on_status=self._on_status,
             on_open=self._ask_for_list,
+            reconnect=reconnect,
         )
         self._connection.open(connect_timeout)
 
@@ -117,6 +137,9 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
         return bool(self.you) and pointer.get("id") == self.you.get("id")
 
     def _on_status(self, status: str) -> None:
+        if status.startswith("reconnecting"):
+            with self._lock:
+                self.pointers = {}
         self.status = status
 
     def _on_browser_message(self, _widget: Any, content: Any, _buffers: Any) -> None:

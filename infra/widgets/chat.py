@@ -8,7 +8,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from infra.widgets.connection import Connection, ConnectionFacade, Frame, with_query
+from infra.widgets.connection import (
+    WIDGET_BACKOFF,
+    Backoff,
+    Connection,
+    ConnectionFacade,
+    Frame,
+    with_query,
+)
 
 SENDER_KEYS = ("from", "name", "sender", "author")
 TEXT_KEYS = ("text", "message", "data", "body", "content")
@@ -44,9 +51,19 @@ class ChatClient(ConnectionFacade):
     """Join the chat at `url` as `name`; display it in a notebook or drive it from Python.
 
     Everything is shown as plain text (a read-only Textarea), so HTML in a message stays literal.
+    A dropped connection (the cloud restarted, the laptop slept) is opened again with `reconnect`
+    backoff, under the same name; the status says "reconnecting…" meanwhile and the box is off.
+    Nothing is queued or sent again: a message is sent once, or refused while disconnected.
     """
 
-    def __init__(self, url: str, name: str, *, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        *,
+        connect_timeout: float = 10.0,
+        reconnect: Backoff | None = WIDGET_BACKOFF,
+    ) -> None:
         self.name = name
         self._lock = threading.Lock()
         self._messages: list[tuple[str | None, str]] = []
@@ -70,7 +87,11 @@ class ChatClient(ConnectionFacade):
             [self.status_label, self.log, widgets.HBox([self.input, self.send_button])]
         )
         self._connection = Connection(
-            with_query(url, name=name), on_frame=self._on_frame, on_status=self._on_status
+            with_query(url, name=name),
+            on_frame=self._on_frame,
+            on_status=self._on_status,
+            on_open=self._on_open,
+            reconnect=reconnect,
         )
         self._connection.open(connect_timeout)
 
@@ -111,6 +132,10 @@ class ChatClient(ConnectionFacade):
         with self._lock:
             self._messages.append((sender, text))
         self._add_line(log_line(frame, sender, text))
+
+    def _on_open(self) -> None:
+        if self._connection.reconnects:
+            self._add_line("(reconnected: messages sent to the room meanwhile did not reach you)")
 
     def _on_status(self, status: str) -> None:
         self.status_label.value = f"{self.name}: {status}"

@@ -78,6 +78,9 @@ class Backoff:
             delay = min(delay * self.factor, self.most)
 
 
+WIDGET_BACKOFF = Backoff()  # what the widgets reconnect with: 0.5 s, then doubling up to 8 s
+
+
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -338,6 +341,7 @@ def _log_send_failure(future: concurrent.futures.Future[None]) -> None:
 
 
 __all__ = [
+    "WIDGET_BACKOFF",
     "Backoff",
     "Connection",
     "ConnectionFacade",
@@ -368,6 +372,11 @@ class ConnectionFacade:
     def frame_count(self) -> int:
         """How many frames have arrived; pass it as `since` to `wait_for` to skip older ones."""
         return self._connection.frame_count
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the connection was opened again after it dropped."""
+        return self._connection.reconnects
 
     def wait_for(self, predicate: Predicate, timeout: float = 5.0, since: int = 0) -> Frame:
         """Block until a received frame matches `predicate` (see `Connection.wait_for`)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from infra.widgets.connection import Connection, ConnectionFacade, Frame
+from infra.widgets.connection import WIDGET_BACKOFF, Backoff, Connection, ConnectionFacade, Frame
 
 Board = list[list[str]]
 
@@ -17,9 +17,21 @@ def empty_board() -> Board:
 
 
 class TicTacToe(ConnectionFacade):
-    """Start a game (or join one by id) at `url`, then click cells or call `play(row, col)`."""
+    """Start a game (or join one by id) at `url`, then click cells or call `play(row, col)`.
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
+    A dropped connection is opened again with `reconnect` backoff ("reconnecting…" meanwhile).
+    The game does not come back with it: the app seats players by connection id and ends a
+    game when a player's connection goes ($disconnect), so no new connection can take the old
+    seat. The status line says so, naming the game, and a new game can be started at once.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = 10.0,
+        reconnect: Backoff | None = WIDGET_BACKOFF,
+    ) -> None:
         self._lock = threading.Lock()
         self.game_id: str | None = None
         self.mark: str | None = None  # "X" or "O" once in a game
@@ -44,7 +56,13 @@ class TicTacToe(ConnectionFacade):
         controls = widgets.HBox([self.start_button, self.game_box, self.join_button])
         self.widget = widgets.VBox([controls, grid, self.status_label])
 
-        self._connection = Connection(url, on_frame=self._on_frame, on_status=self._on_status)
+        self._connection = Connection(
+            url,
+            on_frame=self._on_frame,
+            on_status=self._on_status,
+            on_open=self._on_open,
+            reconnect=reconnect,
+        )
         self._connection.open(connect_timeout)
 
     # -- Python API --------------------------------------------------------------------------
@@ -140,6 +158,19 @@ class TicTacToe(ConnectionFacade):
         whose = "your turn" if self.turn == self.mark else f"{self.turn}'s turn"
         return f"{game}: {whose} (you are {self.mark})"
 
+    def _on_open(self) -> None:
+        """After a reconnect: an unfinished game is gone with the old connection; say which."""
+        if not self._connection.reconnects:
+            return
+        with self._lock:
+            lost = self.game_id if self.game_id and self.winner is None else None
+            self.game_id, self.mark, self.turn = None, None, None
+        if lost:
+            self._show(
+                f"reconnected, but game {lost} cannot be rejoined: it was played by the"
+                " connection that dropped. Start a new game, or join one by id"
+            )
+
     def _on_status(self, status: str) -> None:
         self._show(
             "connected: start a new game, or join one by id" if status == "connected" else status
@@ -152,6 +183,7 @@ class TicTacToe(ConnectionFacade):
         board = self.board
         playable = (
             self.connected
+            and self.mark is not None
             and self.turn == self.mark
             and self.winner is None
             and not self._opponent_left

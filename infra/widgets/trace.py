@@ -2,6 +2,8 @@
 
 The local cloud streams one JSON object per hop (frame in, route chosen, Lambda invoked, frames
 posted out...) at ws://HOST:PORT/_workshop/trace; this widget shows the most recent ones.
+On AWS there is no such feed: the widget says so in its status line and shows no hops, and
+everything else about it still works (nothing raises), so a lesson runs unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from infra.widgets.connection import Connection, ConnectionFacade, Frame, with_q
 TRACE_PATH = "/_workshop/trace"
 RENDER_DELAY_S = 0.2  # coalesce bursts of hops into one redraw
 COMMON_FIELDS = {"hop", "at", "apiId", "stage", "connectionId", "requestId"}
+NO_FEED = (
+    "no hops to show on AWS: boto3 uses AWS's public endpoints, and API Gateway has no live"
+    " hop feed (the functions' CloudWatch Logs tell the story: workshop logs FUNCTION)"
+)
 
 
 def trace_url(cloud_url: str, api_id: str | None = None) -> str:
@@ -122,8 +128,35 @@ def _cell(value: object) -> str:
     return f"<td>{html.escape(str(value))}</td>"
 
 
+class NoFeed:
+    """Where a trace feed would be, when there is none: no hops, and the reason as its status."""
+
+    connected = False
+    frame_count = 0
+
+    def __init__(self, reason: str) -> None:
+        self.status = reason
+
+    @property
+    def received(self) -> list[Frame]:
+        return []
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0, since: int = 0) -> None:
+        """No hop will ever come: None at once, instead of waiting `timeout` to say so."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+
 class Trace(ConnectionFacade):
-    """Watch hops in the local cloud at `cloud_url` (default: $AWS_ENDPOINT_URL), for one API or all."""
+    """Watch hops in the local cloud at `cloud_url` (default: $AWS_ENDPOINT_URL), for one API or all.
+
+    Without a cloud URL (boto3 is using AWS's public endpoints) there is no feed to watch:
+    `available` is False, the status line says why, and `wait_for` returns None at once.
+    """
+
+    _connection: Connection | NoFeed  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -134,8 +167,6 @@ class Trace(ConnectionFacade):
         connect_timeout: float = 10.0,
     ) -> None:
         cloud_url = cloud_url or os.environ.get("AWS_ENDPOINT_URL")
-        if not cloud_url:
-            raise ValueError("Trace needs the local cloud's URL (AWS_ENDPOINT_URL is not set)")
         self._lock = threading.Lock()
         self._hops: deque[dict[str, Any]] = deque(maxlen=keep)
         self._render_pending = False
@@ -147,6 +178,10 @@ class Trace(ConnectionFacade):
         self.widget = widgets.VBox(
             [widgets.HBox([self.status_label, self.clear_button]), self.table]
         )
+        if not cloud_url:
+            self._connection = NoFeed(NO_FEED)
+            self._on_status(self._connection.status)
+            return
         self._connection = Connection(
             trace_url(cloud_url, api_id),
             on_frame=self._on_frame,
@@ -154,6 +189,11 @@ class Trace(ConnectionFacade):
             keep=keep,
         )
         self._connection.open(connect_timeout)
+
+    @property
+    def available(self) -> bool:
+        """False when there is no trace feed to watch (on AWS)."""
+        return isinstance(self._connection, Connection)
 
     @property
     def hops(self) -> list[dict[str, Any]]:

@@ -32,12 +32,19 @@
 #     browser -->|wss://| aws
 # ```
 #
-# `use_cloud()` decides, once per kernel:
+# **The switch is how you start JupyterLab.** `workshop up` (what `make workshop` runs) starts the
+# local cloud and hands JupyterLab its `AWS_ENDPOINT_URL` and test keys. `workshop up --aws`
+# (or `WORKSHOP_TARGET=aws workshop up`) starts no local cloud and hands JupyterLab no endpoint and
+# no keys: boto3 then finds your own credentials (`aws configure`, `AWS_PROFILE`, SSO...) and
+# talks to AWS's public endpoints. It prints which account and region that will be; the cell
+# below asks AWS to confirm.
+#
+# In this kernel, `use_cloud()` reads that environment once and says which cloud it is:
 #
 # | environment | cloud |
 # |---|---|
+# | `WORKSHOP_TARGET=aws` (from `workshop up --aws`) | your AWS account, with whatever credentials boto3 finds |
 # | `AWS_ENDPOINT_URL` set (by `workshop up`, or your instructor's room address) | that local cloud |
-# | `WORKSHOP_TARGET=aws` | a real AWS account, with whatever credentials boto3 finds |
 # | neither | a local cloud started inside this kernel, in the background |
 
 # %% [markdown]
@@ -84,6 +91,8 @@ boto3.client("dynamodb").list_tables()["TableNames"]
 #
 # - boto3 reads its target from the standard environment: `AWS_ENDPOINT_URL` points it at the local
 #   cloud, and without it the same code talks to AWS.
+# - `workshop up` is the local cloud; `workshop up --aws` is your real account, with no endpoint
+#   and no keys of the kit's.
 # - `use_cloud()` picks the cloud once per kernel and says which in one line.
 # - Every lesson starts with a catch-up cell, so any notebook can be run on its own.
 #

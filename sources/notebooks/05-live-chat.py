@@ -78,7 +78,8 @@ assert ("ada", "hello bob") in bob.messages
 # -> the function **posted** to every other connection through @connections. The local cloud
 # reports each hop on a trace feed; the `Trace` widget shows them live. Keep it open while you
 # chat, and watch a $default reply or a stale connection go by. (The trace feed is the local
-# cloud's teaching aid; on AWS the same story is told by CloudWatch Logs and X-Ray.)
+# cloud's teaching aid; on AWS the widget says it has nothing to show, and the same story is told
+# by CloudWatch Logs and X-Ray.)
 
 # %% tags=["nbval-ignore-output"]
 from infra.widgets import Trace
@@ -93,7 +94,7 @@ trace.wait_for(lambda hop: hop["hop"] == "post", timeout=5)
 
 # %%
 hops = [hop["hop"] for hop in trace.hops]
-assert {"frame_in", "route", "lambda", "post"} <= set(hops), hops
+assert {"frame_in", "route", "lambda", "post"} <= set(hops) or not trace.available, trace.status
 
 # %% [markdown]
 # ## The `$default` route answers

@@ -12,9 +12,10 @@
 # - Read a deployed role's inline policy and check it for wildcards and `*FullAccess`.
 # - Delete a resource by hand, then the rest of an app by its tags.
 #
-# Everything you ran works unchanged against a real account: start Jupyter with
-# `WORKSHOP_TARGET=aws` (and credentials boto3 can find: `aws configure`, `AWS_PROFILE`, SSO...),
-# and `use_cloud()` says *aws*. Before you do, three things: what it costs, what your functions
+# Everything you ran works unchanged against a real account: start JupyterLab with
+# `workshop up --aws` (or `WORKSHOP_TARGET=aws workshop up`), with credentials boto3 can find
+# (`aws configure`, `AWS_PROFILE`, SSO...), and `use_cloud()` says *aws*. Only the local cloud's
+# teaching aid, the `Trace` widget, has nothing to show there: it says so in its status line. Before you do, three things: what it costs, what your functions
 # are allowed to do, and how to remove it all.
 #
 # ```mermaid

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.deploy import code_sha256, package_lambda
+from infra.deploy.packaging import MissingHandlerModule, check_handlers
 
 
 def names(zip_bytes: bytes) -> list[str]:
@@ -75,3 +76,24 @@ def test_unknown_app_is_an_error() -> None:
 def test_code_sha256_is_base64_of_sha256() -> None:
     """code_sha256 matches Lambda's CodeSha256 format."""
     assert code_sha256(b"") == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+
+def test_check_handlers_names_the_missing_module(tmp_path: Path) -> None:
+    """A handler whose module is not in the zip is refused, naming the file and who needs it."""
+    (tmp_path / "connect.py").write_text("def lambda_handler(event, context): pass\n")
+    code = package_lambda(tmp_path)
+    check_handlers(code, {"the $connect route": "connect.lambda_handler"}, tmp_path)
+    with pytest.raises(MissingHandlerModule) as refused:
+        check_handlers(code, {"the sendMessage route": "send_message.lambda_handler"}, tmp_path)
+    message = str(refused.value)
+    assert "send_message.py" in message and "the sendMessage route" in message
+    assert "\n" not in message
+
+
+def test_check_handlers_takes_a_package_for_a_module(tmp_path: Path) -> None:
+    """A handler in a package (pkg/__init__.py) or a module in a subfolder is found."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "app.py").write_text("")
+    code = package_lambda(tmp_path)
+    check_handlers(code, {"a": "pkg.handler", "b": "pkg.app.handler"}, tmp_path)

@@ -5,7 +5,9 @@ These run against an in-process moto account (no local cloud): the table check n
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -14,6 +16,7 @@ from moto import mock_aws
 
 from infra.exercises import checks
 from infra.exercises.checks.common import answer
+from infra.exercises.runner import PROJECT_ROOT
 
 
 @pytest.fixture
@@ -109,3 +112,15 @@ def test_the_table_check_wants_on_demand_billing(moto_aws: None) -> None:
 
     with pytest.raises(AssertionError, match="^The table's billing mode is 'PROVISIONED'"):
         checks.check_create_table(provisioned, "scores", "playerId")
+
+
+def test_a_learners_folder_missing_a_handler_module_fails_its_check_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    """A chat folder whose default.py was deleted fails the check, saying which file; no deploy."""
+    folder = tmp_path / "chat"
+    shutil.copytree(PROJECT_ROOT / "lambdas" / "chat", folder)
+    (folder / "default.py").unlink()
+    with pytest.raises(AssertionError) as failed:
+        checks.check_chat_default(folder)
+    assert f"{folder} has no default.py, which the $default route's handler" in str(failed.value)

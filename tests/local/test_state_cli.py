@@ -27,7 +27,7 @@ def test_a_corrupt_snapshot_is_refused_in_one_line(
     assert main(["cloud", "--state", str(tmp_path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"workshop: the saved state in {tmp_path} cannot be read")
+    assert err.startswith(f"workshop cloud: the saved state in {tmp_path} cannot be read")
     assert "--fresh" in err
     assert (tmp_path / SNAPSHOT).read_bytes() == b"workshop-state\n{not json\nrest"
 

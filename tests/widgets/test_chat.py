@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from infra.widgets import ChatClient
 from infra.widgets.chat import message_from_frame
+from infra.widgets.connection import Backoff
 from tests.widgets.servers import ToyChat, running
+
+QUICK = Backoff(first=0.05, factor=2, most=0.2)
 
 
 @pytest.fixture
@@ -119,9 +123,9 @@ def test_close_shows_disconnected(pair: tuple[ChatClient, ChatClient]) -> None:
 
 
 def test_server_going_away_wakes_waiters() -> None:
-    """When the server closes, wait_for raises ConnectionError instead of waiting out its timeout."""
+    """Without reconnecting, a server that closes makes wait_for raise ConnectionError at once."""
     with running(ToyChat()) as url:
-        client = ChatClient(url, "Carol")
+        client = ChatClient(url, "Carol", reconnect=None)
     with pytest.raises(ConnectionError):
         client.wait_for(lambda f: False, timeout=30)
     assert client.status.startswith("disconnected")
@@ -142,13 +146,18 @@ def test_non_json_frame_is_a_message() -> None:
 
 
 def test_background_threads_print_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    """Connecting, messaging, failing and closing write nothing to stdout or stderr."""
+    """Connecting, messaging, failing, reconnecting and closing write nothing to stdout or stderr."""
+    statuses: list[str] = []
     with running(ToyChat()) as url:
-        alice, bob = ChatClient(url, "Alice"), ChatClient(url, "Bob")
+        alice, bob = ChatClient(url, "Alice"), ChatClient(url, "Bob", reconnect=QUICK)
+        bob.status_label.observe(lambda change: statuses.append(change["new"]), names="value")
         alice.send("quiet")
         bob.wait_for(lambda f: f["text"] == "quiet")
         alice.close()
-    with pytest.raises(ConnectionError):
-        bob.wait_for(lambda f: False)
+    deadline = time.monotonic() + 5
+    while sum("reconnecting" in s for s in statuses) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sum("reconnecting" in s for s in statuses) >= 2
+    bob.close()
     ChatClient(url, "Eve")
     assert capsys.readouterr() == ("", "")

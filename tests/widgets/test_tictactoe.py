@@ -135,3 +135,11 @@ def test_close_shows_disconnected(players: tuple[TicTacToe, TicTacToe]) -> None:
     x.close()
     assert x.status == "disconnected"
     assert x.status_label.value == "disconnected"
+
+
+def test_no_cell_is_clickable_before_a_game(game_url: str) -> None:
+    """Connected but in no game yet: every cell is disabled (there is nothing to play in)."""
+    player = TicTacToe(game_url)
+    assert player.connected
+    assert all(cell.disabled for row in player.cells for cell in row)
+    player.close()

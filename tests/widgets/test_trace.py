@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any
 
@@ -121,3 +122,31 @@ def test_close_shows_disconnected() -> None:
         trace.close()
         assert trace.status_label.value == "trace: disconnected"
         assert not trace.connected
+
+
+def test_without_a_cloud_url_it_says_why_in_one_line_and_never_raises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On AWS (no AWS_ENDPOINT_URL) the status line says why there are no hops; nothing raises."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    trace = Trace(api_id="a1")
+    assert not trace.available and not trace.connected
+    assert trace.status_label.value.startswith("trace: no hops to show on AWS: ")
+    assert "\n" not in trace.status_label.value
+    assert trace.wait_for(lambda hop: hop["hop"] == "post", timeout=30) is None
+    assert trace.hops == [] and trace.received == [] and trace.frame_count == 0
+    trace.render()
+    trace.clear()
+    trace.close()
+    assert "<tbody" not in trace.table.value
+
+
+def test_a_cloud_that_does_not_answer_is_a_status_line_not_an_error() -> None:
+    """A cloud URL where nothing listens: the widget is made, and its status says so."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    trace = Trace(f"http://127.0.0.1:{port}", connect_timeout=2)
+    assert trace.available and not trace.connected
+    assert trace.status_label.value.startswith("trace: disconnected: could not connect")
+    trace.close()

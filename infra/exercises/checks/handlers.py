@@ -30,6 +30,7 @@ from infra.deploy import (
     fire_rule,
 )
 from infra.deploy.aws import account_of, region_of
+from infra.deploy.packaging import PackagingError
 from infra.deploy.policies import execute_api_arn
 
 from .common import (
@@ -57,9 +58,16 @@ CHAT_CONNECT_HINT = "chat's $connect calls nickname() in common.py: do chat-nick
 
 
 def deployed(app: str, folder: str | Path) -> str:
-    """Deploy the app from the learner's folder (only what changed is uploaded); its URL."""
+    """Deploy the app from the learner's folder (only what changed is uploaded); its URL.
+
+    A folder that cannot be deployed (a handler's module deleted, say) fails the check, saying
+    which file is missing.
+    """
     with quietly():
-        return deploy_app(app, folder=folder)
+        try:
+            return deploy_app(app, folder=folder)
+        except PackagingError as error:
+            raise AssertionError(str(error)) from None
 
 
 def chat_client(url: str, name: str | None = None) -> Client:

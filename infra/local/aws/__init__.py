@@ -13,6 +13,7 @@ This is the only place that imports moto's internals or patches moto:
 - `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
 - `state.py`: every backend as one snapshot (stream records and log events in a journal) and
   back, with the same ids: what `workshop cloud --state DIR` saves and restores.
+- `refusals.py`: AWS's 4xx for requests wrong in themselves (not JSON, wrong type, too big).
 
 `install()` applies every patch, once per process, before moto's server app is created.
 """

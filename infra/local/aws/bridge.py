@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..edge.messages import HttpReply, HttpRequest
 from ..errors import InternalFailure
-from . import apigatewayv2
+from . import apigatewayv2, refusals
 from .backends import ALL_SERVICES, Backends
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,9 @@ class MotoBridge:
 
     def handle(self, request: HttpRequest) -> HttpReply:
         """moto's answer to one request; a moto failure is a 500, never an exception."""
+        refused = refusals.refused(request)
+        if refused is not None:
+            return refused
         environ = self._environ(request)
         with self.backends.lock:
             apigatewayv2.set_public_base(f"ws://{request.host or f'127.0.0.1:{self.port}'}")
@@ -96,6 +99,10 @@ class MotoBridge:
                 else:
                     reply = self._direct(view, environ)
             except Exception as error:  # a moto bug answers 500; it never takes the edge down
+                service = refusals.signed_service(environ.get("HTTP_AUTHORIZATION", ""))
+                fault = refusals.client_fault(request, service)
+                if fault is not None:
+                    return fault  # the request itself was wrong: AWS's 4xx, not our failure
                 log.exception("moto failed on %s %s", request.method, request.path)
                 return InternalFailure(f"local cloud error: {error}").reply()
             finally:

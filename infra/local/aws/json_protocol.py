@@ -38,6 +38,8 @@ from moto.core.serialize import TimestampSerializer
 from moto.core.utils import get_service_model, method_names_from_class
 from moto.moto_api._internal import mock_random
 
+from . import refusals
+
 Converter = Callable[[Any], Any]
 SKIP = object()  # a structure member that is left out
 _installed = False
@@ -224,11 +226,7 @@ def _parse_parameters(original: Any) -> Any:
                     if not body:
                         parsed: Any = {}
                     else:
-                        text = body.decode("utf-8") if isinstance(body, bytes) else body
-                        try:
-                            parsed = json.loads(text)
-                        except ValueError:
-                            parsed = {"message": text}  # as moto's parser words a bad body
+                        parsed = refusals.json_object(body)  # AWS's 400 for garbage
                     self.params = convert(parsed)
                     return
         original(self, request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
@@ -23,6 +24,7 @@ IDLE_TIMEOUT = 300.0  # a keep-alive connection with no request for this long is
 REQUEST_TIMEOUT = 60.0  # a started request must arrive in full within this
 MAX_BODY_BYTES = 70 * 1024 * 1024  # above Lambda's 50 MB zip upload, base64-encoded
 READ_SIZE = 1 << 16
+DISCARD_TIMEOUT = 10.0  # how long an oversized body is read (and dropped) after the 413
 
 Handler = Callable[[HttpRequest], Awaitable[HttpReply]]
 
@@ -115,6 +117,7 @@ async def serve_http(
         if parsing.too_large:
             reply = RequestTooLarge("Request must be smaller than 73400320 bytes").reply()
             writer.write(_serialise(reply, "POST", keep_alive=False))
+            await _discard_rest(reader)
             return
         while parsing.ready:
             request, keep_alive = parsing.ready.popleft()
@@ -132,6 +135,18 @@ async def serve_http(
             return
         if not data:
             return
+
+
+async def _discard_rest(reader: asyncio.StreamReader) -> None:
+    """Read and drop what the client still sends, until it closes (at most DISCARD_TIMEOUT).
+
+    Closing a socket with unread data in it makes the kernel reset the connection, and a client
+    still sending its body would then see "connection reset" instead of our 413.
+    """
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        async with asyncio.timeout(DISCARD_TIMEOUT):
+            while await reader.read(READ_SIZE):
+                pass
 
 
 _date: tuple[int, bytes] = (0, b"")

@@ -12,11 +12,16 @@ import json
 import uuid
 from typing import Protocol
 
-from ..errors import InvalidRequestContentException, ResourceNotFoundException
+from ..errors import (
+    InvalidRequestContentException,
+    RequestEntityTooLargeException,
+    ResourceNotFoundException,
+)
 from ..runtime import FunctionSpec, InvokeResult
 from .messages import HttpReply, HttpRequest
 
 TAIL_BYTES = 4096
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's quota for a synchronous invoke's payload
 
 
 class Invoking(Protocol):
@@ -34,11 +39,15 @@ class Invoking(Protocol):
 
 async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpReply:
     """One Invoke request: RequestResponse (the default), Event or DryRun."""
+    invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
+    if invocation_type != "Event" and len(request.body) > MAX_PAYLOAD_BYTES:
+        return RequestEntityTooLargeException(
+            f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
+        ).reply()
     spec = await cloud.function_spec(name)
     if spec is None:
         arn = f"arn:aws:lambda:{cloud.region}:{cloud.account_id}:function:{name}"
         return ResourceNotFoundException(f"Function not found: {arn}").reply()
-    invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
     try:
         event = json.loads(request.body) if request.body else {}
     except ValueError:

@@ -214,6 +214,14 @@ class Gateway:
         self.limits = limits or GatewayLimits()
         self.clock = clock
         self.running = 0  # message integrations in flight, over every connection
+        self.serving: set[asyncio.Task[Any]] = set()  # connections being served, $disconnect too
+        self.closing = False  # the cloud is stopping: no new connections
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until every connection has been served to the end, its
+        $disconnect included: the cloud stops its Lambda runtime only after that."""
+        if self.serving:
+            await asyncio.wait(set(self.serving), timeout=timeout)
 
     # ------------------------------------------------------------ connecting
 
@@ -221,6 +229,10 @@ class Gateway:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
     ) -> None:
         """Serve one upgrade request to the end of its connection."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.serving.add(task)
+            task.add_done_callback(self.serving.discard)
         protocol = ServerProtocol(
             max_size=(self.limits.max_message_bytes, self.limits.max_frame_bytes)
         )
@@ -230,6 +242,9 @@ class Gateway:
             await self._send_response(writer, protocol, protocol.reject(400, "Bad Request\n"))
             return
         request: Request = events[0]
+        if self.closing:
+            await self._send_response(writer, protocol, self._reject(protocol, 503))
+            return
         response = protocol.accept(request)
         if response.status_code != 101:
             await self._send_response(writer, protocol, response)

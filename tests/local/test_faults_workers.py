@@ -1,0 +1,221 @@
+"""Faults in Lambda workers: killed mid-invoke, hung mid-broadcast, crashing again and again.
+
+Each fault must fail only the invocation it hit, worded as Lambda words it, and the next
+invocation must run on a fresh worker. Figures: docs/local-cloud.md, "Faults and limits".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import websockets
+
+from infra.local.cloud import LocalCloud
+from tests.conftest import create_function
+from tests.local.gateway.helpers import Deployed, GatewayLab, recv_text, run
+
+# Writes its process id where the event says, then sleeps: the test kills it meanwhile.
+KILLABLE = """
+import os
+import time
+
+
+def handler(event, context):
+    if "pid_file" in event:
+        with open(event["pid_file"], "w") as pid_file:
+            pid_file.write(str(os.getpid()))
+        time.sleep(60)
+    return {"pid": os.getpid()}
+"""
+
+# Crashes its process in the way the event names; {} returns normally.
+CRASHING = """
+import ctypes
+import os
+import signal
+
+
+def handler(event, context):
+    how = event.get("crash")
+    if how == "exit":
+        os._exit(1)
+    if how == "segfault":
+        ctypes.string_at(0)
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {"pid": os.getpid()}
+"""
+CRASHES = {
+    "exit": "Runtime exited with error: exit status 1",
+    "segfault": "Runtime exited with error: signal: segmentation fault",
+    "kill": "Runtime exited with error: signal: killed",
+}
+
+ROOM_TABLE = "faults-room"
+# A room: $connect stores the connection and its name; "broadcast" posts the text to everyone
+# else, each post on its own thread (a fan-out). The post to the one named in "stuck" hangs
+# instead, so the handler hangs mid-broadcast, waiting for it, until Lambda's timeout.
+ROOM = f'''
+import json
+import threading
+import time
+
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table("{ROOM_TABLE}")
+
+
+def handler(event, context):
+    ctx = event["requestContext"]
+    me = ctx["connectionId"]
+    if ctx["routeKey"] == "$connect":
+        name = (event.get("queryStringParameters") or {{}}).get("name", "guest")
+        TABLE.put_item(Item={{"id": me, "name": name}})
+        return {{"statusCode": 200}}
+    body = json.loads(event["body"])
+    api = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=f"https://{{ctx['domainName']}}/{{ctx['stage']}}",
+    )
+
+    def post(row):
+        if row["name"] == body.get("stuck"):
+            time.sleep(60)  # hangs: this post never happens
+        api.post_to_connection(ConnectionId=row["id"], Data=body["text"].encode())
+
+    posts = [
+        threading.Thread(target=post, args=(row,), daemon=True)
+        for row in TABLE.scan()["Items"]
+        if row["id"] != me
+    ]
+    for thread in posts:
+        thread.start()
+    for thread in posts:
+        thread.join()
+    return {{"statusCode": 200}}
+'''
+
+
+@pytest.fixture(scope="module")
+def lambda_(cloud: LocalCloud, aws: Any) -> Any:
+    """A Lambda client of the module's cloud, with the killable and crashing functions."""
+    create_function(aws, "faults-killable", KILLABLE, Timeout=60)
+    create_function(aws, "faults-crashing", CRASHING)
+    return aws("lambda")
+
+
+def invoke(lambda_: Any, name: str, event: dict[str, Any]) -> tuple[str | None, Any]:
+    """(FunctionError, parsed payload) of one synchronous invoke."""
+    response = lambda_.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+def wait_for_file(path: Path, timeout: float = 30.0) -> str:
+    """The file's text once it has some (the handler writes it once it runs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and (text := path.read_text()):
+            return text
+        time.sleep(0.02)
+    raise TimeoutError(f"{path} was not written within {timeout} s")
+
+
+def test_a_worker_killed_mid_invoke_fails_that_invoke_as_lambda_does(
+    lambda_: Any, tmp_path: Path
+) -> None:
+    """SIGKILL mid-invoke: the caller gets Runtime.ExitError "signal: killed"; the next runs."""
+    pid_file = tmp_path / "pid"
+    outcome: dict[str, Any] = {}
+    caller = threading.Thread(
+        target=lambda: outcome.update(
+            result=invoke(lambda_, "faults-killable", {"pid_file": str(pid_file)})
+        )
+    )
+    caller.start()
+    pid = int(wait_for_file(pid_file))
+    os.kill(pid, signal.SIGKILL)
+    caller.join(30)
+    error, payload = outcome["result"]
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    error, payload = invoke(lambda_, "faults-killable", {})
+    assert error is None and payload["pid"] != pid
+
+
+def test_twenty_crashes_in_a_row_leave_a_pool_that_serves(lambda_: Any) -> None:
+    """20 invokes that crash their workers each fail alone; then 4 at once all succeed."""
+    kinds = [list(CRASHES)[i % len(CRASHES)] for i in range(20)]
+    with ThreadPoolExecutor(4) as pool:
+        crashed = list(
+            pool.map(lambda kind: invoke(lambda_, "faults-crashing", {"crash": kind}), kinds)
+        )
+        for kind, (error, payload) in zip(kinds, crashed, strict=True):
+            assert error == "Unhandled", kind
+            assert payload["errorType"] == "Runtime.ExitError", kind
+            assert payload["errorMessage"].endswith(CRASHES[kind]), kind
+        served = list(pool.map(lambda _: invoke(lambda_, "faults-crashing", {}), range(4)))
+    assert [error for error, _ in served] == [None] * 4
+    zombies = [p for p in psutil.Process().children() if p.status() == psutil.STATUS_ZOMBIE]
+    assert zombies == []
+
+
+@pytest.fixture(scope="module")
+def room(lab: GatewayLab, aws: Any) -> tuple[Deployed, str]:
+    """The fan-out room and its function's name; the function times out after 1 second."""
+    aws("dynamodb").create_table(
+        TableName=ROOM_TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    deployed = lab.deploy({"$connect": ROOM, "broadcast": ROOM})
+    name = lab.function(ROOM).split(":")[-1]
+    aws("lambda").update_function_configuration(FunctionName=name, Timeout=1)
+    return deployed, name
+
+
+def say(text: str, stuck: str | None = None) -> str:
+    return json.dumps({"action": "broadcast", "text": text, "stuck": stuck})
+
+
+def test_a_handler_hung_mid_broadcast_times_out_and_the_others_get_the_message(
+    room: tuple[Deployed, str], aws: Any
+) -> None:
+    """The hung post's handler times out (an error frame to its sender); every other post lands,
+    another sender is served meanwhile, and the sender's next broadcast reaches everyone."""
+    deployed, function = room
+
+    async def scenario() -> None:
+        url = deployed.url
+        async with (
+            websockets.connect(f"{url}?name=ada") as ada,
+            websockets.connect(f"{url}?name=bob") as bob,
+            websockets.connect(f"{url}?name=cyd") as cyd,
+            websockets.connect(f"{url}?name=dan") as dan,
+        ):
+            await ada.send(say("hello", stuck="dan"))
+            assert [await recv_text(bob), await recv_text(cyd)] == ["hello", "hello"]
+            await bob.send(say("meanwhile"))  # sent while ada's handler hangs
+            assert [await recv_text(cyd), await recv_text(dan)] == ["meanwhile"] * 2
+            to_ada = {await recv_text(ada), await recv_text(ada)}  # in either order
+            assert "meanwhile" in to_ada
+            (error,) = to_ada - {"meanwhile"}
+            assert json.loads(error)["message"] == "Internal server error"
+            await ada.send(say("after"))
+            assert [await recv_text(c) for c in (bob, cyd, dan)] == ["after"] * 3  # no "hello"
+
+    run(scenario())
+    logs = aws("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{function}", filterPattern="timed out"
+    )
+    assert any("Task timed out after 1.00 seconds" in e["message"] for e in logs["events"])
