@@ -22,11 +22,12 @@ workshop: $(VENV)/.workshop-installed
 	$(BIN)/workshop up
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
+## Two pytest workers; each test file runs whole on one (a worker's files share its local cloud).
 test: $(VENV)/.test-installed
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -n 2 --dist loadfile
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -62,8 +62,10 @@ def leftovers(stack_name: str) -> list[str]:
             or tags.get("aws:cloudformation:stack-name") == stack_name
         ):
             found.append(f"function {function['FunctionName']}")
-    found += [
-        f"mapping {m['UUID']}" for m in lambda_.list_event_source_mappings()["EventSourceMappings"]
+    found += [  # a mapping's function may be gone already: its name says whose it was
+        f"mapping {m['UUID']}"
+        for m in lambda_.list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"].rsplit(":", 1)[-1].startswith(prefix)
     ]
     found += [
         f"table {name}"
