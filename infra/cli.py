@@ -76,6 +76,7 @@ def _room_key() -> tuple[str, str]:
 def _cloud_options(args: argparse.Namespace) -> dict[str, object]:
     """LocalCloud settings from `workshop cloud` / `workshop up` flags."""
     options: dict[str, object] = {"host": args.host, "port": args.port, "iam": not args.no_iam}
+    options["keep_heap"] = True  # this process is the cloud's (and JupyterLab runs apart)
     options.update(_state_settings(args))
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         options["room_key"] = _room_key()  # listening beyond loopback: lock the AWS APIs

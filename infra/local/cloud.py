@@ -65,6 +65,7 @@ class CloudSettings:
     state_dir: str | None = None  # restore from and save to this folder (None: neither)
     fresh_state: bool = False  # start empty, moving any saved state to state_dir/previous
     save_interval: float = 0.5  # seconds between saves at most (a change waits no longer)
+    keep_heap: bool = False  # collect and freeze the heap now and then (a process of its own)
 
 
 class LocalCloud:
@@ -109,6 +110,7 @@ class LocalCloud:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._heap_keeper: Any = None  # a HeapKeeper with settings.keep_heap
         self._stopped: asyncio.Event | None = None
         self._start_error: BaseException | None = None
 
@@ -211,6 +213,10 @@ class LocalCloud:
             self.invoker.may_log = lambda spec: self.guard.may_log(spec.role, spec.name)
         self._start_sources()
         threading.Thread(target=_warm_up, name="moto-warm-up", daemon=True).start()
+        if self.settings.keep_heap:
+            from .heap import HeapKeeper
+
+            self._heap_keeper = HeapKeeper().start()
         self._ready.set()
         if on_ready is not None:
             on_ready(self)
@@ -226,6 +232,8 @@ class LocalCloud:
             await asyncio.sleep(0)
             await self.invoker.stop()
             self.runtime.close()
+            if self._heap_keeper is not None:
+                self._heap_keeper.stop()
 
     def _open_state(self) -> None:
         """Restore the saved state (or set it aside) before the edge accepts anything."""

@@ -513,3 +513,27 @@ def test_info_logs_are_hidden_until_the_function_sets_a_level(runtime: LambdaRun
     logs = runtime.invoke(make_spec("levels", source), {}, request_id=REQUEST_ID).logs
     assert not any("quiet" in line for line in logs)
     assert any(line.startswith("[WARNING]") and line.endswith("\tloud") for line in logs)
+
+
+FROZEN = """
+import gc
+
+def handler(event, context):
+    garbage = []
+    garbage.append(garbage)  # a cycle only the collector frees
+    del garbage
+    return {"frozen": gc.get_freeze_count(), "enabled": gc.isenabled()}
+"""
+
+
+def test_a_warm_worker_keeps_its_long_lived_objects_out_of_collections(
+    runtime: LambdaRuntime,
+) -> None:
+    """After init the worker's heap is frozen (short GC pauses); the collector stays on."""
+    spec = make_spec("frozen", FROZEN)
+    first = runtime.invoke(spec, {}).json()
+    assert first["frozen"] > 10_000  # boto3 was imported before the handler
+    assert first["enabled"] is True
+    for _ in range(4):
+        later = runtime.invoke(spec, {}).json()
+    assert later["frozen"] >= first["frozen"]
