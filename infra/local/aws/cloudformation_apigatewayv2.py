@@ -64,6 +64,10 @@ class ApiGatewayV2Resource(CloudFormationModel):
     def backend(self) -> ApiGatewayV2Backend:
         return _backend(self.account_id, self.region)
 
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""
@@ -115,10 +119,6 @@ class WebSocketApi(ApiGatewayV2Resource):
     TYPE = "AWS::ApiGatewayV2::Api"
     ID_ATTRIBUTE = "ApiId"
     CREATE_ONLY = ("ProtocolType",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return WebSocketApi.TYPE
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -194,10 +194,6 @@ class Route(ApiGatewayV2Resource):
     ID_ATTRIBUTE = "RouteId"
 
     @staticmethod
-    def cloudformation_type() -> str:
-        return Route.TYPE
-
-    @staticmethod
     def _arguments(props: Properties) -> dict[str, Any]:
         return {
             "api_key_required": bool(props.get("ApiKeyRequired", False)),
@@ -248,10 +244,6 @@ class Integration(ApiGatewayV2Resource):
 
     TYPE = "AWS::ApiGatewayV2::Integration"
     ID_ATTRIBUTE = "IntegrationId"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return Integration.TYPE
 
     @staticmethod
     def _arguments(props: Properties) -> dict[str, Any]:
@@ -310,10 +302,6 @@ class RouteResponse(ApiGatewayV2Resource):
         super().__init__(api_id, resource_id, account_id, region)
         self.route_id = route_id
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return RouteResponse.TYPE
-
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
         cls,
@@ -357,10 +345,6 @@ class IntegrationResponse(ApiGatewayV2Resource):
         self.integration_id = integration_id
 
     @staticmethod
-    def cloudformation_type() -> str:
-        return IntegrationResponse.TYPE
-
-    @staticmethod
     def _arguments(props: Properties) -> dict[str, Any]:
         return {
             "content_handling_strategy": props.get("ContentHandlingStrategy"),
@@ -402,10 +386,6 @@ class Authorizer(ApiGatewayV2Resource):
 
     TYPE = "AWS::ApiGatewayV2::Authorizer"
     ID_ATTRIBUTE = "AuthorizerId"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return Authorizer.TYPE
 
     @staticmethod
     def _arguments(props: Properties) -> dict[str, Any]:
@@ -456,10 +436,6 @@ class Deployment(ApiGatewayV2Resource):
     TYPE = "AWS::ApiGatewayV2::Deployment"
     ID_ATTRIBUTE = "DeploymentId"
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return Deployment.TYPE
-
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
         cls,
@@ -499,10 +475,6 @@ class Stage(ApiGatewayV2Resource):
     TYPE = "AWS::ApiGatewayV2::Stage"
     ID_ATTRIBUTE = ""
     CREATE_ONLY = ("ApiId", "StageName")
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return Stage.TYPE
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
