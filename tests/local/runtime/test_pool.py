@@ -529,11 +529,12 @@ def handler(event, context):
 def test_a_warm_worker_keeps_its_long_lived_objects_out_of_collections(
     runtime: LambdaRuntime,
 ) -> None:
-    """After init the worker's heap is frozen (short GC pauses); the collector stays on."""
+    """After its first invocation the worker's heap is frozen; the collector stays on."""
     spec = make_spec("frozen", FROZEN)
-    first = runtime.invoke(spec, {}).json()
-    assert first["frozen"] > 10_000  # boto3 was imported before the handler
-    assert first["enabled"] is True
+    runtime.invoke(spec, {})
+    second = runtime.invoke(spec, {}).json()  # same warm worker: invokes here are sequential
+    assert second["frozen"] > 10_000  # boto3 was imported before the handler
+    assert second["enabled"] is True
     for _ in range(4):
         later = runtime.invoke(spec, {}).json()
-    assert later["frozen"] >= first["frozen"]
+    assert later["frozen"] >= second["frozen"]
