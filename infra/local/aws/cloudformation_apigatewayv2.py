@@ -68,6 +68,24 @@ class ApiGatewayV2Resource(CloudFormationModel):
     def cloudformation_type(cls) -> str:
         return cls.TYPE
 
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> ApiGatewayV2Resource:
+        """moto's entry point; each type's `create` makes it from the template's Properties."""
+        return cls.create(resource_name, cloudformation_json["Properties"], account_id, region_name)
+
+    @classmethod
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
+    ) -> ApiGatewayV2Resource:
+        raise NotImplementedError
+
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""
@@ -134,15 +152,9 @@ class WebSocketApi(ApiGatewayV2Resource):
         return super().get_cfn_attribute(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> WebSocketApi:
-        props = cloudformation_json["Properties"]
         if "Body" in props or "BodyS3Location" in props:
             raise ValueError("OpenAPI imports (Body, BodyS3Location) are not supported here")
         if props.get("ProtocolType") not in ("WEBSOCKET", "HTTP"):
@@ -210,15 +222,9 @@ class Route(ApiGatewayV2Resource):
         }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> Route:
-        props = cloudformation_json["Properties"]
         route = _backend(account_id, region_name).create_route(
             api_id=props["ApiId"], **cls._arguments(props)
         )
@@ -268,15 +274,9 @@ class Integration(ApiGatewayV2Resource):
         }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> Integration:
-        props = cloudformation_json["Properties"]
         integration = _backend(account_id, region_name).create_integration(
             api_id=props["ApiId"], **cls._arguments(props)
         )
@@ -303,15 +303,9 @@ class RouteResponse(ApiGatewayV2Resource):
         self.route_id = route_id
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> RouteResponse:
-        props = cloudformation_json["Properties"]
         response = _backend(account_id, region_name).create_route_response(
             api_id=props["ApiId"],
             route_id=props["RouteId"],
@@ -355,15 +349,9 @@ class IntegrationResponse(ApiGatewayV2Resource):
         }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> IntegrationResponse:
-        props = cloudformation_json["Properties"]
         response = _backend(account_id, region_name).create_integration_response(
             api_id=props["ApiId"], integration_id=props["IntegrationId"], **cls._arguments(props)
         )
@@ -403,15 +391,9 @@ class Authorizer(ApiGatewayV2Resource):
         }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> Authorizer:
-        props = cloudformation_json["Properties"]
         authorizer = _backend(account_id, region_name).create_authorizer(
             props["ApiId"], **cls._arguments(props)
         )
@@ -437,15 +419,9 @@ class Deployment(ApiGatewayV2Resource):
     ID_ATTRIBUTE = "DeploymentId"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> Deployment:
-        props = cloudformation_json["Properties"]
         deployment = apigatewayv2.create_deployment(
             _backend(account_id, region_name),
             props["ApiId"],
@@ -494,15 +470,9 @@ class Stage(ApiGatewayV2Resource):
         }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Properties, account_id: str, region_name: str
     ) -> Stage:
-        props = cloudformation_json["Properties"]
         backend = _backend(account_id, region_name)
         api_id, name = props["ApiId"], props["StageName"]
         deployment_id = props.get("DeploymentId")
