@@ -142,19 +142,7 @@ def signature(
     quick = _quick_signature(authorization, secret, method, host, target, headers, body)
     if quick is not None:
         return quick
-    return _botocore_signature(authorization, secret, method, host, target, headers, body)
-
-
-def _botocore_signature(
-    authorization: Authorization,
-    secret: str,
-    method: str,
-    host: str,
-    target: str,
-    headers: dict[str, str],
-    body: bytes,
-) -> str:
-    """The signature as botocore's SigV4 signer computes it (any path, any query)."""
+    # Any other path or query: botocore's own signer, from the parts botocore signed.
     signed = {name: headers[name] for name in authorization.signed_headers if name in headers}
     signed["host"] = host
     request = AWSRequest(method=method, url=f"http://{host}{target}", headers=signed, data=body)
