@@ -251,9 +251,10 @@ def test_follow_logs_yields_new_lines_until_stopped(aws: Any, functions: Any) ->
     stop = threading.Event()
     seen: list[str] = []
     arrived = threading.Condition()
+    since_ms = int(time.time() * 1000)  # taken here: the thread may start after the invoke ends
 
     def follow() -> None:
-        for line in follow_logs(aws("logs"), "invoke-echo", int(time.time() * 1000), stop, 0.1):
+        for line in follow_logs(aws("logs"), "invoke-echo", since_ms, stop, 0.1):
             with arrived:
                 seen.append(line)
                 arrived.notify_all()
