@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -44,8 +43,9 @@ from urllib.parse import urlsplit
 
 import websockets
 
+from infra.local.cloud_process import ROOT, CloudProcess
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 WORKSHOP = str(Path(sys.executable).with_name("workshop"))
 SCENARIOS = ("arena", "fanout", "echo", "connect", "calls")
 CLOCK_WRAP = 1e4  # move timestamps travel as (time % 1e4) / 1e4, a fraction the arena accepts
@@ -136,58 +136,8 @@ def _fmt(value: float, unit: str) -> str:
 # ---------------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class CloudProcess:
-    """`workshop cloud` in its own process, as an instructor runs it."""
-
-    def __init__(self, extra_args: list[str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-        }
-        self.env.pop("WORKSHOP_TARGET", None)
-        command = [WORKSHOP, "cloud", "--port", str(self.port), "--no-state", *(extra_args or [])]
-        self.process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
-        )
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        self._wait_healthy()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line.rstrip())
-
-    def _wait_healthy(self, timeout: float = 60) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("workshop cloud exited:\n" + "\n".join(self.output))
-            try:
-                with urllib.request.urlopen(f"{self.url}/_workshop/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("workshop cloud did not answer in time")
+class RoomCloud(CloudProcess):
+    """`workshop cloud` in its own process, as an instructor runs it, with what a run reads."""
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the cloud and its Lambda workers so far."""
@@ -244,15 +194,7 @@ class CloudProcess:
 
     def log_lines_matching(self, function_prefix: str, phrase: str) -> int:
         """How many CloudWatch log lines of the functions `function_prefix*` contain `phrase`."""
-        import boto3
-
-        logs = boto3.client(
-            "logs",
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        logs = self.client("logs")
         found = 0
         groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function_prefix}")
         for group in groups.get("logGroups", []):
@@ -265,15 +207,6 @@ class CloudProcess:
                     break
                 params["nextToken"] = token
         return found
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # ---------------------------------------------------------------------------------- the floor
@@ -781,7 +714,7 @@ def _time(call: Callable[[], Any], count: int) -> dict[str, float]:
 # ---------------------------------------------------------------------------------- main
 
 
-def wait_until_idle(cloud: CloudProcess, report: Report, limit: float = 120.0) -> None:
+def wait_until_idle(cloud: RoomCloud, report: Report, limit: float = 120.0) -> None:
     """Let the cloud finish what the last scenario left queued (a stream backlog, say)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -793,7 +726,7 @@ def wait_until_idle(cloud: CloudProcess, report: Report, limit: float = 120.0) -
 
 
 @contextlib.contextmanager
-def cpu_of(cloud: CloudProcess, label: str, report: Report) -> Iterator[None]:
+def cpu_of(cloud: RoomCloud, label: str, report: Report) -> Iterator[None]:
     """Note how much CPU the cloud (and its workers) spent on a scenario."""
     wait_until_idle(cloud, report)
     before, started = cloud.cpu_seconds(), time.monotonic()
@@ -823,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = Report()
     floor = FloorProcess()
-    cloud = CloudProcess(args.cloud_arg)
+    cloud = RoomCloud("--no-state", *args.cloud_arg)
     print(f"workshop cloud on {cloud.url} (pid {cloud.process.pid}); floor on {floor.ws}")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     try:

@@ -11,55 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from websockets.asyncio.client import connect
 
+from infra.local.cloud_process import ROOT, CloudProcess, cloud_environment, free_port
 from tests.apps.helpers import receive_until
 
-ROOT = Path(__file__).resolve().parents[2]
 MARKS = "restart-marks"  # a table of our own: the apps' tables prune rows they do not know
 LIST_EVENT = {"requestContext": {"connectionId": "nobody", "routeKey": "list"}}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def environment(port: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }
-    env.pop("WORKSHOP_TARGET", None)
-    return env
 
 
 def workshop(*args: str, port: int, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the `workshop` command (as a learner or an instructor would) and wait for it."""
     return subprocess.run(
         [sys.executable, "-m", "infra.cli", *args],
-        env=environment(port),
+        env=cloud_environment(f"http://127.0.0.1:{port}"),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -68,65 +43,9 @@ def workshop(*args: str, port: int, timeout: float = 120) -> subprocess.Complete
     )
 
 
-class CloudProcess:
+def cloud_on(folder: Path, port: int, *extra: str) -> CloudProcess:
     """`workshop cloud --state DIR --port PORT` in its own process."""
-
-    def __init__(self, folder: Path, port: int, *extra: str) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.output: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "cloud", "--state", str(folder)]
-            + ["--port", str(port), *extra],
-            env=environment(port),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        self._wait_healthy()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line.rstrip())
-
-    def _wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("workshop cloud exited:\n" + "\n".join(self.output))
-            try:
-                with urllib.request.urlopen(f"{self.url}/_workshop/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("workshop cloud did not answer in time")
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up, no last save."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        """SIGTERM: a clean stop (the last changes are saved)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+    return CloudProcess("--state", str(folder), *extra, port=port)
 
 
 @dataclass
@@ -206,7 +125,7 @@ def restart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restart]:
     """A cloud with the chat and the arena, used, killed with SIGKILL, and started again."""
     folder = tmp_path_factory.mktemp("restart") / "state"
     port = free_port()
-    first = CloudProcess(folder, port)
+    first = cloud_on(folder, port)
     try:
         with ThreadPoolExecutor(2) as pool:  # two `workshop deploy` processes at once
             deploys = {app: pool.submit(deploy, app, port) for app in ("chat", "arena")}
@@ -222,7 +141,7 @@ def restart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restart]:
     finally:
         if first.process.poll() is None:
             first.kill()
-    second = CloudProcess(folder, port)
+    second = cloud_on(folder, port)
     restart.cloud = second
     try:
         ddb = second.client("dynamodb")
@@ -313,7 +232,7 @@ def test_a_change_made_a_second_before_the_kill_survives(restart: Restart) -> No
 def test_fresh_starts_empty_and_keeps_the_old_state_aside(restart: Restart) -> None:
     """--fresh on the same folder: no tables, and the old snapshot is in DIR/previous."""
     restart.cloud.stop()  # the folder is free once the cloud stopped (this test comes last)
-    fresh = CloudProcess(restart.folder, free_port(), "--fresh")
+    fresh = cloud_on(restart.folder, free_port(), "--fresh")
     try:
         assert fresh.client("dynamodb").list_tables()["TableNames"] == []
         assert (restart.folder / "previous" / "snapshot").is_file()
