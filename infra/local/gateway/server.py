@@ -54,7 +54,8 @@ class GatewayLimits:
     The rest shape how frames are scheduled. A connection's frames start in the order they
     came. A frame may run beside an earlier one of its connection (as on AWS) once that one has
     run for `overtake_after` seconds: a slow handler does not hold its connection up, while a
-    burst of quick frames keeps its order. Once `busy_at` message integrations run in all, each
+    burst of quick frames keeps its order, even when a loaded laptop stalls one of them for a
+    few tens of milliseconds (a person's moves would jump back). Once `busy_at` message integrations run in all, each
     connection gets one at a time: everyone keeps their turn and nobody's moves overtake each
     other. Frames wait in memory, so connections keep answering pings while the cloud catches
     up; only a connection with more than `max_queued_per_connection` frames waiting (minutes of
@@ -66,7 +67,7 @@ class GatewayLimits:
     max_frame_bytes: int = 32 * 1024
     idle_timeout: float = 600.0
     max_connection_age: float = 7200.0
-    overtake_after: float = 0.05
+    overtake_after: float = 0.25
     busy_at: int = 4
     max_concurrent_per_connection: int = 10
     max_queued_per_connection: int = 10_000
