@@ -54,13 +54,13 @@ class GatewayLimits:
     The rest shape how frames are scheduled. A connection's frames start in the order they
     came. A frame may run beside an earlier one of its connection (as on AWS) once that one has
     run for `overtake_after` seconds: a slow handler does not hold its connection up, while a
-    burst of quick frames keeps its order, even when a loaded laptop stalls one of them for a
-    few tens of milliseconds (a person's moves would jump back). Once `busy_at` message integrations run in all, each
-    connection gets one at a time: everyone keeps their turn and nobody's moves overtake each
-    other. Frames wait in memory, so connections keep answering pings while the cloud catches
-    up; only a connection with more than `max_queued_per_connection` frames waiting (minutes of
-    a fast sender) is not read until it catches up, so TCP slows it down instead of the cloud
-    dropping anything.
+    burst of quick frames keeps its order even when a loaded laptop stalls one of them for tens
+    of milliseconds (or a person's pointer would jump back). Once `busy_at` message
+    integrations run in all, each connection gets one at a time: everyone keeps their turn and
+    nobody's moves overtake each other. Frames wait in memory, so connections keep answering
+    pings while the cloud catches up; only a connection with more than
+    `max_queued_per_connection` frames waiting (minutes of a fast sender) is not read until it
+    catches up, so TCP slows it down instead of the cloud dropping anything.
     """
 
     max_message_bytes: int = 128 * 1024
