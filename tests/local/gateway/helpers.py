@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import json
 import re
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -264,13 +265,19 @@ class GatewayLab:
 
 
 class Observer:
-    """The receiving end of `record(event)`: events arrive as text frames, in order."""
+    """The receiving end of `record(event)`: events arrive as text frames, in order.
+
+    Only connections opened since the observer count: an earlier test's `$disconnect` can
+    still be running when the next test starts observing.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.ws: ClientConnection | None = None
+        self.since_ms = 0
 
     async def __aenter__(self) -> Observer:
+        self.since_ms = int(time.time() * 1000)  # the gateway stamps connectedAt by this clock
         self.ws = await websockets.connect(self.url)
         return self
 
@@ -294,6 +301,8 @@ class Observer:
         while True:
             event: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
             context = event["requestContext"]
+            if context.get("connectedAt", self.since_ms) < self.since_ms:
+                continue  # a connection of an earlier test
             if route_key is not None and (context["routeKey"] != route_key or "methodArn" in event):
                 continue
             if connection_id is not None and context["connectionId"] != connection_id:

@@ -45,15 +45,15 @@ def handler(event, context):
     return {{"statusCode": 200}}
 '''
 
-# Replies with the frame; a "slow" frame first sleeps 3 s: time for the overtake window and a
-# second worker's cold start on a loaded machine.
+# Replies with the frame; a "slow" frame first sleeps 2 s: time for the overtake window and a
+# second worker's cold start on a loaded machine, within Lambda's default 3 s timeout.
 SLEEPY_ECHO = """
 import time
 
 
 def handler(event, context):
     if "slow" in event["body"]:
-        time.sleep(3.0)
+        time.sleep(2.0)
     return {"statusCode": 200, "body": event["body"]}
 """
 
