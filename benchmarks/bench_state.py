@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.local.cloud import LocalCloud
 
 TABLES = 5
@@ -39,18 +37,8 @@ def running_cloud(**settings: Any) -> Iterator[LocalCloud]:
         yield cloud
 
 
-def client(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def build(cloud: LocalCloud, items: int, functions: int, records: int, log_events: int) -> None:
-    ddb = client(cloud, "dynamodb")
+    ddb = cloud.client("dynamodb")
     for table in range(TABLES):
         ddb.create_table(
             TableName=f"bench-{table}",
@@ -74,14 +62,14 @@ def build(cloud: LocalCloud, items: int, functions: int, records: int, log_event
             for n in range(start, min(items, start + 25))
         ]
         ddb.batch_write_item(RequestItems={f"bench-{start // 25 % TABLES}": batch})
-    role = client(cloud, "iam").create_role(
+    role = cloud.client("iam").create_role(
         RoleName="bench", AssumeRolePolicyDocument=json.dumps(TRUST)
     )["Role"]["Arn"]
     for n in range(functions):
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("app.py", f"def handler(event, context):\n    return {n}\n")
-        client(cloud, "lambda").create_function(
+        cloud.client("lambda").create_function(
             FunctionName=f"bench-fn-{n}",
             Runtime="python3.12",
             Role=role,
@@ -94,7 +82,7 @@ def build(cloud: LocalCloud, items: int, functions: int, records: int, log_event
             for n in range(start, min(records, start + 25))
         ]
         ddb.batch_write_item(RequestItems={"bench-0": batch})
-    logs = client(cloud, "logs")
+    logs = cloud.client("logs")
     logs.create_log_group(logGroupName="/aws/lambda/bench")
     logs.create_log_stream(logGroupName="/aws/lambda/bench", logStreamName="s")
     now = int(time.time() * 1000)
@@ -131,7 +119,7 @@ def main() -> None:
             f"{args.records} stream records, {args.log_events} log events"
         )
         print(f"first save (all new):          {save(cloud)}")
-        client(cloud, "dynamodb").put_item(
+        cloud.client("dynamodb").put_item(
             TableName="bench-0", Item={"pk": {"S": "mover-1"}, "x": {"N": "1"}}
         )
         print(f"next save (one UpdateItem):    {save(cloud)}")

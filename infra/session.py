@@ -102,6 +102,30 @@ def local_cloud() -> Any:
     return _local_cloud
 
 
+def cloud_environment(url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """The variables that point boto3 (and every Lambda worker) at the local cloud at `url`."""
+    return {
+        "AWS_ENDPOINT_URL": url,
+        **LOCAL_KEYS,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+
+
+def local_client(url: str, service: str, region: str = DEFAULT_REGION, **options: Any) -> Any:
+    """A boto3 client for the local cloud at `url`, with the learner's (all-powerful) keys."""
+    import boto3  # only when asked: a kernel on AWS, or a benchmark's client, need not load it
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=LOCAL_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_KEYS["AWS_SECRET_ACCESS_KEY"],
+        **options,
+    )
+
+
 def endpoint_variables(environ: Mapping[str, str]) -> list[str]:
     """The variables that would point boto3 somewhere other than AWS's public endpoints."""
     return sorted(name for name in environ if name.startswith(ENDPOINT_VARIABLES))

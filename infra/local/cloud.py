@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from infra.session import LOCAL_KEYS, cloud_environment, local_client
+
 from .access.guard import Guard
 from .aws import Backends
 from .aws import iam as aws_iam
@@ -43,8 +45,6 @@ from .state.lifecycle import CloudState
 from .trace import TraceHub
 
 log = logging.getLogger(__name__)
-
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,7 @@ class LocalCloud:
         self.guard = Guard(
             self.backends,
             enforce=self.settings.iam,
-            admin_keys={
-                DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]: DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
-            },
+            admin_keys={LOCAL_KEYS["AWS_ACCESS_KEY_ID"]: LOCAL_KEYS["AWS_SECRET_ACCESS_KEY"]},
             room_key=self.settings.room_key,
             trusted_peers=self.settings.trusted_peers,
         )
@@ -140,12 +138,11 @@ class LocalCloud:
 
     def env(self) -> dict[str, str]:
         """The environment that points boto3 at this cloud."""
-        return {
-            "AWS_ENDPOINT_URL": self.url,
-            **DUMMY_CREDENTIALS,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-        }
+        return cloud_environment(self.url, self.region)
+
+    def client(self, service: str, **options: Any) -> Any:
+        """A boto3 client for this cloud, with the learner's keys."""
+        return local_client(self.url, service, self.region, **options)
 
     def start(self, timeout: float = 30.0) -> LocalCloud:
         """Serve in a background thread; returns once the port is bound.

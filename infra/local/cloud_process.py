@@ -19,9 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from infra import session
+
 ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
-KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 def free_port() -> int:
@@ -31,15 +31,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def cloud_environment(url: str) -> dict[str, str]:
-    """This process's environment, pointed at the local cloud at `url` as `workshop up` does."""
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": url,
-        **KEYS,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }
+def child_environment(url: str) -> dict[str, str]:
+    """This process's environment for a child that talks to the local cloud at `url`."""
+    env = {**os.environ, **session.cloud_environment(url)}
     env.pop("WORKSHOP_TARGET", None)
     return env
 
@@ -50,7 +44,7 @@ class CloudProcess:
     def __init__(self, *cloud_args: str, port: int | None = None, timeout: float = 60) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = cloud_environment(self.url)
+        self.env = child_environment(self.url)
         self.output: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "infra.cli", "cloud", "--port", str(self.port), *cloud_args],
@@ -65,15 +59,7 @@ class CloudProcess:
 
     def client(self, service: str) -> Any:
         """A boto3 client for this cloud, with the learner's keys."""
-        import boto3  # only when asked: a benchmark's client processes need not load it
-
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return session.local_client(self.url, service)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no last save, nobody's `$disconnect`."""

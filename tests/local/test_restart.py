@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from infra.local.cloud_process import ROOT, CloudProcess, cloud_environment, free_port
+from infra.local.cloud_process import ROOT, CloudProcess, child_environment, free_port
 from tests.apps.helpers import receive_until
 
 MARKS = "restart-marks"  # a table of our own: the apps' tables prune rows they do not know
@@ -34,7 +34,7 @@ def workshop(*args: str, port: int, timeout: float = 120) -> subprocess.Complete
     """Run the `workshop` command (as a learner or an instructor would) and wait for it."""
     return subprocess.run(
         [sys.executable, "-m", "infra.cli", *args],
-        env=cloud_environment(f"http://127.0.0.1:{port}"),
+        env=child_environment(f"http://127.0.0.1:{port}"),
         cwd=ROOT,
         capture_output=True,
         text=True,

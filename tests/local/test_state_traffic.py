@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 from websockets.asyncio.client import connect
 
 from infra.deploy import deploy_app
@@ -55,7 +54,7 @@ def settle(cloud: LocalCloud, quiet: float = 1.0, timeout: float = 20) -> None:
     """Wait until everyone's $disconnect ran, then until nothing has written for `quiet`
     seconds (the stream's last batches delivered, their logs written)."""
     deadline = time.monotonic() + timeout
-    while client(cloud, "dynamodb").scan(TableName="arena-connections")["Items"]:
+    while cloud.client("dynamodb").scan(TableName="arena-connections")["Items"]:
         assert time.monotonic() < deadline, "the people's rows were never deleted"
         time.sleep(0.05)
     seen, since = cloud.backends.revision, time.monotonic()
@@ -66,20 +65,10 @@ def settle(cloud: LocalCloud, quiet: float = 1.0, timeout: float = 20) -> None:
             seen, since = cloud.backends.revision, time.monotonic()
 
 
-def client(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def state_of(cloud: LocalCloud) -> dict[str, Any]:
     """The arena's rows, its stream's records and how many log events its functions wrote."""
-    ddb, logs = client(cloud, "dynamodb"), client(cloud, "logs")
-    streams = client(cloud, "dynamodbstreams")
+    ddb, logs = cloud.client("dynamodb"), cloud.client("logs")
+    streams = cloud.client("dynamodbstreams")
     arn = ddb.describe_table(TableName="arena-connections")["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
     iterator = streams.get_shard_iterator(
