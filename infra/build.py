@@ -1,6 +1,9 @@
 """Build the kit's notebooks from their sources, reproducibly.
 
-- `sources/notebooks/NN-name.py` becomes `notebooks/NN-name.ipynb` (the lessons);
+- `sources/notebooks/NN-name.py` becomes `notebooks/NN-name.ipynb` (the lessons, as learners
+  get them: each challenge cell, tagged `exercise:<id>`, has its answer cut out) and
+  `solutions/lessons/NN-name.ipynb` (the lessons solved, whose checks are strict: see
+  `infra.challenges`);
 - `sources/solutions/NN-name-exercises.py` becomes `solutions/NN-name-exercises.ipynb`;
 - then `exercises/` is built from `solutions/` (`infra.exercises.build`).
 
@@ -18,26 +21,41 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from infra.exercises.build import build_exercises, check_in_sync
+from infra.exercises.build import LESSONS_SOLVED, build_exercises, check_in_sync
+from infra.exercises.markers import clear_solutions, lesson_stub
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = PROJECT_ROOT / "sources"
 BUILT = ("notebooks", "solutions")  # sources/<folder>/*.py -> <folder>/*.ipynb
+SOLVED = Path("solutions", LESSONS_SOLVED)  # sources/notebooks/*.py solved -> solutions/lessons/
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+# The first cell of a solved lesson: its checks raise when they are not satisfied.
+STRICT_CELL = (
+    "# The solved lesson (built by scripts/make_notebooks.py): a check that is not satisfied"
+    " raises.\nfrom infra import challenges\n\nchallenges.strict()"
+)
 
 
-def notebook_from_source(source: Path) -> bytes:
-    """The `.ipynb` bytes of one percent-format source."""
+def notebook_from_source(source: Path, *, learner: bool = False, solved: bool = False) -> bytes:
+    """The `.ipynb` bytes of one percent-format source.
+
+    `learner`: each challenge's answer is cut out (the lessons as learners get them); `solved`:
+    the answers stay and a first cell makes the checks strict (the lessons as CI runs them).
+    """
     notebook = jupytext.reads(source.read_text(encoding="utf-8"), fmt="py:percent")
     notebook.metadata = nbformat.from_dict(
         {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     )
+    if solved:
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(STRICT_CELL))
     for index, cell in enumerate(notebook.cells):
         tags = cell.metadata.get("tags", [])
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
         cell.id = f"{source.stem[:2]}-{index:02d}"  # stable ids: rebuilding changes nothing
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            if learner:
+                cell.source = clear_solutions(cell.source, lesson_stub, f"{source.name}: ")
     nbformat.validate(notebook)
     return (nbformat.writes(notebook) + "\n").encode("utf-8")
 
@@ -45,28 +63,45 @@ def notebook_from_source(source: Path) -> bytes:
 def expected_notebooks(root: Path = PROJECT_ROOT) -> dict[Path, bytes]:
     """Every built notebook, by its path relative to `root`."""
     built: dict[Path, bytes] = {}
-    for folder in BUILT:
-        for source in sorted((root / "sources" / folder).glob("*.py")):
-            built[Path(folder, f"{source.stem}.ipynb")] = notebook_from_source(source)
+    for source in sorted((root / "sources" / "notebooks").glob("*.py")):
+        built[Path("notebooks", f"{source.stem}.ipynb")] = notebook_from_source(
+            source, learner=True
+        )
+        if has_challenges(source):
+            built[SOLVED / f"{source.stem}.ipynb"] = notebook_from_source(source, solved=True)
+    for source in sorted((root / "sources" / "solutions").glob("*.py")):
+        built[Path("solutions", f"{source.stem}.ipynb")] = notebook_from_source(source)
     return built
+
+
+def has_challenges(source: Path) -> bool:
+    """Whether a lesson's source has a cell the learner writes (tagged `exercise:<id>`)."""
+    return '"exercise:' in source.read_text(encoding="utf-8")
 
 
 def build_all(root: Path = PROJECT_ROOT) -> list[Path]:
     """Write every notebook that changed, then exercises/; returns the notebooks written."""
     written = []
-    for relative, content in expected_notebooks(root).items():
+    expected = expected_notebooks(root)
+    (root / SOLVED).mkdir(parents=True, exist_ok=True)
+    for relative, content in expected.items():
         target = root / relative
         if not target.is_file() or target.read_bytes() != content:
             target.write_bytes(content)
             written.append(relative)
-    for folder in BUILT:  # a notebook whose source is gone goes too
-        expected = {path.stem for path in (root / "sources" / folder).glob("*.py")}
+    for folder in (*BUILT, SOLVED):  # a notebook whose source is gone goes too
         for stale in (root / folder).glob("*.ipynb"):
-            if stale.stem not in expected:
+            if stale.relative_to(root) not in expected:
                 stale.unlink()
                 written.append(stale.relative_to(root))
     build_exercises(root / "solutions", root / "exercises")
     return written
+
+
+def source_of(relative: Path) -> Path:
+    """The source a built notebook comes from (a solved lesson's is the lesson's)."""
+    folder = "notebooks" if relative.parent in (Path("notebooks"), SOLVED) else "solutions"
+    return Path("sources", folder, relative.with_suffix(".py").name)
 
 
 def drift(root: Path = PROJECT_ROOT) -> list[str]:
@@ -78,11 +113,9 @@ def drift(root: Path = PROJECT_ROOT) -> list[str]:
         if not path.is_file():
             problems.append(f"{relative}: missing (run `python scripts/make_notebooks.py`)")
         elif path.read_bytes() != content:
-            problems.append(
-                f"{relative}: differs from its source sources/{relative.with_suffix('.py')}"
-            )
-    for folder in BUILT:
+            problems.append(f"{relative}: differs from its source {source_of(relative)}")
+    for folder in (*BUILT, SOLVED):
         for path in sorted((root / folder).glob("*.ipynb")):
             if path.relative_to(root) not in expected:
-                problems.append(f"{path.relative_to(root)}: has no source in sources/{folder}/")
+                problems.append(f"{path.relative_to(root)}: has no source in sources/")
     return problems + check_in_sync(root / "solutions", root / "exercises")

@@ -18,6 +18,7 @@ import nbformat
 from .markers import CODE_STUB, COMMENT_STUB, TEXT_STUB, clear_solutions
 from .tags import HIDDEN, cell_role, exercise_ids, structure_problems
 
+LESSONS_SOLVED = "lessons"  # solutions/lessons/: the lessons solved, which CI runs; no exercise
 TEMPLATE_SUFFIXES = (".yaml", ".yml")  # CloudFormation/SAM templates: regions become comments
 # What the build keeps of notebook and cell metadata; the rest is per-machine noise.
 NOTEBOOK_METADATA = ("kernelspec", "language_info")
@@ -138,6 +139,8 @@ def _files(root: Path) -> list[Path]:
     found = []
     for folder, subfolders, names in os.walk(root, followlinks=True):
         subfolders[:] = [name for name in subfolders if not _ignored(name)]
+        if Path(folder) == root and LESSONS_SOLVED in subfolders:
+            subfolders.remove(LESSONS_SOLVED)  # the solved lessons are no exercises
         for name in names:
             path = Path(folder, name)
             if not _ignored(name) and path.suffix != ".pyc" and path.is_file():

@@ -8,12 +8,19 @@ The marker lines are comments in Python and in YAML alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 BEGIN = re.compile(r"^(?P<indent>\s*)#+\s*BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_STUB = ("YOUR ANSWER HERE",)
 COMMENT_STUB = ("# YOUR CODE HERE",)  # a template (YAML): a comment, so the stub still deploys
+
+
+def lesson_stub(indent: str) -> tuple[str, ...]:
+    """A lesson's challenge stub: it runs (Run All goes on to the check, which says what to do),
+    so no `raise`; inside a block, `pass` keeps the cell valid Python."""
+    return COMMENT_STUB if not indent else (*COMMENT_STUB, "pass")
 
 
 class MarkerError(ValueError):
@@ -25,8 +32,14 @@ def has_solution(source: str) -> bool:
     return any(BEGIN.match(line) for line in source.splitlines())
 
 
-def clear_solutions(source: str, stub: tuple[str, ...] = CODE_STUB, where: str = "") -> str:
-    """The text with every solution region replaced by `stub`, indented like its BEGIN line."""
+def clear_solutions(
+    source: str,
+    stub: tuple[str, ...] | Callable[[str], tuple[str, ...]] = CODE_STUB,
+    where: str = "",
+) -> str:
+    """The text with every solution region replaced by `stub`, indented like its BEGIN line.
+
+    `stub` may be a function of that indentation, giving the lines to put there."""
     lines = source.splitlines(keepends=True)
     kept: list[str] = []
     region_start: int | None = None
@@ -36,7 +49,9 @@ def clear_solutions(source: str, stub: tuple[str, ...] = CODE_STUB, where: str =
             if region_start is not None:
                 raise MarkerError(f"{where}line {number}: BEGIN SOLUTION inside another region")
             region_start = number
-            kept.extend(f"{begin.group('indent')}{stub_line}\n" for stub_line in stub)
+            indent = begin.group("indent")
+            lines_here = stub(indent) if callable(stub) else stub
+            kept.extend(f"{indent}{stub_line}\n" for stub_line in lines_here)
         elif end:
             if region_start is None:
                 raise MarkerError(f"{where}line {number}: END SOLUTION without a BEGIN")

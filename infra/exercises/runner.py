@@ -18,11 +18,13 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from infra.challenges import STRICT_VARIABLE
+
 from .tags import CHECK, EXERCISE, HIDDEN, cell_role, exercise_ids
 
 Status = Literal["pass", "fail", "error"]
 # Failures a learner can fix in their answer; any other exception means the notebook broke.
-FAILURES = ("AssertionError", "NotImplementedError")
+FAILURES = ("AssertionError", "CheckFailed", "NotImplementedError")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -168,14 +170,15 @@ def _error_of(cell: Any) -> Any:
 def _from_error(name: str, value: str) -> ExerciseResult:
     if name == "NotImplementedError":
         return ExerciseResult("fail", _first_line(value) or "not done yet (NotImplementedError)")
-    if name == "AssertionError":
+    if name in ("AssertionError", "CheckFailed"):
         return ExerciseResult("fail", _first_line(value) or "a check failed (AssertionError)")
     return ExerciseResult("error", f"{name}: {_first_line(value)}".rstrip(": "))
 
 
 def _kernel_env(extra: dict[str, str] | None) -> dict[str, str]:
-    """Our environment plus `extra`, with the project importable from any working directory."""
-    env = {**os.environ, **(extra or {})}
+    """Our environment plus `extra`, with the project importable from any working directory,
+    and the lessons' challenge checks strict: a grader counts a stub as not done."""
+    env = {**os.environ, STRICT_VARIABLE: "1", **(extra or {})}
     paths = [str(PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     return env

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 01 · The connections table
 #
-# **Teaching** 10 min · **Exercises** 5 min
+# **Teaching** 15 min · **Exercises** 5 min
 #
 # **Questions**
 # - Why does a WebSocket app need a table at all?
@@ -36,9 +36,16 @@
 # > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
 # > lesson needs from the earlier ones (here: nothing yet). Every step is idempotent, so running it
 # > again, or after the earlier notebooks, changes nothing.
+#
+# **How the challenges work.** Where a cell says `# YOUR CODE HERE`, you write the code; the cell
+# after it checks what you built and answers in one line: ✓ done, ✗ what is still wrong, or
+# ◻ not done yet (then the kit does that step for you, so the lesson can go on). Stuck? Run
+# `reveal("the-challenge-id")` in a new cell to see an answer.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
+from infra.challenges import lesson01 as check
+from infra.challenges import reveal
 from infra.session import use_cloud
 
 cloud = use_cloud()
@@ -47,16 +54,31 @@ lessons.catch_up(1)
 # %% [markdown]
 # ## Create the table
 #
-# One `create_table` call names the table, its key (an attribute, its type `S` for string, its
-# role `HASH`: the partition key) and its billing mode. The tag lets `teardown("chat")` (lesson 09)
-# find the table again. A new table is `CREATING` for a while on AWS, so a **waiter** polls
-# `describe_table` until it is `ACTIVE`. Creating it twice is an error (`ResourceInUseException`),
-# which this cell turns into a message, so running it again is safe.
+# One `create_table` call makes a table. It takes:
+#
+# | parameter | what it says | here |
+# |---|---|---|
+# | `TableName` | the table's name | `"chat-connections"` |
+# | `AttributeDefinitions` | the type of each key attribute: `S` for string | `connectionId`, `S` |
+# | `KeySchema` | which attribute is the key, and its role: `HASH`, the partition key | `connectionId`, `HASH` |
+# | `BillingMode` | `PAY_PER_REQUEST`: on demand, no capacity to plan | |
+# | `Tags` | labels: `teardown("chat")` (lesson 09) finds the table by them | `workshop:app` = `chat` |
+#
+# A new table is `CREATING` for a while on AWS: calls that read or write it fail until it is
+# `ACTIVE`. A **waiter** asks `describe_table` again and again until it is:
+# `dynamodb.get_waiter("table_exists").wait(TableName=...)`.
+#
+# ### Challenge `connections-table` · 4 min
+#
+# Create `chat-connections` as the table above says, then wait for it. Creating a table that
+# exists is an error (`dynamodb.exceptions.ResourceInUseException`): catch it, so that running the
+# cell again is safe.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["exercise:connections-table"]
 import boto3
 
 dynamodb = boto3.client("dynamodb")
+### BEGIN SOLUTION
 try:
     dynamodb.create_table(
         TableName="chat-connections",
@@ -69,8 +91,16 @@ try:
 except dynamodb.exceptions.ResourceInUseException:
     print("chat-connections exists already")
 dynamodb.get_waiter("table_exists").wait(TableName="chat-connections")
+### END SOLUTION
+
+# %% tags=["check:connections-table"]
+check.connections_table()
 
 # %% [markdown]
+# **Predict, then run.** What does `create_table` answer when the table exists already? Write
+# your guess down, then find out: run the call alone, without the `try`, in a new cell. (The
+# error's name is in the last line. It is why your cell catches it.)
+#
 # ## Look inside
 #
 # The key schema and the billing mode, as DynamoDB reports them:
@@ -80,31 +110,47 @@ description = dynamodb.describe_table(TableName="chat-connections")["Table"]
 description["KeySchema"], description["BillingModeSummary"]["BillingMode"]
 
 # %%
-assert description["TableStatus"] == "ACTIVE"
-assert description["KeySchema"] == [{"AttributeName": "connectionId", "KeyType": "HASH"}]
-assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+assert description["TableStatus"] == "ACTIVE", "the table is not ACTIVE yet: run the waiter"
+assert description["KeySchema"] == [{"AttributeName": "connectionId", "KeyType": "HASH"}], (
+    "the key is not connectionId: delete the table and create it again"
+)
+assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST", (
+    "the table is not on demand: delete it and create it with BillingMode='PAY_PER_REQUEST'"
+)
 
 # %% [markdown]
 # ## A row by hand
 #
 # This is exactly what the `$connect` function of lesson 02 will do for every new client. The
 # `Table` resource is boto3's friendlier face of the same API: plain Python values in and out.
+# `table.put_item(Item={...})` writes one row; its keys are the attribute names.
+#
+# ### Challenge `row-by-hand` · 2 min
+#
+# Put the row `{"connectionId": "handMadeRow", "name": "test"}` into the table.
+
+# %% tags=["exercise:row-by-hand"]
+table = boto3.resource("dynamodb").Table("chat-connections")
+### BEGIN SOLUTION
+table.put_item(Item={"connectionId": "handMadeRow", "name": "test"})
+### END SOLUTION
+
+# %% tags=["check:row-by-hand"]
+check.row_by_hand()
 
 # %% tags=["nbval-ignore-output"]
-table = boto3.resource("dynamodb").Table("chat-connections")
-table.put_item(Item={"connectionId": "handMadeRow", "name": "test"})
 rows = lessons.table_rows("chat-connections")
 rows
 
-# %%
-assert {"connectionId": "handMadeRow", "name": "test"} in rows
-
 # %% [markdown]
-# And what `$disconnect` will do when the client leaves:
+# And what `$disconnect` will do when the client leaves. **Predict, then run:** what does
+# `delete_item` answer for a row that is not there? Run the cell twice to see.
 
 # %%
 table.delete_item(Key={"connectionId": "handMadeRow"})
-assert {"connectionId": "handMadeRow", "name": "test"} not in lessons.table_rows("chat-connections")
+assert {"connectionId": "handMadeRow", "name": "test"} not in lessons.table_rows(
+    "chat-connections"
+), "the row is still there: run the delete_item cell again"
 
 # %% [markdown]
 # ## Key points
@@ -113,6 +159,8 @@ assert {"connectionId": "handMadeRow", "name": "test"} not in lessons.table_rows
 # - `create_table` names the key and the billing mode; a waiter (`table_exists`) waits until the
 #   table can be used.
 # - `PAY_PER_REQUEST` means no capacity to plan: right for bursty, small apps.
+# - Creating what exists is an error (`ResourceInUseException`); deleting what is gone is not.
+#   Cells that catch the first can be run again.
 # - The catch-up cells of later lessons build the same table with
 #   `infra.deploy.create_connections_table("chat")`, this call plus idempotence.
 #
