@@ -45,7 +45,7 @@
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
 from infra.challenges import lesson01 as check
-from infra.challenges import reveal
+from infra.challenges import reveal  # noqa: F401 (yours: reveal("id") shows an answer)
 from infra.session import use_cloud
 
 cloud = use_cloud()
