@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
 CLOSE_TIMEOUT = 5.0
+# The close code and $disconnect reason of a client whose outbound buffer overflowed (it stopped
+# reading): 1008, policy violation, as API Gateway uses it for its other quotas.
+OUTBOX_FULL = (1008, "Client not reading: outbound buffer full")
 
 
 @dataclass
@@ -61,6 +64,12 @@ class GatewayLimits:
     pings while the cloud catches up; only a connection with more than
     `max_queued_per_connection` frames waiting (minutes of a fast sender) is not read until it
     catches up, so TCP slows it down instead of the cloud dropping anything.
+
+    What goes out to a client never waits for it to read: a @connections POST answers at once.
+    A client that stops reading (a closed laptop lid) has at most `max_outbox_bytes` or
+    `max_outbox_frames` waiting for it beyond what the OS's socket buffers hold; past that the
+    gateway closes it (`OUTBOX_FULL`), its $disconnect runs, and later POSTs get 410. AWS does
+    not document this limit: docs/local-cloud.md says what the kit chose.
     """
 
     max_message_bytes: int = 128 * 1024
@@ -71,6 +80,8 @@ class GatewayLimits:
     busy_at: int = 4
     max_concurrent_per_connection: int = 10
     max_queued_per_connection: int = 10_000
+    max_outbox_bytes: int = 1 << 20
+    max_outbox_frames: int = 10_000
 
 
 class IntegrationError(Exception):
@@ -140,6 +151,7 @@ SERVER_CLOSE_REASONS = {
     1000: "Connection Closed Normally",  # DeleteConnection, as API Gateway logs it
     1001: "Going away",
     1003: "Unsupported data",
+    OUTBOX_FULL[0]: OUTBOX_FULL[1],
     1009: "Message too big",
 }
 
@@ -161,11 +173,14 @@ class ClientSession:
         protocol: ServerProtocol,
         writer: asyncio.StreamWriter,
         info: ConnectionInfo,
+        limits: GatewayLimits | None = None,
     ) -> None:
         self.protocol = protocol
         self.writer = writer
         self.info = info
-        self._drain_lock = asyncio.Lock()
+        self.limits = limits or GatewayLimits()
+        self.unsent_frames = 0  # frames written since the outbound buffer was last empty
+        self.overflowed = False
         # Frames waiting their turn, and message integrations running: $disconnect waits for
         # both, so a close never overtakes a message sent before it.
         self.waiting: collections.deque[tuple[str, int]] = collections.deque()
@@ -177,25 +192,57 @@ class ClientSession:
         self.settled = asyncio.Event()
         self.settled.set()
 
+    def outbox_bytes(self) -> int:
+        """Bytes written for this client that its socket has not taken yet."""
+        transport = self.writer.transport
+        return 0 if transport.is_closing() else transport.get_write_buffer_size()
+
     async def flush(self) -> None:
-        data = self.protocol.data_to_send()
-        for chunk in data:
+        """Hand what the protocol has to send to the socket, never waiting for the client:
+        a client that stopped reading is closed once its outbound buffer is full."""
+        if self.writer.transport.is_closing():
+            return
+        if self.outbox_bytes() == 0:
+            self.unsent_frames = 0
+        for chunk in self.protocol.data_to_send():
             if chunk:
                 self.writer.write(chunk)
-        async with self._drain_lock:
-            with contextlib.suppress(ConnectionError):
-                await self.writer.drain()
+                self.unsent_frames += 1
+        limits = self.limits
+        if (
+            self.outbox_bytes() > limits.max_outbox_bytes
+            or self.unsent_frames > limits.max_outbox_frames
+        ):
+            self.overflow()
+
+    def overflow(self) -> None:
+        """Close a client that does not read: no close frame can reach it, so the socket goes."""
+        self.overflowed = True
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(*OUTBOX_FULL)
+            self.protocol.data_to_send()  # nothing more is written for it
+        self.writer.transport.abort()  # the read loop sees the end and runs $disconnect
 
     async def send_text(self, text: str) -> None:
-        if self.protocol.state is not State.OPEN:
+        if self.protocol.state is not State.OPEN or self.overflowed:
             raise ConnectionError("connection is closed")
         self.protocol.send_text(text.encode("utf-8"))
         await self.flush()
+        if self.overflowed:
+            raise ConnectionError("the client stopped reading: closed")
 
     async def close(self, code: int, reason: str) -> None:
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(code, reason)
             await self.flush()
+
+    def end(self) -> None:
+        """Close the socket: politely when all was sent, at once when the client is not reading
+        (closing a transport with data still buffered would keep the socket until it drains)."""
+        if self.outbox_bytes():
+            self.writer.transport.abort()
+        else:
+            self.writer.close()
 
 
 class Gateway:
@@ -270,7 +317,7 @@ class Gateway:
             query=query,
             authorizer=None,
         )
-        session = ClientSession(protocol, writer, info)
+        session = ClientSession(protocol, writer, info, self.limits)
         connection = Connection(info=info, send_text=session.send_text, close=session.close)
         self.registry.add(connection)
         try:
@@ -420,7 +467,7 @@ class Gateway:
             await session.flush()
             if protocol.close_expected():
                 break  # the close handshake is done: the server closes TCP
-        session.writer.close()
+        session.end()
 
     def _on_frame(
         self, session: ClientSession, frame: Frame, fragments: list[bytes]
