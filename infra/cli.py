@@ -1,6 +1,7 @@
 """`workshop`: the kit's command line.
 
-workshop up                 the local cloud and JupyterLab on the lessons and exercises
+workshop up                 the local cloud and JupyterLab on your copy of the lessons and
+                            exercises (my-work/, made on the first start, never overwritten)
 workshop up --aws           JupyterLab on a real AWS account (no local cloud)
 workshop cloud              the local cloud alone, in the foreground
                             (both keep their state in .workshop-state/: --state DIR elsewhere,
@@ -12,6 +13,7 @@ workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watch
 workshop fire RULE          fire a schedule's targets now instead of waiting
 workshop exercises build    rebuild notebooks/, solutions/ and exercises/ from sources/
 workshop check PATH...      grade learners' exercise notebooks
+workshop doctor             check this machine is ready for the workshop (exit status 0 or 1)
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     and no keys: boto3 finds the learner's own credentials. With AWS_ENDPOINT_URL already set
     (a learner in an instructor's room), JupyterLab uses that cloud and none is started here.
     """
+    from infra.labfiles import OWN_COPY, make_own_copy
     from infra.labsettings import install_lab_overrides
     from infra.local.cloud import LocalCloud
     from infra.session import use_cloud
@@ -175,6 +178,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         install_lab_overrides()
     except OSError as error:  # a read-only environment: widgets may not receive clicks
         print(f"warning: could not install the kit's JupyterLab settings ({error})")
+    try:
+        print("\n".join(make_own_copy().describe()))
+    except OSError as error:  # a read-only checkout: the lessons still open, edits are not kept
+        print(f"warning: could not make your copy of the lessons in {OWN_COPY}/ ({error})")
     cloud = None
     if args.aws or os.environ.get("WORKSHOP_TARGET") == "aws":
         env = aws_lab_environment()
@@ -232,12 +239,12 @@ def aws_lab_environment() -> dict[str, str]:
 
 
 def lab_command(args: argparse.Namespace) -> list[str]:
-    """The `jupyter lab` command of `workshop up`: the kit's root, lesson 00 first.
+    """The `jupyter lab` command of `workshop up`: the kit's root, the learner's lesson 00 first.
 
-    Learners' file browser shows the lessons and the exercises only (`infra.labfiles`);
+    Learners' file browser shows their own copy, `my-work/`, only (`infra.labfiles`);
     `--instructor` shows the whole kit, the finished apps and solutions included.
     """
-    from infra.labfiles import CONTENTS_MANAGER
+    from infra.labfiles import CONTENTS_MANAGER, START_PAGE
 
     lab = [
         sys.executable,
@@ -245,7 +252,7 @@ def lab_command(args: argparse.Namespace) -> list[str]:
         "jupyter",
         "lab",
         f"--notebook-dir={PROJECT_ROOT}",
-        "--LabApp.default_url=/lab/tree/notebooks/00-setup.ipynb",
+        f"--LabApp.default_url=/lab/tree/{START_PAGE}",
         f"--ServerApp.ip={args.lab_host}",
         f"--ServerApp.port={args.lab_port}",
     ]
@@ -354,6 +361,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_main(args.paths, timeout=args.timeout, out=args.out)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from infra.doctor import Doctor, diagnose
+
+    for option, port in (("--port", args.port), ("--lab-port", args.lab_port)):
+        if not 0 < port < 65536:
+            raise UsageError(f"{option} {port} is not a port: give a number from 1 to 65535")
+    return diagnose(Doctor(host=args.host, cloud_port=args.port, lab_port=args.lab_port))
+
+
 def _add_state_options(command: argparse.ArgumentParser) -> None:
     where = command.add_mutually_exclusive_group()
     where.add_argument(
@@ -386,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_state_options(cloud)
     cloud.set_defaults(func=cmd_cloud)
 
-    up = commands.add_parser("up", help="the local cloud plus JupyterLab on notebooks/")
+    up = commands.add_parser("up", help="the local cloud plus JupyterLab on your copy, my-work/")
     up.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve a room on the LAN")
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
     up.add_argument(
@@ -442,6 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
         "build", help="rebuild solutions/ (and notebooks/) from sources/, then exercises/"
     )
     build.set_defaults(func=cmd_exercises)
+
+    doctor = commands.add_parser(
+        "doctor", help="check this machine is ready: Python, install, ports, cloud, JupyterLab"
+    )
+    doctor.add_argument("--host", default="127.0.0.1", help="where workshop up will listen")
+    doctor.add_argument("--port", type=int, default=DEFAULT_PORT, help="the cloud's port to check")
+    doctor.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port to check")
+    doctor.set_defaults(func=cmd_doctor)
 
     check = commands.add_parser("check", help="grade exercise notebooks (files or folders)")
     check.add_argument("paths", nargs="+", type=Path)

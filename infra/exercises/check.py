@@ -6,6 +6,9 @@ A PATH is one notebook, one learner's folder, or a folder of submissions:
 - a folder laid out like `exercises/` (a `lambdas/` folder, or notebooks named like the kit's):
   ONE learner, named after the folder, with every notebook in it (`workshop check solutions`
   is one learner, so is `workshop check exercises`);
+- a learner's own copy (`my-work/`, which `workshop up` makes): a folder with no notebooks of its
+  own and an `exercises/` folder laid out like the kit's: ONE learner, named after the folder,
+  graded on that `exercises/` (its lessons in `notebooks/` are not graded);
 - another folder with notebooks directly in it: one learner per notebook (its stem);
 - any other folder: one learner per subfolder, named after the subfolder.
 
@@ -120,15 +123,30 @@ def find_submissions(
             continue
         direct = [p for p in _visible(path.iterdir()) if p.suffix == ".ipynb" and p.is_file()]
         laid_out = (path / "lambdas").is_dir() or any(p.name in kit_names for p in direct)
+        own = None if direct else _own_copy(path, kit_names)
         if direct and laid_out:
             found += [Submission(path.name, nb, path) for nb in _notebooks(path)]
         elif direct:
             found += [Submission(nb.stem, nb) for nb in direct]
+        elif own is not None:
+            found += [Submission(path.name, nb, own) for nb in _notebooks(own)]
         else:
             for folder in _visible(path.iterdir()):
                 if folder.is_dir():
-                    found += [Submission(folder.name, nb, folder) for nb in _notebooks(folder)]
+                    work = _own_copy(folder, kit_names) or folder  # a handed-in my-work/
+                    found += [Submission(folder.name, nb, work) for nb in _notebooks(work)]
     return found
+
+
+def _own_copy(folder: Path, kit_names: set[str]) -> Path | None:
+    """The `exercises/` of a learner's own copy (`my-work/`), when `folder` is one."""
+    exercises = folder / "exercises"
+    if not exercises.is_dir() or any(p.suffix == ".ipynb" for p in _visible(folder.iterdir())):
+        return None
+    notebooks = [p.name for p in exercises.glob("*.ipynb")]
+    if (exercises / "lambdas").is_dir() or any(name in kit_names for name in notebooks):
+        return exercises
+    return None
 
 
 def grade_all(

@@ -201,6 +201,32 @@ def test_folder_named_like_the_kit_is_one_learner(tmp_path: Path) -> None:
     assert find_submissions([learner], kit) == [Submission("fay", learner / NOTEBOOK, learner)]
 
 
+def own_copy(folder: Path) -> Path:
+    """A learner's `my-work/` as `workshop up` lays it out: lessons and exercises side by side."""
+    (folder / "notebooks").mkdir(parents=True)
+    (folder / "notebooks" / "01-connections-table.ipynb").write_text("{}")
+    (folder / "exercises" / "lambdas" / "chat").mkdir(parents=True)
+    (folder / "exercises" / NOTEBOOK).write_text("{}")
+    return folder
+
+
+def test_a_learners_own_copy_is_one_learner_graded_on_its_exercises(tmp_path: Path) -> None:
+    """`workshop check my-work`: one learner named after the folder, its lessons not graded."""
+    work = own_copy(tmp_path / "my-work")
+    exercises = work / "exercises"
+    assert find_submissions([work]) == [Submission("my-work", exercises / NOTEBOOK, exercises)]
+
+
+def test_handed_in_own_copies_are_learners(tmp_path: Path) -> None:
+    """A folder of learners' `my-work/` folders: each is graded on its `exercises/`."""
+    for learner in ("bo", "cy"):
+        own_copy(tmp_path / learner)
+    assert find_submissions([tmp_path]) == [
+        Submission(name, tmp_path / name / "exercises" / NOTEBOOK, tmp_path / name / "exercises")
+        for name in ("bo", "cy")
+    ]
+
+
 def test_a_notebook_nobody_handed_in_is_no_column_and_a_missing_one_fails() -> None:
     """Columns are the exercises of the kit notebooks handed in; a learner without one fails it."""
     kit = {
