@@ -25,6 +25,8 @@ DYNAMODB = {
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 MB = 1024 * 1024
 BIG = b'{"TableName": "t", "Item": {"k": {"S": "' + b"x" * (17 * MB) + b'"}}}'
+DEEP = b'{"a": ' * 5000 + b"1" + b"}" * 5000  # deeper than Python's recursion limit
+IAM_FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +62,12 @@ def send(
 
 
 def error_type(headers: dict[str, str], body: bytes) -> str | None:
-    """The AWS error type, from x-amzn-ErrorType or the body's __type, as botocore reads it."""
+    """The AWS error type, from x-amzn-ErrorType, the body's __type or a query protocol's
+    <Code>, as botocore reads it."""
     if "x-amzn-errortype" in headers:
         return headers["x-amzn-errortype"].split(":")[0]
+    if b"<Code>" in body:
+        return body.split(b"<Code>")[1].split(b"</Code>")[0].decode()
     try:
         return str(json.loads(body)["__type"]).split("#")[-1]
     except (ValueError, KeyError, TypeError):
@@ -96,6 +101,25 @@ CASES = [
      {"Content-Type": "application/json"}, 400, "BadRequestException"),
     ("apigateway: a form", "apigateway", "POST", "/v2/apis", b"name=x&protocolType=WEBSOCKET",
      FORM, 400, "BadRequestException"),
+    ("dynamodb: 5,000 deep", "dynamodb", "POST", "/", DEEP, DYNAMODB, 400,
+     "SerializationException"),
+    ("dynamodb: invalid UTF-8", "dynamodb", "POST", "/", b'{"TableName": "\xff\xfe"}',
+     DYNAMODB, 400, "SerializationException"),
+    ("dynamodb: an unknown operation", "dynamodb", "POST", "/", b"{}",
+     {**DYNAMODB, "X-Amz-Target": "DynamoDB_20120810.MakeCoffee"}, 400,
+     "UnknownOperationException"),
+    ("lambda create: 5,000 deep", "lambda", "POST", "/2015-03-31/functions", DEEP,
+     {"Content-Type": "application/json"}, 400, "InvalidRequestContentException"),
+    ("lambda create: no fields", "lambda", "POST", "/2015-03-31/functions", b"{}",
+     {"Content-Type": "application/json"}, 400, "ValidationException"),
+    ("lambda invoke: 5,000 deep", "lambda", "POST",
+     "/2015-03-31/functions/faults-echo/invocations", DEEP, {}, 400,
+     "InvalidRequestContentException"),
+    ("apigateway: 5,000 deep", "apigateway", "POST", "/v2/apis", DEEP,
+     {"Content-Type": "application/json"}, 400, "BadRequestException"),
+    ("iam: a trust policy of nested lists", "iam", "POST", "/",
+     b"Action=CreateRole&Version=2010-05-08&RoleName=nested&AssumeRolePolicyDocument=%5B%5B%5B1%5D%5D%5D",
+     IAM_FORM, 400, "MalformedPolicyDocument"),
 ]  # fmt: skip
 
 

@@ -27,9 +27,10 @@ __all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
 
 def install() -> None:
     """Teach moto what the local cloud needs (idempotent)."""
-    from . import apigatewayv2, cloudformation, dynamodb, dynamodb_fast, json_protocol, lambda_
+    from . import apigatewayv2, cloudformation, dynamodb, dynamodb_fast, iam, json_protocol, lambda_
 
     apigatewayv2.install()
+    iam.install()
     cloudformation.install()
     lambda_.install()
     dynamodb.install()

@@ -142,3 +142,46 @@ def role_documents_held(account_id: str, role_arn: str) -> list[str] | None:
         if version is not None:
             documents.append(_text(version.document))
     return documents
+
+
+_installed = False
+
+
+def install() -> None:
+    """CreateRole and UpdateAssumeRolePolicy refuse a trust policy that is no policy, as IAM
+    does: moto keeps any text (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.iam.models import IAMBackend
+
+    create_role, update = IAMBackend.create_role, IAMBackend.update_assume_role_policy
+
+    def create_role_checked(
+        self: Any, role_name: str, assume_role_policy_document: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        check_trust_policy(assume_role_policy_document)
+        return create_role(self, role_name, assume_role_policy_document, *args, **kwargs)
+
+    def update_checked(self: Any, role_name: str, policy_document: str) -> Any:
+        check_trust_policy(policy_document)
+        return update(self, role_name, policy_document)
+
+    IAMBackend.create_role = create_role_checked  # type: ignore[method-assign]
+    IAMBackend.update_assume_role_policy = update_checked  # type: ignore[method-assign]
+    _installed = True
+
+
+def check_trust_policy(document: str) -> None:
+    """IAM's MalformedPolicyDocument for a trust policy that is not JSON, or not a policy."""
+    from moto.iam.exceptions import MalformedPolicyDocument
+
+    try:  # CloudFormation hands the document over parsed already
+        parsed = document if isinstance(document, dict) else json.loads(document)
+    except (ValueError, RecursionError, TypeError):
+        raise MalformedPolicyDocument("This policy contains invalid Json") from None
+    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
+        raise MalformedPolicyDocument("Syntax errors in policy.")

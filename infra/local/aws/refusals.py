@@ -20,8 +20,11 @@ Bodies over the edge's own limit get 413 from `edge/http.py`, Invoke payloads ov
 
 from __future__ import annotations
 
+import functools
 import json
+from typing import Any
 
+import botocore.session
 from moto.core.exceptions import JsonRESTError
 
 from ..edge.messages import HttpReply, HttpRequest
@@ -45,6 +48,10 @@ class SerializationException(JsonRESTError):
 
 class BadRequestException(AwsError):
     status, error_type = 400, "BadRequestException"
+
+
+class ValidationException(AwsError):
+    status, error_type = 400, "ValidationException"
 
 
 def refused(request: HttpRequest) -> HttpReply | None:
@@ -79,11 +86,12 @@ def signed_service(authorization: str) -> str:
 
 
 def json_object(text: str | bytes) -> dict:
-    """The body of a JSON-protocol request, or SerializationException as AWS words it."""
+    """The body of a JSON-protocol request, or SerializationException as AWS words it
+    (invalid UTF-8 and nesting deeper than the parser goes included)."""
     try:
         parsed = json.loads(text)
-    except ValueError as error:
-        raise SerializationException(f"Could not parse request body: {error}") from None
+    except (ValueError, RecursionError) as error:
+        raise SerializationException(f"Could not parse request body: {_why(error)}") from None
     if not isinstance(parsed, dict):
         found = type(parsed).__name__
         raise SerializationException(f"Start of {found} found where an object was expected")
@@ -96,23 +104,81 @@ def client_fault(request: HttpRequest, service: str) -> HttpReply | None:
     `service` is the one the request was signed for. None when the request was well-formed:
     then the failure is the local cloud's own.
     """
-    if request.headers.get("x-amz-target"):
-        return None  # JSON-protocol bodies were checked while parsing (json_object)
+    target = request.headers.get("x-amz-target")
+    if target:
+        return _json_protocol_fault(target, request.body)
     if service in JSON_PROTOCOL_SERVICES:  # no X-Amz-Target: no operation named
         return _coral("UnknownOperationException", "An unknown operation was requested.")
     if not request.body:
         return None
     try:
         parsed = json.loads(request.body)
-    except ValueError as error:
-        message = f"Could not parse request body into json: {error}"
+    except (ValueError, RecursionError) as error:
+        message = f"Could not parse request body into json: {_why(error)}"
     else:
         if isinstance(parsed, dict):
-            return None
+            return missing_members(request, service, parsed)
         message = "Could not parse request body into json: expected an object"
     if service == "lambda":
         return InvalidRequestContentException(message).reply()
     return BadRequestException(message).reply()
+
+
+def _json_protocol_fault(target: str, body: bytes) -> HttpReply | None:
+    """A JSON-protocol request moto failed on: an operation its service lacks, or a body that
+    is no JSON object (moto may read the body before `json_object` does)."""
+    prefix, _, operation = target.partition(".")
+    model = _service_model(prefix)
+    if model is not None and operation not in model.operation_names:
+        return _coral("UnknownOperationException", "An unknown operation was requested.")
+    try:
+        json_object(body or b"{}")
+    except SerializationException as error:
+        return _coral("SerializationException", error.message)
+    return None
+
+
+# The JSON-protocol services by their X-Amz-Target prefix, for telling an unknown operation.
+TARGET_SERVICES = {
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodbstreams",
+    "Logs_20140328": "logs",
+    "AWSEvents": "events",
+    "AmazonEventBridgeScheduler": "scheduler",
+}
+
+
+@functools.cache
+def _service_model(prefix: str) -> Any:
+    name = TARGET_SERVICES.get(prefix)
+    return None if name is None else botocore.session.get_session().get_service_model(name)
+
+
+# REST-JSON operations whose required members moto does not check (it fails on their absence).
+REQUIRED_MEMBERS = {
+    ("lambda", "POST", "/2015-03-31/functions"): ("FunctionName", "Role", "Code"),
+}
+
+
+def missing_members(request: HttpRequest, service: str, body: dict) -> HttpReply | None:
+    """AWS's ValidationException for a request that leaves out a required member."""
+    required = REQUIRED_MEMBERS.get((service, request.method, request.path.rstrip("/")), ())
+    missing = [name for name in required if body.get(name) is None]
+    if not missing:
+        return None
+    problems = "; ".join(
+        f"Value null at '{name[0].lower() + name[1:]}' failed to satisfy constraint: Member"
+        " must not be null"
+        for name in missing
+    )
+    count = len(missing)
+    return ValidationException(
+        f"{count} validation error{'s' if count > 1 else ''} detected: {problems}"
+    ).reply()
+
+
+def _why(error: Exception) -> str:
+    return "nesting too deep" if isinstance(error, RecursionError) else str(error)
 
 
 def _coral(error: str, message: str) -> HttpReply:

@@ -50,7 +50,7 @@ async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpRe
         return ResourceNotFoundException(f"Function not found: {arn}").reply()
     try:
         event = json.loads(request.body) if request.body else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return InvalidRequestContentException(
             "Could not parse request body into json: Unexpected character"
         ).reply()

@@ -151,6 +151,7 @@ SERVER_CLOSE_REASONS = {
     1000: "Connection Closed Normally",  # DeleteConnection, as API Gateway logs it
     1001: "Going away",
     1003: "Unsupported data",
+    1007: "Invalid frame payload data",
     OUTBOX_FULL[0]: OUTBOX_FULL[1],
     1009: "Message too big",
 }
@@ -484,7 +485,11 @@ class Gateway:
             return fragments
         if not frame.fin:
             return fragments
-        body = b"".join(fragments).decode("utf-8", errors="replace")
+        try:
+            body = b"".join(fragments).decode("utf-8")
+        except UnicodeDecodeError:  # RFC 6455 8.1: fail the connection with 1007
+            protocol.fail(1007, "Invalid UTF-8 in text frame")
+            return []
         session.waiting.append((body, int(self.clock() * 1000)))
         session.settled.clear()
         self._dispatch(session)

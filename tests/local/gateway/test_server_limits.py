@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -61,6 +62,20 @@ def test_fragmented_message_under_128_kb_passes(api: Deployed) -> None:
             return await recv_text(ws)
 
     assert run(scenario()) == str(100 * KB)
+
+
+def test_invalid_utf8_in_a_text_frame_closes_with_1007(api: Deployed) -> None:
+    """A text frame that is not UTF-8 closes the connection with 1007, as RFC 6455 says."""
+
+    async def scenario() -> int | None:
+        async with websockets.connect(api.url) as ws:
+            await ws.send(b"caf\xe9 \xff", text=True)
+            with contextlib.suppress(ConnectionClosed):
+                await recv_text(ws)
+            await ws.wait_closed()
+            return ws.close_code
+
+    assert run(scenario()) == 1007
 
 
 def test_binary_frame_closes_with_1003(api: Deployed) -> None:
