@@ -1,18 +1,30 @@
-"""docs/instructors.md names only what exists, and its schedules add up.
+"""docs/instructors.md names only what exists, and its schedules hold.
 
 Every notebook, path, exercise id and resource name it mentions in backticks is checked against
-the kit, and each schedule row's minutes against the lessons' own headers.
+the kit, and each schedule row's minutes against the lessons' own headers (which change as the
+lessons do: this test says which row to re-time). A schedule keeps about 15 % slack, has a break
+every 60-75 minutes, never goes 30 minutes without learners typing, names the lessons it leaves
+out, and ends with feedback.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from infra.deploy.apps import PLANS
-from tests.notebooks.episodes import ROOT, all_exercise_ids, exercise_minutes, read_lesson
+from infra.exercises.tags import exercise_ids
+from tests.notebooks.episodes import (
+    LESSONS,
+    ROOT,
+    all_exercise_ids,
+    exercise_minutes,
+    read_lesson,
+)
 
 DOC = ROOT / "docs" / "instructors.md"
 TEXT = DOC.read_text()
@@ -65,10 +77,15 @@ def test_every_path_into_the_kit_exists() -> None:
     assert [path for path in paths if not (ROOT / path).exists()] == []
 
 
+def lesson_challenges() -> set[str]:
+    """The ids of the cells learners write inside the lessons."""
+    return {c for path in LESSONS for c in exercise_ids(nbformat.read(path, as_version=4))}
+
+
 def test_every_exercise_id_and_resource_name_exists() -> None:
-    """A tag names an exercise id; another kebab-case name in backticks is an exercise id or a
-    resource the deploy steps create."""
-    exercises = set(all_exercise_ids())
+    """A tag names an exercise or a lesson's challenge; another kebab-case name in backticks is
+    one of those or a resource the deploy steps create."""
+    exercises = set(all_exercise_ids()) | lesson_challenges()
     tagged = {t.split(":", 1)[1] for t in TICKED if re.match(r"^(exercise|check|hidden):", t)}
     tagged.discard("<id>")
     assert tagged - exercises == set()  # `exercise:chat-connect` is no exercise
@@ -76,35 +93,107 @@ def test_every_exercise_id_and_resource_name_exists() -> None:
     assert named and named - exercises - resource_names() == set()
 
 
-SCHEDULES = {"3 hours": 180, "2 hours": 120}
+SCHEDULES = {"3 hours": 180, "2 hours": 120, "90 minutes": 90}
+PAUSES = ("break", "slack", "feedback")  # rows that are not lessons
+SLACK = (0.12, 0.20)  # about 15 % of a session is kept free
+BREAK_EVERY = (60, 75)  # minutes between breaks (the last stretch may be shorter)
+LONGEST_WITHOUT_TYPING = 30  # minutes of lessons in a row with no cell learners write
 
 
-def schedule_rows(title: str) -> list[list[str]]:
+@dataclass(frozen=True)
+class Row:
+    start: int  # minutes from the session's start
+    what: str  # a lesson's notebook name, or one of PAUSES
+    teaching: str
+    exercises: list[str]
+    minutes: int
+
+
+def plan(title: str) -> tuple[str, list[Row]]:
+    """A schedule's text (before its table) and its rows."""
     section = TEXT.split(f"#### Schedule: {title}", 1)[1].split("\n#", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]
+    lines = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    rows = []
+    for line in lines[1:]:
+        start, what, teaching, listed, minutes = (c.strip() for c in line.strip("|").split("|"))
+        hours, mins = map(int, start.split(":"))
+        ids = re.findall(r"`([^`]+)`", listed)
+        rows.append(Row(hours * 60 + mins, what.strip("`"), teaching, ids, int(minutes)))
+    return section.split("\n| ", 1)[0], rows
+
+
+def challenges(notebook: str) -> list[str]:
+    """The cells learners write in a lesson (its `exercise:` tags)."""
+    return list(exercise_ids(nbformat.read(ROOT / "notebooks" / notebook, as_version=4)))
 
 
 @pytest.mark.parametrize("title", SCHEDULES)
 def test_a_schedules_rows_add_up_to_its_length(title: str) -> None:
-    """Each row is the lesson's teaching minutes plus its listed exercises' minutes, rows follow
-    each other without gaps, every lesson from 00 to 10 that is taught keeps its order, and the
-    whole fits the session."""
+    """Each lesson row is the lesson's teaching minutes (from its header) plus its listed
+    exercises' minutes, rows follow each other without gaps, the lessons keep their order from
+    00, and the whole fills the session exactly."""
     exercises = all_exercise_ids()
+    _, rows = plan(title)
     clock, taught = 0, []
-    for start, notebook, teaching, listed, minutes in schedule_rows(title):
-        hours, mins = map(int, start.split(":"))
-        assert hours * 60 + mins == clock, f"{notebook} starts at {start}"
-        ids = re.findall(r"`([^`]+)`", listed)
-        if notebook == "break":
-            assert not ids and not teaching
+    for row in rows:
+        assert row.start == clock, f"{row.what} starts at {row.start // 60}:{row.start % 60:02}"
+        if row.what in PAUSES:
+            assert not row.exercises and not row.teaching, row
         else:
-            lesson = read_lesson(ROOT / "notebooks" / notebook.strip("`"))
-            assert int(teaching) == lesson.teaching, notebook
-            assert all(exercises[e] == lesson.exercises for e in ids), notebook
-            spent = sum(exercise_minutes(lesson.exercises)[e] for e in ids)
-            assert int(minutes) == lesson.teaching + spent, notebook
-            taught.append(notebook)
-        clock += int(minutes)
+            lesson = read_lesson(ROOT / "notebooks" / row.what)
+            assert int(row.teaching) == lesson.teaching, f"{row.what}: its header says"
+            assert all(exercises[e] == lesson.exercises for e in row.exercises), row.what
+            spent = sum(exercise_minutes(lesson.exercises)[e] for e in row.exercises)
+            assert row.minutes == lesson.teaching + spent, row.what
+            taught.append(row.what)
+        clock += row.minutes
     assert clock == SCHEDULES[title]
-    assert taught == sorted(taught) and taught[0] == "`00-setup.ipynb`"
+    assert taught == sorted(taught) and taught[0] == "00-setup.ipynb"
+
+
+@pytest.mark.parametrize("title", SCHEDULES)
+def test_a_schedule_keeps_about_15_percent_slack(title: str) -> None:
+    """The slack rows add up to 12-20 % of the session: room for a slow install, a question."""
+    slack = sum(row.minutes for row in plan(title)[1] if row.what == "slack")
+    low, high = SLACK
+    assert low <= slack / SCHEDULES[title] <= high, f"{slack} min of slack"
+
+
+@pytest.mark.parametrize("title", SCHEDULES)
+def test_a_schedule_has_a_break_every_60_to_75_minutes(title: str) -> None:
+    """Between breaks 60-75 minutes; after the last break no more than 75."""
+    stretches, current = [], 0
+    for row in plan(title)[1]:
+        if row.what == "break":
+            stretches.append(current)
+            current = 0
+        else:
+            current += row.minutes
+    low, high = BREAK_EVERY
+    assert stretches, "no break"
+    assert all(low <= stretch <= high for stretch in stretches), stretches
+    assert current <= high, f"{current} minutes after the last break"
+
+
+@pytest.mark.parametrize("title", SCHEDULES)
+def test_learners_type_at_least_every_30_minutes(title: str) -> None:
+    """No run of lessons without a cell learners write (a challenge or a listed exercise) is
+    longer than 30 minutes; a pause ends a run."""
+    run = 0
+    for row in plan(title)[1]:
+        if row.what in PAUSES or row.exercises or challenges(row.what):
+            run = 0
+        else:
+            run += row.minutes
+            assert run <= LONGEST_WITHOUT_TYPING, f"{run} minutes without typing at {row.what}"
+
+
+@pytest.mark.parametrize("title", SCHEDULES)
+def test_a_schedule_names_what_it_leaves_out_and_ends_with_feedback(title: str) -> None:
+    """Every lesson a plan does not teach is named in its text (with what the room loses), and
+    the last stretch holds the feedback step."""
+    text, rows = plan(title)
+    taught = {row.what for row in rows}
+    left_out = [p.name for p in LESSONS if p.name not in taught]
+    assert [name for name in left_out if f"`{name}`" not in text] == []
+    assert "feedback" in [row.what for row in rows[-3:]]
