@@ -140,6 +140,7 @@ class Doctor:
 
     def check_ports(self) -> list[Finding]:
         found = []
+        on = "" if self.host == "127.0.0.1" else f" --host {self.host}"
         for port, whose, option, other in (
             (self.cloud_port, "the local cloud's", "--port", "another `workshop up` or `cloud`"),
             (self.lab_port, "JupyterLab's", "--lab-port", "another JupyterLab"),
@@ -150,7 +151,7 @@ class Doctor:
             found.append(
                 problem(
                     f"{whose} port {port} on {self.host} is in use ({other}?): stop it (Ctrl-C in"
-                    f" its terminal), or start with `workshop up {option} {port + 1}`"
+                    f" its terminal), or start with `workshop up{on} {option} {port + 1}`"
                 )
             )
         return found
@@ -323,7 +324,11 @@ def _requirement_problem(requirement: str) -> Finding | None:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    """Whether a server could listen on host:port now (as the cloud and JupyterLab bind)."""
+    """Whether a server could listen on host:port now (as the cloud and JupyterLab bind), and
+    nothing answers there (macOS lets a second server bind where another listens on 0.0.0.0)."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    with contextlib.suppress(OSError), socket.create_connection((local, port), timeout=0.5):
+        return False
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

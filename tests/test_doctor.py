@@ -161,3 +161,14 @@ def test_bad_input_gets_one_line_and_exit_status_2(
     assert status == 2 and captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in captured.err
+
+
+def test_a_rooms_port_in_use_keeps_the_host_in_the_fix() -> None:
+    """`workshop doctor --host 0.0.0.0` (an instructor's room): the fix starts the room's cloud."""
+    with socket.create_server(("0.0.0.0", 0)) as server:
+        port = server.getsockname()[1]
+        status, lines = report(
+            Doctor(host="0.0.0.0", cloud_port=port, lab_port=free_port()), "ports"
+        )
+    [line] = problems(lines)
+    assert status == 1 and f"workshop up --host 0.0.0.0 --port {port + 1}" in line
