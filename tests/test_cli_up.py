@@ -35,6 +35,9 @@ class FakeLab:
 @pytest.fixture
 def up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cloud: LocalCloud) -> Path:
     """`workshop up` joining the test cloud (AWS_ENDPOINT_URL is set), its copy in tmp_path."""
+    monkeypatch.delenv("WORKSHOP_TARGET", raising=False)
+    for name, value in {**cloud.env(), "AWS_REGION": cloud.region}.items():
+        monkeypatch.setenv(name, value)  # restored afterwards, whatever `workshop up` sets
     work = tmp_path / OWN_COPY
     copy = functools.partial(infra.labfiles.make_own_copy, PROJECT_ROOT, work)
     monkeypatch.setattr(infra.labfiles, "make_own_copy", copy)
