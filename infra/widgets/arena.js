@@ -1,6 +1,8 @@
-// The Arena's front end: draws every other participant's pointer and reports ours to Python.
-// Moves go to the kernel with model.send (throttled to about 20 Hz); the kernel owns the WebSocket,
-// so the browser never needs to reach the API endpoint itself.
+// The Arena's front end: draws every participant's pointer, ours marked "(you)" with a ring, and
+// reports ours to Python. Moves go to the kernel with model.send (throttled to about 20 Hz); the
+// kernel owns the WebSocket, so the browser never needs to reach the API endpoint itself.
+// Our own pointer follows the mouse at once (no round trip), and the server's echo of our moves
+// (say, ada.move(...) from Python) places it when the mouse is elsewhere.
 
 const DEFAULT_THROTTLE_MS = 50;
 
@@ -30,7 +32,25 @@ function render({ model, el }) {
   root.append(status, area);
   el.appendChild(root);
 
-  const nodes = new Map(); // pointer id -> its element in the area
+  const nodes = new Map(); // pointer id -> its element in the area (everyone else)
+  const mine = makePointer("you");
+  mine.classList.add("arena-pointer-you");
+  mine.hidden = true;
+  area.appendChild(mine);
+  let local = null; // where the mouse is over the area right now, or null
+
+  function drawMine() {
+    const you = model.get("you") || {};
+    const where = local ?? (typeof you.x === "number" && typeof you.y === "number" ? you : null);
+    mine.dataset.name = you.name ?? "";
+    mine.querySelector(".arena-pointer-label").textContent = `${you.name ?? ""} (you)`.trim();
+    mine.style.setProperty("--pointer-color", String(you.color || "#888888"));
+    mine.hidden = where === null;
+    if (where !== null) {
+      mine.style.left = `${clamp01(where.x) * 100}%`;
+      mine.style.top = `${clamp01(where.y) * 100}%`;
+    }
+  }
 
   function drawPointers() {
     const pointers = model.get("pointers") || {};
@@ -60,6 +80,7 @@ function render({ model, el }) {
         node.style.top = `${clamp01(pointer.y) * 100}%`;
       }
     }
+    drawMine();
     drawStatus();
   }
 
@@ -93,6 +114,8 @@ function render({ model, el }) {
       x: clamp01((event.clientX - box.left) / box.width),
       y: clamp01((event.clientY - box.top) / box.height),
     };
+    local = pending;
+    drawMine();
     const wait = (model.get("throttle_ms") ?? DEFAULT_THROTTLE_MS) - (Date.now() - lastSent);
     if (wait <= 0) {
       flush();
@@ -101,7 +124,13 @@ function render({ model, el }) {
     }
   }
 
+  function onPointerLeave() {
+    local = null;
+    drawMine();
+  }
+
   area.addEventListener("pointermove", onPointerMove);
+  area.addEventListener("pointerleave", onPointerLeave);
   model.on("change:pointers", drawPointers);
   model.on("change:you", drawPointers);
   model.on("change:status", drawStatus);
@@ -109,6 +138,7 @@ function render({ model, el }) {
 
   return () => {
     area.removeEventListener("pointermove", onPointerMove);
+    area.removeEventListener("pointerleave", onPointerLeave);
     model.off("change:pointers", drawPointers);
     model.off("change:you", drawPointers);
     model.off("change:status", drawStatus);

@@ -21,6 +21,7 @@ from infra.widgets.connection import (
     Frame,
     with_query,
 )
+from infra.widgets.live import LIVE, REPLACED
 from infra.widgets.loop import log
 
 HERE = pathlib.Path(__file__).parent
@@ -80,6 +81,7 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
         self._lock = threading.Lock()
         self.errors: list[str] = []  # messages of error frames (a rejected move or colour)
         self.on_msg(self._on_browser_message)
+        LIVE.claim(self, "Arena", url, name)
         self._connection = Connection(
             with_query(url, name=name),
             on_frame=self._on_frame,
@@ -102,6 +104,9 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
     def disconnect(self) -> None:
         """Close the WebSocket but keep the widget on screen, showing 'disconnected'."""
         self._connection.close()
+
+    def _replaced(self) -> None:
+        self._connection.close(reason=REPLACED)
 
     def close(self) -> None:
         """Close the WebSocket and the widget itself."""
@@ -137,7 +142,8 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
         return bool(self.you) and pointer.get("id") == self.you.get("id")
 
     def _on_status(self, status: str) -> None:
-        if status.startswith("reconnecting"):
+        # Pointers of a connection that is gone are no longer live: don't show them as if they were.
+        if status.startswith(("reconnecting", "disconnected")):
             with self._lock:
                 self.pointers = {}
         self.status = status

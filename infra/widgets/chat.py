@@ -16,6 +16,7 @@ from infra.widgets.connection import (
     Frame,
     with_query,
 )
+from infra.widgets.live import LIVE, REPLACED
 
 SENDER_KEYS = ("from", "name", "sender", "author")
 TEXT_KEYS = ("text", "message", "data", "body", "content")
@@ -86,6 +87,7 @@ class ChatClient(ConnectionFacade):
         self.widget = widgets.VBox(
             [self.status_label, self.log, widgets.HBox([self.input, self.send_button])]
         )
+        LIVE.claim(self, "ChatClient", url, name)
         self._connection = Connection(
             with_query(url, name=name),
             on_frame=self._on_frame,
@@ -121,6 +123,9 @@ class ChatClient(ConnectionFacade):
     def close(self) -> None:
         """Leave the chat; the widget stays on screen, showing 'disconnected'."""
         self._connection.close()
+
+    def _replaced(self) -> None:
+        self._connection.close(reason=REPLACED)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

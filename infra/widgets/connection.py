@@ -122,6 +122,7 @@ class Connection:
         self._opened = threading.Event()  # the first attempt is over, whatever its outcome
         self._done = False
         self._closing = False
+        self._closed_as = "disconnected"  # the status once we closed it (close's reason)
         self._stop: asyncio.Event | None = None  # set on the loop thread to end a backoff wait
         self._main: concurrent.futures.Future[None] | None = None
 
@@ -149,7 +150,7 @@ class Connection:
                 self.error = exc
                 if not ever_opened or not await self._wait_to_retry(next(delays), exc):
                     self._finish(
-                        "disconnected"
+                        self._closed_as
                         if self._closing
                         else f"disconnected: could not connect ({exc})"
                     )
@@ -157,7 +158,7 @@ class Connection:
                 continue
             if self._closing:  # close() was called while we were still connecting
                 await ws.close()
-                self._finish("disconnected")
+                self._finish(self._closed_as)
                 return
             self._ws, self.error = ws, None
             if ever_opened:
@@ -206,7 +207,9 @@ class Connection:
         return False  # close() was called meanwhile
 
     def _closed_status(self, ws: ClientConnection | None) -> str:
-        if self._closing or ws is None or ws.close_code in (1000, 1001):
+        if self._closing:
+            return self._closed_as
+        if ws is None or ws.close_code in (1000, 1001):
             return "disconnected"
         reason = f": {ws.close_reason}" if ws.close_reason else ""
         return f"disconnected (code {ws.close_code}{reason})"
@@ -221,11 +224,16 @@ class Connection:
         self._set_status(status)
         self._opened.set()
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Close the connection and wait until the reader has stopped; safe to call twice."""
+    def close(self, timeout: float = 5.0, reason: str | None = None) -> None:
+        """Close the connection and wait until the reader has stopped; safe to call twice.
+
+        `reason`, when given, ends up in the status: "disconnected: <reason>".
+        """
+        if reason and not self._done:
+            self._closed_as = f"disconnected: {reason}"
         self._closing = True
         if self._main is None:
-            self._finish("disconnected")
+            self._finish(self._closed_as)
             return
         if not self._done:
             self._background.call_soon(self._interrupt)
@@ -235,7 +243,7 @@ class Connection:
             self._main.result(timeout)
         except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
             self._main.cancel()
-        self._finish("disconnected")
+        self._finish(self._closed_as)
 
     def _interrupt(self) -> None:
         """On the loop thread: end a backoff wait, and close the socket if it is open."""

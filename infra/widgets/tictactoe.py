@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from infra.widgets.connection import WIDGET_BACKOFF, Backoff, Connection, ConnectionFacade, Frame
+from infra.widgets.live import LIVE, REPLACED
 
 Board = list[list[str]]
 
@@ -23,6 +24,9 @@ class TicTacToe(ConnectionFacade):
     The game does not come back with it: the app seats players by connection id and ends a
     game when a player's connection goes ($disconnect), so no new connection can take the old
     seat. The status line says so, naming the game, and a new game can be started at once.
+
+    A game that Python plays (`play()` from a cell) is Python's: its board takes no clicks until
+    it ends or New game is pressed, so a click cannot steal a scripted game's turn.
     """
 
     def __init__(
@@ -41,6 +45,7 @@ class TicTacToe(ConnectionFacade):
         self._board = empty_board()
         self._status = "connecting"
         self._opponent_left = False
+        self._scripted_game: str | None = None  # the game a cell plays through play()
 
         self.cells = [[self._cell(row, col) for col in range(3)] for row in range(3)]
         self.status_label = widgets.Label(value="connecting")
@@ -56,6 +61,7 @@ class TicTacToe(ConnectionFacade):
         controls = widgets.HBox([self.start_button, self.game_box, self.join_button])
         self.widget = widgets.VBox([controls, grid, self.status_label])
 
+        LIVE.claim(self, "TicTacToe", url)
         self._connection = Connection(
             url,
             on_frame=self._on_frame,
@@ -92,7 +98,15 @@ class TicTacToe(ConnectionFacade):
         return reply["mark"]
 
     def play(self, row: int, col: int) -> None:
-        """Put your mark at (row, col), counted from 0; the server checks it is allowed."""
+        """Put your mark at (row, col), counted from 0; the server checks it is allowed.
+
+        From then on this game is played from Python: the board refuses clicks until it ends.
+        """
+        self._scripted_game = self.game_id
+        self._show(self._status)
+        self._send_move(row, col)
+
+    def _send_move(self, row: int, col: int) -> None:
         self._connection.send_json({"type": "move", "gameId": self.game_id, "row": row, "col": col})
 
     @property
@@ -109,6 +123,9 @@ class TicTacToe(ConnectionFacade):
     def close(self) -> None:
         """Leave; the board stays on screen, showing 'disconnected'."""
         self._connection.close()
+
+    def _replaced(self) -> None:
+        self._connection.close(reason=REPLACED)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -156,7 +173,12 @@ class TicTacToe(ConnectionFacade):
                 f"{game}: you win!" if self.winner == self.mark else f"{game}: {self.winner} wins"
             )
         whose = "your turn" if self.turn == self.mark else f"{self.turn}'s turn"
-        return f"{game}: {whose} (you are {self.mark})"
+        scripted = " · played from Python" if self._is_scripted() else ""
+        return f"{game}: {whose} (you are {self.mark}){scripted}"
+
+    def _is_scripted(self) -> bool:
+        """True while a cell plays this game: it is unfinished and play() was called in it."""
+        return self._scripted_game is not None and self._scripted_game == self.game_id
 
     def _on_open(self) -> None:
         """After a reconnect: an unfinished game is gone with the old connection; say which."""
@@ -187,6 +209,7 @@ class TicTacToe(ConnectionFacade):
             and self.turn == self.mark
             and self.winner is None
             and not self._opponent_left
+            and not self._is_scripted()
         )
         for row in range(3):
             for col in range(3):
@@ -197,8 +220,18 @@ class TicTacToe(ConnectionFacade):
     def _cell(self, row: int, col: int) -> widgets.Button:
         cell = widgets.Button(description="", disabled=True)
         cell.layout = widgets.Layout(width="3.5em", height="3.5em")
-        cell.on_click(lambda _: self._from_ui(self.play, row, col))
+        cell.on_click(lambda _: self._from_ui(self._click, row, col))
         return cell
+
+    def _click(self, row: int, col: int) -> None:
+        """A click on a cell: played, unless a cell is playing this game from Python."""
+        if self._is_scripted() and self.winner is None:
+            self._show(
+                f"game {self.game_id} is being played from Python: wait for it to end, or press"
+                " New game to play one by clicking"
+            )
+            return
+        self._send_move(row, col)
 
     def _from_ui(self, action: Any, *args: Any) -> None:
         """Run a button's action; problems go to the status line, not into the notebook output."""

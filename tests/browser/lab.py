@@ -147,19 +147,13 @@ def _children(pid: int) -> list[psutil.Process]:
 
 
 def page_notebook(lesson: Path, names: dict[str, str], target: Path) -> Path:
-    """Copy `lesson` to `target` for one browser page: its people renamed, its clean-up left out.
+    """Copy the whole of `lesson` to `target` for one browser page, its people renamed.
 
     `names` maps each participant's name in the lesson's code (a string literal such as "bob") to
-    the one this page uses, so two pages on one endpoint are told apart. The cells under the
-    "Clean up" heading close the widgets, so "Run All Cells" must not reach them.
+    the one this page uses, so two pages on one endpoint are told apart. Every cell is kept, the
+    clean-up too: Run All must leave the lesson's widgets live by itself.
     """
     notebook = nbformat.read(lesson, as_version=4)
-    kept = []
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and re.search(r"^#+ Clean up", cell.source, re.M):
-            break
-        kept.append(cell)
-    notebook.cells = kept
     literal = re.compile("|".join(re.escape(f'"{old}"') for old in names) or "(?!)")
     found: set[str] = set()
 

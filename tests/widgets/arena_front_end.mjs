@@ -17,6 +17,7 @@ class FakeElement {
     this.style = { props, setProperty: (key, value) => (props[key] = value) };
     const classes = new Set();
     this.classList = {
+      add: (name) => classes.add(name),
       toggle: (name, force) => (force ? classes.add(name) : classes.delete(name)),
       contains: (name) => classes.has(name),
     };
@@ -117,7 +118,9 @@ const model = fakeModel({
 });
 const cleanup = widget.render({ model, el });
 const area = el.querySelector(".arena-area");
-const pointer = (name) => area.children.find((node) => node.dataset.name === name);
+const others = () => area.children.filter((node) => !node.classList.contains("arena-pointer-you"));
+const pointer = (name) => others().find((node) => node.dataset.name === name);
+const mine = () => area.children.find((node) => node.classList.contains("arena-pointer-you"));
 
 const scenarios = {
   "draws-others": () => {
@@ -151,6 +154,22 @@ const scenarios = {
     advance(50);
     assert.deepEqual(model.sent.at(-1), { type: "move", x: 1, y: 1 });
     assert.equal(model.sent.length, 2);
+  },
+  "draws-own-pointer": () => {
+    const me = mine();
+    assert.equal(me.querySelector(".arena-pointer-label").textContent, "Me (you)");
+    assert.equal(me.hidden, true); // nowhere yet: the mouse has not moved, the server said nothing
+    area.dispatch("pointermove", { clientX: 110, clientY: 70 });
+    assert.equal(me.hidden, false); // follows the mouse at once, before any round trip
+    assert.equal(me.style.left, "50%");
+    assert.equal(me.style.top, "50%");
+    area.dispatch("pointerleave", {});
+    assert.equal(me.hidden, true);
+    model.set("you", { id: "me", name: "Me", color: "#123456", x: 0.3, y: 0.4 });
+    assert.equal(me.hidden, false); // the server's echo (a move from Python) places it
+    assert.equal(me.style.left, "30%");
+    assert.equal(me.style.props["--pointer-color"], "#123456");
+    assert.match(el.querySelector(".arena-status").textContent, /· 2 others$/);
   },
   "cleans-up": () => {
     cleanup();

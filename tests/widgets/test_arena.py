@@ -171,6 +171,12 @@ def test_front_end_throttles_moves() -> None:
 
 
 @needs_node
+def test_front_end_draws_own_pointer_marked_as_yours() -> None:
+    """Our pointer follows the mouse at once, labelled "(you)", and the server's echo places it."""
+    run_front_end("draws-own-pointer")
+
+
+@needs_node
 def test_front_end_cleans_up() -> None:
     """After the view is removed, pointer moves are no longer sent."""
     run_front_end("cleans-up")

@@ -143,3 +143,33 @@ def test_no_cell_is_clickable_before_a_game(game_url: str) -> None:
     assert player.connected
     assert all(cell.disabled for row in player.cells for cell in row)
     player.close()
+
+
+def test_a_game_played_from_python_takes_no_clicks(players: tuple[TicTacToe, TicTacToe]) -> None:
+    """Once a cell plays the game with play(), the board refuses clicks and says why."""
+    x, o = players
+    begin(x, o)
+    play_and_wait(x, [o], 0, 0)
+    play_and_wait(o, [x], 1, 1)
+    assert x.turn == x.mark
+    assert all(cell.disabled for row in x.cells for cell in row)
+    since = o.frame_count
+    x._click(2, 2)  # a click that raced the disabling, or was queued while the cell ran
+    assert "played from Python" in x.status
+    with pytest.raises(TimeoutError):
+        o.wait_for(lambda f: f["type"] == "state", timeout=0.3, since=since)
+    play_and_wait(x, [o], 0, 1)  # the scripted game goes on undisturbed
+    assert x.board[0] == ["X", "X", ""]
+
+
+def test_a_new_game_from_the_button_takes_clicks_again(
+    players: tuple[TicTacToe, TicTacToe],
+) -> None:
+    """New game ends Python's hold on the board: its cells are clickable once the game begins."""
+    x, o = players
+    begin(x, o)
+    play_and_wait(x, [o], 0, 0)
+    x.start_button.click()
+    o.join(x.game_id or "")
+    x.wait_for(lambda f: f["type"] == "begin" and f["gameId"] == x.game_id)
+    assert not x.cells[0][0].disabled

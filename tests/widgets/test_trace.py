@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.widgets import Trace
-from infra.widgets.trace import format_hop, render_table, trace_url
+from infra.widgets.trace import LANES, format_hop, hop_arrows, render_diagram, trace_url
 from tests.widgets.servers import ToyTrace, running
 
 AT = 1_700_000_000_000
@@ -72,41 +72,75 @@ def test_keeps_only_the_last_hops() -> None:
         trace.close()
 
 
-def test_table_redraws_after_hops_arrive() -> None:
-    """The table redraws by itself once hops arrive."""
+def test_diagram_redraws_after_hops_arrive() -> None:
+    """The diagram redraws by itself once hops arrive."""
     redrawn = threading.Event()
     with running(ToyTrace(HOPS)) as url:
         trace = Trace(cloud_url_of(url))
-        trace.table.observe(lambda _: redrawn.set(), names="value")
+        trace.diagram.observe(lambda _: redrawn.set(), names="value")
         trace.wait_for(lambda f: f["hop"] == "post")
         assert redrawn.wait(5)
         trace.render()
-        assert "chat-send  37.5 ms  (gateway)" in trace.table.value
+        assert "chat-send 38 ms" in trace.diagram.value
         trace.close()
 
 
-def test_table_escapes_html() -> None:
-    """HTML inside a hop is shown as text, never as markup."""
-    hop = {"hop": "frame_in", "at": AT, "connectionId": "c1", "bytes": 9, "preview": "<script>x"}
-    table = render_table([hop])
-    assert "&lt;script&gt;x" in table
-    assert "<script>" not in table
+def test_diagram_escapes_html() -> None:
+    """HTML inside a hop is shown as text, never as markup (labels, tooltips and titles)."""
+    hop = {"hop": "frame_in", "at": AT, "connectionId": "<b>c1", "bytes": 9, "preview": "<script>x"}
+    route = {**HOPS[2], "routeKey": "<img src=x>", "connectionId": "<b>c1"}
+    diagram = render_diagram([hop, route])
+    assert "&lt;script&gt;x" in diagram
+    assert "&lt;img src=x&gt;" in diagram
+    assert "<script>" not in diagram and "<img" not in diagram and "<b>" not in diagram
 
 
-def test_table_groups_hops_by_request() -> None:
-    """Hops of one request sit together, newest request first."""
+def test_diagram_draws_a_message_hop_by_hop() -> None:
+    """One message is one sequence diagram: an arrow per hop between the lanes, in order."""
+    arrows = [arrow[:3] for hop in HOPS[1:] for arrow in hop_arrows(hop)]
+    assert arrows == [
+        ("client", "gateway", "frame 36 B"),
+        ("gateway", "route", "sendMessage"),
+        ("route", "Lambda", "chat-send 38 ms"),
+        ("Lambda", "@connections", "POST 410"),
+        ("@connections", "clients", "c2 gone (410)"),
+    ]
+    diagram = render_diagram(HOPS[1:])
+    assert diagram.count("<svg") == 1
+    assert all(f">{lane}</text>" in diagram for lane in LANES)
+    positions = [diagram.index(label) for label in ("frame 36 B", "sendMessage<", "chat-send")]
+    assert positions == sorted(positions)
+    assert "· sendMessage · from c1 · 40 ms in all · {&quot;action&quot;" in diagram  # its title
+
+
+def test_diagram_shows_each_hops_duration() -> None:
+    """Each hop after the first says how long after the previous one it came; the title, in all."""
+    diagram = render_diagram(HOPS[1:])
+    assert "+1 ms" in diagram and "+38 ms" in diagram
+    assert "40 ms in all" in diagram
+
+
+def test_a_stream_invocation_comes_from_the_stream_lane() -> None:
+    """A Lambda the table's stream invoked is drawn from the DynamoDB stream lane."""
+    hop = {"hop": "lambda", "at": AT, "requestId": "s1", "function": "arena-tableTriggers",
+           "durationMs": 4.2, "error": None, "source": "invoke"}  # fmt: skip
+    assert hop_arrows(hop)[0][:3] == ("DynamoDB stream", "Lambda", "arena-tableTriggers 4 ms")
+    assert "arena-tableTriggers (stream)" in render_diagram([hop])
+
+
+def test_diagram_groups_hops_by_message_newest_first() -> None:
+    """Hops of one request share a diagram; the newest message comes first."""
     other = {**HOPS[1], "requestId": "r2", "preview": "second", "at": AT + 5}
-    table = render_table([HOPS[1], other, HOPS[2]])
-    assert table.index("second") < table.index("route sendMessage")
-    assert table.index('title="r2"') < table.index('title="r1"')
+    diagram = render_diagram([HOPS[1], other, HOPS[2]])
+    assert diagram.count("<svg") == 2
+    assert diagram.index('title="r2"') < diagram.index('title="r1"')
 
 
 def test_frame_in_joins_the_request_that_follows() -> None:
-    """A frame_in without requestId is shown with the next request on its connection."""
+    """A frame_in without requestId is drawn with the next request on its connection."""
     frame_in = {**HOPS[1]}
     del frame_in["requestId"]
-    table = render_table([frame_in, HOPS[2]])
-    assert table.count("<tbody") == 1
+    assert render_diagram([frame_in, HOPS[2]]).count("<svg") == 1
 
 
 def test_format_hop_reads_as_a_line() -> None:
@@ -138,7 +172,7 @@ def test_without_a_cloud_url_it_says_why_in_one_line_and_never_raises(
     trace.render()
     trace.clear()
     trace.close()
-    assert "<tbody" not in trace.table.value
+    assert "<svg" not in trace.diagram.value
 
 
 def test_a_cloud_that_does_not_answer_is_a_status_line_not_an_error() -> None:
@@ -150,3 +184,18 @@ def test_a_cloud_that_does_not_answer_is_a_status_line_not_an_error() -> None:
     assert trace.available and not trace.connected
     assert trace.status_label.value.startswith("trace: disconnected: could not connect")
     trace.close()
+
+
+def test_connect_and_disconnect_are_drawn_with_their_lambdas() -> None:
+    """$connect's Lambda and the connect hop, the disconnect hop and $disconnect's Lambda: one each."""
+    lambda_hop = {"hop": "lambda", "connectionId": "c9", "durationMs": 3.0, "source": "gateway"}
+    hops = [
+        {**lambda_hop, "at": AT + 3, "function": "chat-connect"},
+        {"hop": "connect", "at": AT + 4, "connectionId": "c9", "status": 101},
+        {"hop": "disconnect", "at": AT + 50, "connectionId": "c9", "code": 1000},
+        {**lambda_hop, "at": AT + 55, "function": "chat-disconnect"},
+    ]
+    diagram = render_diagram(hops)
+    assert diagram.count("<svg") == 2
+    assert "· $connect ·" in diagram and "· $disconnect ·" in diagram
+    assert "(stream)" not in diagram
