@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 02 · The `$connect` and `$disconnect` functions
 #
-# **Teaching** 15 min · **Exercises** 20 min
+# **Teaching** 20 min · **Exercises** 20 min
 #
 # **Questions**
 # - What runs when a client connects or leaves, and how can it refuse a connection?
@@ -12,12 +12,13 @@
 # - Create an execution role: a trust policy for Lambda and an inline least-privilege policy.
 # - Zip a folder of handlers and create functions from it with `create_function`.
 # - Invoke a function with a console-style test event and read its logs.
+# - Take a permission away, predict what breaks, and read the denial in the log.
 #
 # ## Why?
 #
 # API Gateway calls the `$connect` route when a client opens a WebSocket, **before** the handshake
 # completes: return status 200 and the client is in; return anything else and the connection is
-# refused. `$disconnect` runs after a client has gone (best effort: if it never runs, lesson 03
+# refused. `$disconnect` runs after a client has gone (best effort: if it never runs, lesson 04
 # shows how to clean up). Together they keep the table of lesson 01 true.
 #
 # ```mermaid
@@ -37,9 +38,15 @@
 # > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
 # > lesson needs from the earlier ones (the table of lesson 01). Every step is idempotent, so running
 # > it again, or after the earlier notebooks, changes nothing.
+#
+# As in lesson 01: where a cell says `# YOUR CODE HERE`, you write the code, and the cell after it
+# checks what you built (✓ done, ✗ what is still wrong, ◻ not done yet: the kit did that step for
+# you). Stuck? `reveal("the-challenge-id")` in a new cell shows an answer.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
+from infra.challenges import lesson02 as check
+from infra.challenges import reveal  # noqa: F401 (yours: reveal("id") shows an answer)
 from infra.session import use_cloud
 
 cloud = use_cloud()
@@ -61,12 +68,26 @@ lessons.show_source("chat/disconnect.py")
 # %% [markdown]
 # ## Permission to run: the role
 #
-# A Lambda function runs *as* an IAM role. The role has two documents:
+# A Lambda function runs *as* an IAM role. Three documents decide who may call whom:
 #
-# - its **trust policy** says who may take the role on: the Lambda service, nobody else;
-# - its **permissions** say what the code may do. The classic tutorial attaches
-#   `AmazonDynamoDBFullAccess`; we give the role one inline policy that names each action the chat
-#   functions call, on this one table (and their own log groups; lesson 09 comes back to this).
+# - the role's **trust policy** says who may take the role on: the Lambda service, nobody else;
+# - the role's **permissions** (its role policy) say what the code may do, on which resource. The
+#   classic tutorial attaches `AmazonDynamoDBFullAccess`; we give the role one inline policy that
+#   names each action the chat functions call, on this one table (and their own log groups;
+#   lesson 09 comes back to this);
+# - and, from lesson 03 on, each function's **resource policy** says who may invoke it: API
+#   Gateway, for one route of one API. `add_permission` writes it.
+#
+# ```mermaid
+# flowchart LR
+#     LS(["Lambda service"]) -->|"trust policy:<br/>may assume the role"| R["chat-lambda-role"]
+#     F["chat-connect<br/>chat-disconnect"] -->|runs as| R
+#     R -->|"role policy:<br/>PutItem, DeleteItem, …"| T[("chat-connections")]
+#     R -->|"role policy:<br/>write its logs"| LG["/aws/lambda/chat-*"]
+#     AG(["API Gateway"]) -.->|"resource policy (add_permission, lesson 03):<br/>may invoke, for one route"| F
+# ```
+#
+# The permissions, as the kit writes them for the chat:
 
 # %% tags=["nbval-ignore-output"]
 import json
@@ -80,12 +101,35 @@ policy = lessons.chat_policy(table_arn)
 print(json.dumps(policy, indent=2))
 
 # %% [markdown]
-# `create_role` takes the trust policy; `put_role_policy` attaches the permissions to the role
-# (inline: they live and die with it). IAM is eventually consistent, so a waiter makes sure the
-# role exists before the functions use it.
+# Three calls make the role:
+#
+# 1. `iam.create_role(...)` with the trust policy, a JSON **string** (`json.dumps(trust)`):
+#
+#    | parameter | here |
+#    |---|---|
+#    | `RoleName` | `"chat-lambda-role"` |
+#    | `AssumeRolePolicyDocument` | the trust policy below, as `json.dumps(...)` |
+#    | `Path` (optional) | `"/workshop/"`: groups the workshop's roles |
+#    | `Tags` | `[{"Key": "workshop:app", "Value": "chat"}]`: `teardown("chat")` finds the role by it |
+#
+#    The trust policy is a document with `"Version": "2012-10-17"` and a `"Statement"` list of one
+#    statement: `"Effect": "Allow"`, `"Principal": {"Service": "lambda.amazonaws.com"}` (who) and
+#    `"Action": "sts:AssumeRole"` (may take the role on).
+# 2. IAM is eventually consistent: `iam.get_waiter("role_exists").wait(RoleName=...)` waits until
+#    the role can be read.
+# 3. `iam.put_role_policy(RoleName=..., PolicyName="least-privilege", PolicyDocument=...)` attaches
+#    `policy` (above) inline: it lives and dies with the role. Putting a policy of the same name
+#    again replaces it.
+#
+# ### Challenge `chat-role` · 6 min
+#
+# Make `chat-lambda-role` with these three calls. A role that exists is an error
+# (`iam.exceptions.EntityAlreadyExistsException`): catch it around `create_role` only, so that
+# running the cell again still puts the policy.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["exercise:chat-role"]
 iam = boto3.client("iam")
+### BEGIN SOLUTION
 trust = {
     "Version": "2012-10-17",
     "Statement": [
@@ -110,6 +154,15 @@ iam.get_waiter("role_exists").wait(RoleName="chat-lambda-role")
 iam.put_role_policy(
     RoleName="chat-lambda-role", PolicyName="least-privilege", PolicyDocument=json.dumps(policy)
 )
+### END SOLUTION
+
+# %% tags=["check:chat-role"]
+check.chat_role()
+
+# %% [markdown]
+# The functions need the role's ARN:
+
+# %% tags=["nbval-ignore-output"]
 role_arn = iam.get_role(RoleName="chat-lambda-role")["Role"]["Arn"]
 role_arn
 
@@ -133,17 +186,39 @@ code = buffer.getvalue()
 zipfile.ZipFile(io.BytesIO(code)).namelist()
 
 # %% [markdown]
-# `create_function` makes a function from the zip; a function that exists already gets the new
-# code with `update_function_code` instead. Either way a waiter waits until Lambda is done, since
-# a new function is `Pending` for a moment on AWS.
+# `lambda_.create_function(...)` makes a function from the zip:
+#
+# | parameter | here |
+# |---|---|
+# | `FunctionName` | `name` (from the loop) |
+# | `Runtime` | `"python3.12"` |
+# | `Role` | `role_arn` |
+# | `Handler` | `handler` (from the loop): `connect.lambda_handler` is `lambda_handler` in `connect.py` |
+# | `Code` | `{"ZipFile": code}`: the zip's bytes |
+# | `Environment` | `{"Variables": {"TABLE_NAME": "chat-connections"}}` |
+# | `Timeout` | `10` (seconds) |
+# | `Tags` | `{"workshop:app": "chat"}` (a dict here, unlike IAM's list) |
+#
+# A new function is `Pending` for a moment on AWS: `lambda_.get_waiter("function_active_v2")`
+# `.wait(FunctionName=name)` waits until it is `Active`. A function that exists already is an error
+# (`lambda_.exceptions.ResourceConflictException`): then upload the new code instead, with
+# `lambda_.update_function_code(FunctionName=name, ZipFile=code)`, and wait with the
+# `"function_updated_v2"` waiter.
+#
+# ### Challenge `chat-functions` · 6 min
+#
+# Write the body of the loop: create each function, or update its code if it exists. (On AWS, a
+# role only seconds old may not be usable yet: if `create_function` says the role *cannot be
+# assumed by Lambda*, wait ten seconds and run the cell again.)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["exercise:chat-functions"]
 lambda_ = boto3.client("lambda")
 handlers = {
     "chat-connect": "connect.lambda_handler",
     "chat-disconnect": "disconnect.lambda_handler",
 }
 for name, handler in handlers.items():
+    ### BEGIN SOLUTION
     try:
         lambda_.create_function(
             FunctionName=name,
@@ -161,6 +236,10 @@ for name, handler in handlers.items():
         lambda_.update_function_code(FunctionName=name, ZipFile=code)
         lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
         print(f"{name}: code updated")
+    ### END SOLUTION
+
+# %% tags=["check:chat-functions"]
+check.chat_functions()
 
 # %% [markdown]
 # ## Test it the way the console does
@@ -182,9 +261,13 @@ print(base64.b64decode(reply["LogResult"]).decode())
 result
 
 # %%
-assert "FunctionError" not in reply and result == {"statusCode": 200}
+assert "FunctionError" not in reply and result == {"statusCode": 200}, (
+    "chat-connect failed: its log above says why (a role without the policy? run the role cells)"
+)
 rows = lessons.table_rows("chat-connections")
-assert {"connectionId": "testConnectionId", "name": "guest"} in rows
+assert {"connectionId": "testConnectionId", "name": "guest"} in rows, (
+    "chat-connect answered 200 but stored no row: is its TABLE_NAME chat-connections?"
+)
 
 # %% [markdown]
 # The row is there, with the default nickname `guest`: the test event has no `?name=`.
@@ -206,20 +289,25 @@ for _ in range(15):
 print("\n".join(lines))
 
 # %%
-assert any(line.startswith("REPORT RequestId") for line in lines)
+assert any(line.startswith("REPORT RequestId") for line in lines), (
+    "no REPORT line yet: on AWS logs arrive late, run the cell above again"
+)
 
 # %% [markdown]
 # ## When the role is missing a permission
 #
 # The most common error of serverless WebSockets is not in the code at all: the role does not
-# allow what the code does. Take `dynamodb:PutItem` out of the role's policy and the next
-# connection fails. The function raises, and its log says exactly what was refused, in the
-# words AWS uses: `User: arn:aws:sts::…:assumed-role/chat-lambda-role/chat-connect is not
-# authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:…:table/chat-connections
-# because no identity-based policy allows the dynamodb:PutItem action`. (IAM is eventually
-# consistent: on AWS a change takes a few seconds, so the cells ask again until it shows.)
+# allow what the code does. Find out for yourself what that looks like.
+#
+# ### Challenge `deny-put` · 3 min
+#
+# Take `dynamodb:PutItem` away from the role. Make a copy of `policy` to change
+# (`json.loads(json.dumps(policy))`, so that `policy` itself stays whole), remove
+# `"dynamodb:PutItem"` from the `Action` list of the statement whose `Sid` is `"Table"`, and
+# `put_role_policy` the copy under the same name, `least-privilege` (it replaces the old one).
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["exercise:deny-put"]
+### BEGIN SOLUTION
 without_put = json.loads(json.dumps(policy))  # a copy to change
 for statement in without_put["Statement"]:
     if statement["Sid"] == "Table":
@@ -229,6 +317,18 @@ iam.put_role_policy(
     PolicyName="least-privilege",
     PolicyDocument=json.dumps(without_put),
 )
+### END SOLUTION
+
+# %% tags=["check:deny-put"]
+check.put_taken_away()
+
+# %% [markdown]
+# **Predict, then run.** The same test event goes to `chat-connect` again. What happens: does the
+# client get in without a row, is it refused, does the function crash? What will the log say?
+# Write your guess down, then run the cell. (IAM is eventually consistent: on AWS a change takes a
+# few seconds, so the cell asks again until it shows.)
+
+# %% tags=["nbval-ignore-output"]
 for _ in range(15):
     reply = lambda_.invoke(FunctionName="chat-connect", Payload=json.dumps(event), LogType="Tail")
     refused = json.loads(reply["Payload"].read())
@@ -236,16 +336,31 @@ for _ in range(15):
         break
     time.sleep(2)
 print(base64.b64decode(reply["LogResult"]).decode())
-
-# %%
-assert "AccessDeniedException" in refused["errorMessage"]
-assert "is not authorized to perform: dynamodb:PutItem" in refused["errorMessage"]
+refused
 
 # %% [markdown]
-# One statement puts it right: the policy with `dynamodb:PutItem` back in, and the same event
-# gets in again.
+# The function raised, so API Gateway would refuse the connection (anything but 200 refuses it).
+# The log says exactly what was refused, in the words AWS uses: `User:
+# arn:aws:sts::…:assumed-role/chat-lambda-role/chat-connect is not authorized to perform:
+# dynamodb:PutItem on resource: arn:aws:dynamodb:…:table/chat-connections because no
+# identity-based policy allows the dynamodb:PutItem action`. The *user* is the role, as the
+# function took it on.
+
+# %%
+assert "AccessDeniedException" in refused.get("errorMessage", ""), (
+    f"chat-connect was not refused ({refused}): does the policy still allow dynamodb:PutItem?"
+    " Run the deny-put cell and its check again"
+)
+assert "is not authorized to perform: dynamodb:PutItem" in refused["errorMessage"], (
+    "another action was refused: put `policy` back (next cell) and take out PutItem only"
+)
+
+# %% [markdown]
+# One statement puts it right: the whole policy again (`lessons.chat_policy` builds it afresh, in
+# case your copy changed `policy` itself), and the same event gets in again.
 
 # %% tags=["nbval-ignore-output"]
+policy = lessons.chat_policy(table_arn)
 iam.put_role_policy(
     RoleName="chat-lambda-role", PolicyName="least-privilege", PolicyDocument=json.dumps(policy)
 )
@@ -258,7 +373,9 @@ for _ in range(15):
 result
 
 # %%
-assert result == {"statusCode": 200}
+assert result == {"statusCode": 200}, (
+    f"chat-connect still fails ({result}): run the cell above again (on AWS, IAM takes seconds)"
+)
 
 # %% [markdown]
 # ## And `$disconnect`
@@ -269,7 +386,7 @@ assert result == {"statusCode": 200}
 # %% tags=["nbval-ignore-output"]
 print(lessons.invoke("chat-disconnect", event))
 ids = [row["connectionId"] for row in lessons.table_rows("chat-connections")]
-assert "testConnectionId" not in ids
+assert "testConnectionId" not in ids, "the row is still there: what did chat-disconnect's log say?"
 
 # %% [markdown]
 # ## Key points
@@ -277,11 +394,12 @@ assert "testConnectionId" not in ids
 # - `$connect` runs before the handshake completes: status 200 lets the client in, anything else
 #   refuses it. `$disconnect` runs after the client has gone.
 # - A function runs as a role: the trust policy names Lambda, the inline policy names each action
-#   on each resource, and nothing is `*FullAccess`.
+#   on each resource, and nothing is `*FullAccess`. (Lesson 03 adds the third document: the
+#   function's resource policy, which lets API Gateway invoke it.)
 # - What the role does not allow is refused: `AccessDeniedException ... is not authorized to
 #   perform: dynamodb:PutItem`, in the function's log. The fix is one statement in the policy.
 # - A deployment package is a zip with the handler modules at its root; the handler
-#   (`module.function`) picks the entry point.
+#   (`module.function`) picks the entry point. Create once, then `update_function_code`.
 # - `invoke` with a hand-made event is the console's Test button; `filter_log_events` reads what
 #   the function printed.
 #

@@ -5,9 +5,9 @@
 #
 # **How these exercises work.** Write your answer where a cell says `# YOUR CODE HERE` (replace the
 # `raise NotImplementedError()` under it), run that cell, then run the check right after it. Some
-# answers go in the chat's Lambda code next to this notebook, [`lambdas/chat/`](lambdas/chat/):
-# edit the file, save it, and run the check, which uploads your code first. A check that passes
-# prints nothing; one that fails says what is wrong and hints at the fix. Your instructor's grading
+# answers go in the chat's Lambda code next to this notebook, [`lambdas/chat/`](lambdas/chat/): edit
+# the file, save it, and run the check, which uploads your code first. A check that passes says ✓ in
+# one line; one that fails says ✗, what is wrong, and hints at the fix. Your instructor's grading
 # also runs each check with names you have not seen, so use the parameters, not the examples.
 
 # %% tags=["nbval-ignore-output"]
@@ -17,17 +17,21 @@ from infra.session import use_cloud
 cloud = use_cloud()
 
 # %% [markdown]
-# ## 1 · A role that may do exactly two things `[role-create]` · 5 min
+# ## 1 · A role for a lobby that reads an index `[role-create]` · 5 min
 #
-# **Why?** A Lambda function runs *as* an IAM role. Its **trust policy** says who may take the role
-# on (the Lambda service, nobody else); its **permissions** say what the code may do. `$connect`
-# puts a row and `$disconnect` deletes it: that is all they need, on one table.
+# **Why?** In the lesson, the role's policy was given. Writing one yourself is where least
+# privilege gets real: each action, on exactly the resource it needs. A games **lobby** function
+# opens a game (it puts a row into the games table) and lists one host's games (it queries the
+# table's index `by-host`, as in exercise 01). An index is a resource of its own: the table's ARN
+# does **not** cover it. Its ARN is the table's, then `/index/`, then the index's name:
+# `arn:aws:dynamodb:us-east-1:123456789012:table/games/index/by-host`.
 #
-# **What?** Write `create_role(name, table_arn)`: create the role `name` that only
+# **What?** Write `create_role(name, table_arn, index)`: create the role `name` that only
 # `lambda.amazonaws.com` may assume (`sts:AssumeRole`), give it one **inline** policy
-# (`put_role_policy`) allowing `dynamodb:PutItem` and `dynamodb:DeleteItem` on `table_arn` and
-# nothing else, and return the role's ARN. No managed policies. The check reads the role and its
-# policies back, then runs the finished `$connect` function as your role.
+# (`put_role_policy`) that allows `dynamodb:PutItem` on the table and `dynamodb:Query` on the
+# index `index`, and nothing else, and return the role's ARN. No managed policies. The check reads
+# the role and its policy back, then runs a lobby function as your role: it opens a game and asks
+# the index for its host's games.
 
 # %% tags=["exercise:role-create"]
 import json
@@ -35,8 +39,8 @@ import json
 import boto3
 
 
-def create_role(name: str, table_arn: str) -> str:
-    """Create a role Lambda may assume, allowed PutItem and DeleteItem on the table; its ARN."""
+def create_role(name: str, table_arn: str, index: str) -> str:
+    """Create a role Lambda may assume: PutItem on the table, Query on its index; its ARN."""
     ### BEGIN SOLUTION
     iam = boto3.client("iam")
     trust = {
@@ -50,33 +54,38 @@ def create_role(name: str, table_arn: str) -> str:
         ],
     }
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.get_waiter("role_exists").wait(RoleName=name)
     policy = {
         "Version": "2012-10-17",
         "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table_arn},
             {
                 "Effect": "Allow",
-                "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
-                "Resource": table_arn,
-            }
+                "Action": "dynamodb:Query",
+                "Resource": f"{table_arn}/index/{index}",
+            },
         ],
     }
-    iam.put_role_policy(RoleName=name, PolicyName="connections", PolicyDocument=json.dumps(policy))
+    iam.put_role_policy(RoleName=name, PolicyName="lobby", PolicyDocument=json.dumps(policy))
     return role["Arn"]
     ### END SOLUTION
 
 
 # %% tags=["check:role-create"]
-checks.check_create_role(create_role, "mychat-lambda-role", "mychat-connections")
+checks.check_create_role(create_role, "mylobby-role", "mylobby-games", "by-host")
 
 # %% tags=["hidden:role-create"]
-checks.check_create_role(create_role, checks.unique("role"), checks.unique("table"))
+checks.check_create_role(create_role, checks.unique("role"), checks.unique("table"), "by-player")
 
 # %% [markdown]
-# ## 2 · Deploy a function, then its next version `[function-deploy]` · 10 min
+# ## 2 · Deploy a function, then its next version and settings `[function-deploy]` · 10 min
 #
-# **Why?** You will change a function's code many times; the function itself stays (its name,
-# its role, its routes and permissions all point at it). So a deploy step creates the function the
-# first time, and afterwards only **uploads the new code**.
+# **Why?** You will change a function's code many times, and now and then its settings too (here:
+# its environment). The function itself stays: its name, its role, its routes and permissions
+# all point at it. So a deploy step creates the function the first time; afterwards it uploads
+# the new code **and** applies the new settings, which are two separate calls. Lambda applies an
+# update for a few moments (`LastUpdateStatus` is `InProgress`), and on AWS a second update
+# started meanwhile fails with `ResourceConflictException`: wait in between.
 #
 # **What?** Write `deploy_function(name, handler, role_arn, folder, environment)`:
 #
@@ -84,12 +93,13 @@ checks.check_create_role(create_role, checks.unique("role"), checks.unique("tabl
 # - if there is no function `name` yet: `create_function` (runtime `python3.12`, the handler, the
 #   role, the zip, `environment` as its variables), then wait until it is active
 #   (`get_waiter("function_active_v2")`);
-# - otherwise: `update_function_code` with the new zip, then wait until the update is applied
-#   (`get_waiter("function_updated_v2")`);
+# - otherwise: `update_function_code` with the new zip, wait until the update is applied
+#   (`get_waiter("function_updated_v2")`), then `update_function_configuration` with
+#   `Environment={"Variables": environment}`, and wait again;
 # - return the function's ARN.
 #
-# The check deploys a small handler of its own from a folder, invokes it, edits the file, deploys
-# again and expects the new answer.
+# The check deploys a small handler of its own from a folder, invokes it, then edits the file,
+# deploys again with another setting, and expects the new answer with the new setting.
 
 # %% tags=["exercise:function-deploy"]
 import io
@@ -100,7 +110,7 @@ from pathlib import Path
 def deploy_function(
     name: str, handler: str, role_arn: str, folder: str, environment: dict[str, str]
 ) -> str:
-    """Create the function from the folder's code, or upload the new code if it exists."""
+    """Create the function from the folder's code, or upload the new code and settings."""
     ### BEGIN SOLUTION
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -121,7 +131,11 @@ def deploy_function(
         )
         lambda_.get_waiter("function_active_v2").wait(FunctionName=name)
         return created["FunctionArn"]
-    updated = lambda_.update_function_code(FunctionName=name, ZipFile=code)
+    lambda_.update_function_code(FunctionName=name, ZipFile=code)
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+    updated = lambda_.update_function_configuration(
+        FunctionName=name, Environment={"Variables": environment}
+    )
     lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
     return updated["FunctionArn"]
     ### END SOLUTION
@@ -173,6 +187,7 @@ checks.check_chat_nickname(
 # %% [markdown]
 # ## Done?
 #
-# Try your own function on the chat's code: `deploy_function("mychat-connect",
-# "connect.lambda_handler", role_arn, "lambdas/chat", {"TABLE_NAME": "mychat-connections"})`.
+# Your `deploy_function` is the lesson's `chat-functions` cell grown up: the kit's own version,
+# `infra.deploy.create_or_update_function`, also skips the upload when the zip's SHA-256 has not
+# changed, and updates the settings only when they differ.
 # Next lesson: [03 · Routes and stages](../notebooks/03-routes-and-stages.ipynb).

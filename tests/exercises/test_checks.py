@@ -32,21 +32,40 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def make_table(name: str, key: str = "GameId", *, billing: str = "PAY_PER_REQUEST") -> str:
+def make_table(
+    name: str,
+    key: str = "GameId",
+    index: str = "by-player",
+    index_key: str = "playerId",
+    *,
+    billing: str = "PAY_PER_REQUEST",
+) -> str:
     dynamodb = boto3.client("dynamodb")
-    options = {"ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}
+    throughput = {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+    provisioned = {"ProvisionedThroughput": throughput} if billing == "PROVISIONED" else {}
     dynamodb.create_table(
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": key, "AttributeType": "S"},
+            {"AttributeName": index_key, "AttributeType": "S"},
+        ],
         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [{"AttributeName": index_key, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                **provisioned,
+            }
+        ],
         BillingMode=billing,
-        **(options if billing == "PROVISIONED" else {}),
+        **provisioned,
     )
     return dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
 
 
-def waited(name: str, key: str) -> str:
-    arn = make_table(name, key)
+def waited(name: str, key: str, index: str = "by-player", index_key: str = "playerId") -> str:
+    arn = make_table(name, key, index, index_key)
     boto3.client("dynamodb").get_waiter("table_exists").wait(TableName=name)
     return arn
 
@@ -83,35 +102,41 @@ def test_a_stub_stays_not_implemented() -> None:
 
 
 def test_the_table_check_passes_a_right_answer(moto_aws: None) -> None:
-    checks.check_create_table(waited, "games", "GameId")
+    """A table keyed by GameId with the index by-host on Host, waited for, passes."""
+    checks.check_create_table(waited, "games", "GameId", "by-host", "Host")
 
 
 @pytest.mark.parametrize(
     ("create_table", "first_line"),
     [
-        (lambda name, key: make_table(name, key), "create_table returned without waiting"),
-        (lambda name, key: waited("games", "GameId"), "create_table('scores', ...) created 'games'"),
-        (lambda name, key: waited(name, "id"), "The table's key schema is"),
-        (lambda name, key: waited(name, key) and None, "create_table returned None, expected the table's ARN"),
+        (lambda name, key, index, index_key: make_table(name, key, index, index_key), "create_table returned without waiting"),
+        (lambda name, key, index, index_key: waited("games", "GameId"), "create_table('scores', ...) created 'games'"),
+        (lambda name, key, index, index_key: waited(name, "id", index, index_key), "The table's key schema is"),
+        (lambda name, key, index, index_key: waited(name, key, "other", index_key), "The table has no global secondary index 'by-player'"),
+        (lambda name, key, index, index_key: waited(name, key, index, "level"), "'playerId' should be a string key"),
+        (lambda name, key, index, index_key: waited(name, key, index, index_key) and None, "create_table returned None, expected the table's ARN"),
     ],
-    ids=["no waiter", "hard-coded names", "wrong key", "no ARN"],
+    ids=["no waiter", "hard-coded names", "wrong key", "no index", "wrong index key", "no ARN"],
 )  # fmt: skip
 def test_the_table_check_says_what_is_wrong(
     moto_aws: None, create_table: object, first_line: str
 ) -> None:
+    """Each mistake gets a first line that names it."""
     with pytest.raises(AssertionError) as failed:
-        checks.check_create_table(create_table, "scores", "playerId")  # type: ignore[arg-type]
+        checks.check_create_table(create_table, "scores", "ScoreId", "by-player", "playerId")  # type: ignore[arg-type]
     assert str(failed.value).startswith(first_line)
 
 
 def test_the_table_check_wants_on_demand_billing(moto_aws: None) -> None:
-    def provisioned(name: str, key: str) -> str:
-        arn = make_table(name, key, billing="PROVISIONED")
+    """A provisioned table fails, saying how to make it on demand."""
+
+    def provisioned(name: str, key: str, index: str, index_key: str) -> str:
+        arn = make_table(name, key, index, index_key, billing="PROVISIONED")
         boto3.client("dynamodb").get_waiter("table_exists").wait(TableName=name)
         return arn
 
     with pytest.raises(AssertionError, match="^The table's billing mode is 'PROVISIONED'"):
-        checks.check_create_table(provisioned, "scores", "playerId")
+        checks.check_create_table(provisioned, "scores", "ScoreId", "by-player", "playerId")
 
 
 def test_a_learners_folder_missing_a_handler_module_fails_its_check_naming_the_file(

@@ -110,13 +110,23 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 HARD_CODED_TABLE = '''import boto3
 
 
-def create_table(name, key):
+def create_table(name, key, index, index_key):
     """Right for the example only: the names are fixed."""
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
         TableName="games",
-        AttributeDefinitions=[{"AttributeName": "GameId", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "GameId", "AttributeType": "S"},
+            {"AttributeName": "Host", "AttributeType": "S"},
+        ],
         KeySchema=[{"AttributeName": "GameId", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-host",
+                "KeySchema": [{"AttributeName": "Host", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     dynamodb.get_waiter("table_exists").wait(TableName="games")

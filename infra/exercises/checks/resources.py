@@ -20,25 +20,25 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from infra.deploy import (
     add_route,
     create_connections_table,
-    create_lambda_role,
     create_or_update_function,
     create_websocket_api,
     deploy_stage,
     fire_rule,
-    package_lambda,
 )
 from infra.deploy import add_route_response as kit_route_response
-from infra.deploy.apps import ARENA, CHAT, PUSH, deploy_plan, plan_policy
-from infra.deploy.aws import account_of, region_of
+from infra.deploy.apps import ARENA, PUSH, deploy_plan
+from infra.deploy.aws import APP_TAG, account_of, region_of
 from infra.deploy.policies import check_least_privilege
 
 from .common import (
     KIT_LAMBDAS,
+    PROBE_APP,
     QUIET,
     Calls,
     Client,
@@ -52,6 +52,7 @@ from .common import (
     quietly,
     recorded_calls,
     unique,
+    zip_of,
 )
 
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
@@ -62,15 +63,21 @@ EVENTS_PRINCIPAL = "events.amazonaws.com"
 # -- 01 · the table ---------------------------------------------------------------------------
 
 
-def check_create_table(create_table: Callable[[str, str], str], name: str, key: str) -> None:
-    """`create_table(name, key)`: an on-demand table keyed by `key`, waited for; its ARN back."""
+def check_create_table(
+    create_table: Callable[[str, str, str, str], str],
+    name: str,
+    key: str,
+    index: str,
+    index_key: str,
+) -> None:
+    """`create_table(name, key, index, index_key)`: on demand, keyed by `key`, with an index."""
     dynamodb = boto3.client("dynamodb")
     _delete_table(name)
     with recorded_calls() as calls:
-        arn = answer(create_table, name, key)
+        arn = answer(create_table, name, key, index, index_key)
     created = calls.of("dynamodb", "CreateTable")
     assert created, (
-        f"create_table({name!r}, {key!r}) never called create_table: call"
+        f"create_table({name!r}, ...) never called create_table: call"
         " boto3.client('dynamodb').create_table(TableName=name, ...)"
     )
     made = created[-1].params.get("TableName")
@@ -78,18 +85,35 @@ def check_create_table(create_table: Callable[[str, str], str], name: str, key: 
     table = dynamodb.describe_table(TableName=name)["Table"]
     wanted = [{"AttributeName": key, "KeyType": "HASH"}]
     assert table["KeySchema"] == wanted, (
-        f"The table's key schema is {table['KeySchema']}, expected {wanted} (hint: the `key`"
-        " parameter is the only key: KeySchema and AttributeDefinitions both name it)"
+        f"The table's key schema is {table['KeySchema']}, expected {wanted} (hint: the table's"
+        " own key is the `key` parameter alone; the index has its own KeySchema)"
     )
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    assert types.get(key) == "S", (
-        f"The key {key!r} should be a string: AttributeDefinitions=[{{'AttributeName': key,"
-        f" 'AttributeType': 'S'}}] (got {table['AttributeDefinitions']})"
-    )
+    for attribute in (key, index_key):
+        assert types.get(attribute) == "S", (
+            f"{attribute!r} should be a string key: AttributeDefinitions lists every attribute a"
+            f" key or an index's key uses, here {{'AttributeName': {attribute!r},"
+            f" 'AttributeType': 'S'}} (got {table['AttributeDefinitions']})"
+        )
     billing = table.get("BillingModeSummary", {}).get("BillingMode")
     assert billing == "PAY_PER_REQUEST", (
         f"The table's billing mode is {billing!r}: make it on demand with"
         " BillingMode='PAY_PER_REQUEST' (no capacity to plan, pay per request)"
+    )
+    indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+    assert index in indexes, (
+        f"The table has no global secondary index {index!r} (it has {sorted(indexes) or 'none'}):"
+        " GlobalSecondaryIndexes=[{'IndexName': index, 'KeySchema': [...], 'Projection': {...}}]"
+    )
+    made_index = indexes[index]
+    index_schema = [{"AttributeName": index_key, "KeyType": "HASH"}]
+    assert made_index["KeySchema"] == index_schema, (
+        f"The index {index!r} is keyed by {made_index['KeySchema']}, expected {index_schema}"
+    )
+    projection = made_index.get("Projection", {}).get("ProjectionType")
+    assert projection == "ALL", (
+        f"The index projects {projection!r}: a query on it should return whole rows,"
+        " Projection={'ProjectionType': 'ALL'}"
     )
     assert calls.waited("TableExists"), (
         "create_table returned without waiting for the table: on AWS a new table is CREATING for"
@@ -99,22 +123,34 @@ def check_create_table(create_table: Callable[[str, str], str], name: str, key: 
         f"create_table returned {arn!r}, expected the table's ARN {table['TableArn']!r}"
         " (hint: describe_table(TableName=name)['Table']['TableArn'])"
     )
-    row = {key: unique("row"), "name": "ada"}
+    player, other = unique("ada"), unique("bob")
+    rows = [
+        {key: unique("game"), index_key: player},
+        {key: unique("game"), index_key: other},
+        {key: unique("game"), index_key: player},
+    ]
     stored = boto3.resource("dynamodb").Table(name)
-    stored.put_item(Item=row)
-    assert stored.get_item(Key={key: row[key]}).get("Item") == row, "A row put in did not come back"
+    for row in rows:
+        stored.put_item(Item=row)
+    found = stored.query(IndexName=index, KeyConditionExpression=Key(index_key).eq(player))["Items"]
+    expected = sorted(row[key] for row in rows if row[index_key] == player)
+    assert sorted(item[key] for item in found) == expected, (
+        f"A query on {index!r} for one {index_key} found {found}, expected the rows {expected}"
+    )
 
 
 # -- 02 · the role and the functions ----------------------------------------------------------
 
 
-def check_create_role(create_role: Callable[[str, str], str], name: str, table: str) -> None:
-    """`create_role(name, table_arn)`: trusted by Lambda only, PutItem/DeleteItem on the table."""
+def check_create_role(
+    create_role: Callable[[str, str, str], str], name: str, table: str, index: str
+) -> None:
+    """`create_role(name, table_arn, index)`: trusted by Lambda; PutItem on the table, Query on the index."""
     iam = boto3.client("iam")
-    with quietly():
-        table_arn = create_connections_table("checks", table)
+    table_arn = _games_table(table, index)
+    index_arn = f"{table_arn}/index/{index}"
     _delete_role(name)
-    role_arn = answer(create_role, name, table_arn)
+    role_arn = answer(create_role, name, table_arn, index)
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError:
@@ -144,19 +180,82 @@ def check_create_role(create_role: Callable[[str, str], str], name: str, table: 
             if statement.get("Effect") == "Allow":
                 for action in as_list(statement.get("Action")):
                     granted.setdefault(action, set()).update(as_list(statement.get("Resource")))
-    table_actions = {a for a in granted if a.startswith("dynamodb:")}
-    needed = {"dynamodb:PutItem", "dynamodb:DeleteItem"}
-    assert needed <= table_actions, (
-        f"$connect and $disconnect need {', '.join(sorted(needed - table_actions))} on the table"
-    )
+    needed = {"dynamodb:PutItem": {table_arn}, "dynamodb:Query": {index_arn}}
+    missing = sorted(set(needed) - set(granted))
+    assert not missing, f"The lobby needs {', '.join(missing)}: allow it in the inline policy"
     others = sorted(a for a in granted if a not in needed and not a.startswith("logs:"))
-    assert not others, f"More than $connect and $disconnect need: drop {', '.join(others)}"
-    for action in needed:
-        assert granted[action] == {table_arn}, (
-            f"{action} should be allowed on exactly {table_arn} (got {sorted(granted[action])}):"
-            " use the `table_arn` parameter"
+    assert not others, f"More than the lobby needs: drop {', '.join(others)}"
+    for action, resources in needed.items():
+        assert granted[action] == resources, (
+            f"{action} should be allowed on exactly {sorted(resources)[0]} (got"
+            f" {sorted(granted[action])}): a table's ARN does not cover its indexes, and an"
+            " index's ARN is the table's ARN + '/index/' + the index's name"
         )
-    _connect_with_role(role_arn, table)
+    _lobby_with_role(role_arn, table, index)
+
+
+def _games_table(name: str, index: str) -> str:
+    """A fresh on-demand table keyed by GameId, with the index `index` on Host; its ARN."""
+    dynamodb = boto3.client("dynamodb")
+    _delete_table(name)
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "GameId", "AttributeType": "S"},
+            {"AttributeName": "Host", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "GameId", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [{"AttributeName": "Host", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": APP_TAG, "Value": PROBE_APP}],
+    )
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    return str(dynamodb.describe_table(TableName=name)["Table"]["TableArn"])
+
+
+LOBBY = """import os
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+
+def handler(event, context):
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    table.put_item(Item={"GameId": event["game"], "Host": event["host"]})
+    found = table.query(
+        IndexName=os.environ["INDEX_NAME"], KeyConditionExpression=Key("Host").eq(event["host"])
+    )
+    return sorted(item["GameId"] for item in found["Items"])
+"""
+
+
+def _lobby_with_role(role_arn: str, table: str, index: str) -> None:
+    """Use the role: a lobby function runs as it, opens a game and lists its host's games."""
+    function = f"{table}-lobby"
+    with quietly():
+        create_or_update_function(
+            PROBE_APP,
+            function,
+            "lobby.handler",
+            role_arn,
+            zip_of({"lobby.py": LOBBY}),
+            environment={"TABLE_NAME": table, "INDEX_NAME": index},
+        )
+    game, host = unique("game"), unique("ada")
+    result = invoke(function, {"game": game, "host": host})
+    assert result["FunctionError"] is None, (
+        f"A function running as the role failed to put a game and query {index!r}:"
+        f" {failure(result)}"
+    )
+    assert result["Payload"] == [game], (
+        f"The lobby function, running as the role, listed {result['Payload']!r}, not [{game!r}]"
+    )
 
 
 def _check_trust(trust: dict[str, Any]) -> None:
@@ -177,28 +276,6 @@ def _check_trust(trust: dict[str, Any]) -> None:
     )
 
 
-def _connect_with_role(role_arn: str, table: str) -> None:
-    """Use the role: the finished $connect function runs as it and stores a row."""
-    function = f"{table}-check"
-    code = package_lambda(KIT_LAMBDAS / "chat")
-    env = {"TABLE_NAME": table}
-    with quietly():
-        create_or_update_function(
-            "checks", function, "connect.lambda_handler", role_arn, code, environment=env
-        )
-    connection = unique("roleCheck")
-    event = {
-        "requestContext": {"connectionId": connection, "eventType": "CONNECT"},
-        "queryStringParameters": {"name": "ada"},
-    }
-    result = invoke(function, event)
-    assert result["FunctionError"] is None, f"$connect failed as this role: {failure(result)}"
-    row = boto3.resource("dynamodb").Table(table).get_item(Key={"connectionId": connection})
-    assert row.get("Item") == {"connectionId": connection, "name": "ada"}, (
-        "A $connect function running as the role did not store its row"
-    )
-
-
 HELLO = """import os
 
 GREETING = {greeting!r}
@@ -216,7 +293,7 @@ def check_deploy_function(
     function: str = "handler",
     variable: str = "TABLE_NAME",
 ) -> None:
-    """`deploy_function` creates the function from a folder, then updates its code after an edit."""
+    """`deploy_function` creates the function from a folder, then updates its code and settings."""
     lambda_ = boto3.client("lambda")
     role = probe_role()
     _delete_function(name)
@@ -259,18 +336,34 @@ def check_deploy_function(
         )
         _expect_greeting(name, first, setting, module)
         source.write_text(HELLO.format(greeting=second, function=function, variable=variable))
+        new_setting = unique("setting")
         with recorded_calls() as calls:
-            answer(deploy_function, name, handler, role, folder, {variable: setting})
+            answer(deploy_function, name, handler, role, folder, {variable: new_setting})
     replaced = calls.of("lambda", "DeleteFunction") or calls.of("lambda", "CreateFunction")
     assert calls.of("lambda", "UpdateFunctionCode") and not replaced, (
         "After an edit, deploy_function should upload the new zip to the existing function:"
         " lambda_.update_function_code(FunctionName=name, ZipFile=...), not delete and create"
     )
-    assert calls.waited("FunctionUpdatedV2"), (
-        "deploy_function returned before the update was applied (hint:"
+    configured = calls.of("lambda", "UpdateFunctionConfiguration")
+    assert configured, (
+        "The second deploy changed the environment, but deploy_function never updated the"
+        " configuration: lambda_.update_function_configuration(FunctionName=name,"
+        " Environment={'Variables': environment})"
+    )
+    steps = [c.operation for c in calls.made]
+    code_at = steps.index("UpdateFunctionCode")
+    config_at = steps.index("UpdateFunctionConfiguration")
+    first_at, then_at = sorted((code_at, config_at))
+    assert "waiter:FunctionUpdatedV2" in steps[first_at:then_at], (
+        "deploy_function started the second update before the first was applied: on AWS that is"
+        " a ResourceConflictException (hint: lambda_.get_waiter('function_updated_v2')"
+        ".wait(FunctionName=name) after each update)"
+    )
+    assert "waiter:FunctionUpdatedV2" in steps[then_at:], (
+        "deploy_function returned before the last update was applied (hint:"
         " lambda_.get_waiter('function_updated_v2').wait(FunctionName=name))"
     )
-    _expect_greeting(name, second, setting, module)
+    _expect_greeting(name, second, new_setting, module)
 
 
 def _expect_greeting(name: str, greeting: str, setting: str, module: str) -> None:
@@ -286,7 +379,9 @@ def _expect_greeting(name: str, greeting: str, setting: str, module: str) -> Non
         f" (expected greeting {greeting!r}; zip every file of the folder, and upload the new zip)"
     )
     assert payload.get("setting") == setting, (
-        f"The function did not see its environment: {payload!r}"
+        f"The function sees the setting {payload.get('setting')!r}, not the latest {setting!r}:"
+        " pass Environment={'Variables': environment} when creating, and to"
+        " update_function_configuration when the function exists"
     )
 
 
@@ -296,7 +391,7 @@ def _expect_greeting(name: str, greeting: str, setting: str, module: str) -> Non
 def check_create_api(
     create_api: Callable[[str, str], str], name: str, route_selection: str
 ) -> None:
-    """`create_api(name, route_selection)`: a WebSocket API that routes frames on that field."""
+    """`create_api(name, route_selection)` creates the API once, then reuses and updates it."""
     apis = boto3.client("apigatewayv2")
     _delete_apis(name)
     api_id = answer(create_api, name, route_selection)
@@ -314,6 +409,21 @@ def check_create_api(
         f"The route selection expression is {api.get('RouteSelectionExpression')!r}, expected"
         f" {route_selection!r}: pass RouteSelectionExpression=route_selection"
     )
+    again = answer(create_api, name, route_selection)
+    named = [item["ApiId"] for item in apis.get_apis()["Items"] if item["Name"] == name]
+    assert named == [api_id], (
+        f"A second create_api({name!r}, ...) made a second API called {name!r} (names need not"
+        " be unique): look for an API of that name first (apis.get_apis()['Items']) and reuse it"
+    )
+    assert again == api_id, f"The second call returned {again!r}, not the API's id {api_id!r}"
+    apis.update_api(ApiId=api_id, RouteSelectionExpression="$request.body.action")
+    answer(create_api, name, route_selection)
+    now = apis.get_api(ApiId=api_id).get("RouteSelectionExpression")
+    assert now == route_selection, (
+        f"An API {name!r} that picks routes with '$request.body.action' still does after"
+        f" create_api({name!r}, {route_selection!r}): update it with"
+        " apis.update_api(ApiId=..., RouteSelectionExpression=route_selection)"
+    )
     field = route_selection.removeprefix("$request.body.")
     route_key, token = unique("probe"), unique("token")
     with quietly():
@@ -329,24 +439,41 @@ def check_create_api(
     )
 
 
-def check_wire_routes(wire_route: Callable[[str, str, str], str], app: str, text: str) -> None:
-    """`wire_route` connects $connect, $disconnect and sendMessage; the deployed chat carries `text`."""
-    api_id = _chat_without_routes(app)
-    routes = {"$connect": f"{app}-connect", "$disconnect": f"{app}-disconnect"}
-    routes["sendMessage"] = f"{app}-sendMessage"
-    for route_key, function in routes.items():
-        _forget_permissions(function, GATEWAY_PRINCIPAL)
-        with recorded_calls() as calls:
-            route_id = answer(wire_route, api_id, route_key, function)
-        made = calls.of("apigatewayv2", "CreateIntegration")
-        assert made and made[-1].params.get("IntegrationMethod") == "POST", (
-            f"The {route_key} integration was created without IntegrationMethod='POST': a Lambda"
-            " integration of a WebSocket API must use POST (that is how Lambda is invoked)"
-        )
-        _check_route(api_id, route_key, function, route_id)
+def check_wire_routes(wire_route: Callable[[str, str, str], str], app: str, route_key: str) -> None:
+    """`wire_route` makes a two-way route: a frame for `route_key` gets the function's answer."""
+    apis = boto3.client("apigatewayv2")
+    _delete_apis(f"{app}-api")
+    function = echo_function()
+    _forget_permissions(function, GATEWAY_PRINCIPAL)
+    with quietly():
+        api_id = create_websocket_api(app, route_selection="$request.body.type")
+    with recorded_calls() as calls:
+        route_id = answer(wire_route, api_id, route_key, function)
+    made = calls.of("apigatewayv2", "CreateIntegration")
+    assert made and made[-1].params.get("IntegrationMethod") == "POST", (
+        f"The {route_key} integration was created without IntegrationMethod='POST': a Lambda"
+        " integration of a WebSocket API must use POST (that is how Lambda is invoked)"
+    )
+    _check_route(api_id, route_key, function, route_id)
+    route = apis.get_route(ApiId=api_id, RouteId=route_id)
+    assert route.get("RouteResponseSelectionExpression") == "$default", (
+        f"The {route_key} route has no RouteResponseSelectionExpression, so what the function"
+        " returns is dropped: create_route(..., RouteResponseSelectionExpression='$default')"
+    )
+    responses = apis.get_route_responses(ApiId=api_id, RouteId=route_id)["Items"]
+    assert any(r["RouteResponseKey"] == "$default" for r in responses), (
+        f"The {route_key} route has no route response: apis.create_route_response(ApiId=api_id,"
+        " RouteId=route_id, RouteResponseKey='$default')"
+    )
     with quietly():
         url = deploy_stage(api_id, "dev")
-    _chat_carries(url, text, hint="did wire_route add_permission for apigateway.amazonaws.com?")
+    token = unique("token")
+    with Client(url) as client:
+        client.send({"type": route_key, "token": token})
+        reply = client.wait_for(lambda frame: isinstance(frame, dict) and "token" in frame)
+    assert isinstance(reply, dict) and reply.get("token") == token, (
+        f"A frame {{'type': {route_key!r}, ...}} got no answer from the function (got {reply!r})"
+    )
 
 
 def _check_route(api_id: str, route_key: str, function: str, route_id: str) -> None:
@@ -391,69 +518,86 @@ def _check_route(api_id: str, route_key: str, function: str, route_id: str) -> N
     )
 
 
-def check_deploy_stage(deploy: Callable[[str, str], str], app: str, stage: str) -> None:
-    """`deploy(api_id, stage)` creates the stage, then moves it to a new deployment."""
+STAGE_PROBES = ("hello", "extra")  # the routes the promotion check deploys, one at a time
+
+
+def check_deploy_stage(promote: Callable[[str, str, str], str], app: str, stage: str) -> None:
+    """`promote(api_id, "dev", stage)` points `stage` at the deployment dev serves, no new one."""
     apis = boto3.client("apigatewayv2")
-    api_id = _chat_without_routes(app, stage)
+    _delete_apis(f"{app}-api")
+    function = echo_function()
     with quietly():
-        for route_key in ("$connect", "$disconnect", "sendMessage"):
-            add_route(api_id, route_key, f"{app}-{route_key.removeprefix('$')}")
+        api_id = create_websocket_api(app)
+        add_route(api_id, STAGE_PROBES[0], function)
+        kit_route_response(api_id, STAGE_PROBES[0])
+        deploy_stage(api_id, "dev")
+    served = apis.get_stage(ApiId=api_id, StageName="dev")["DeploymentId"]
     with recorded_calls() as calls:
-        url = answer(deploy, api_id, stage)
-    first = _deployed(calls, apis, api_id, stage, url, "create_stage")
+        url = answer(promote, api_id, "dev", stage)
+    _promoted(calls, apis, api_id, stage, url, served, "create_stage")
     assert calls.of("apigatewayv2", "CreateStage"), (
-        f"deploy() did not create the stage {stage!r}: apis.create_stage(ApiId=api_id,"
-        " StageName=stage, DeploymentId=...)"
+        f"promote() did not create the stage {stage!r}: apis.create_stage(ApiId=api_id,"
+        " StageName=target, DeploymentId=...)"
     )
-    _chat_carries(url, unique("hello"))
+    _answers(url, STAGE_PROBES[0], stage)
     with quietly():
-        add_route(api_id, "whisper", f"{app}-whisper")
+        add_route(api_id, STAGE_PROBES[1], function)
+        kit_route_response(api_id, STAGE_PROBES[1])
+        deploy_stage(api_id, "dev")
+    with Client(url) as client:
+        client.send({"action": STAGE_PROBES[1], "token": "early"})
+        early = client.wait_for(lambda frame: isinstance(frame, dict), QUIET)
+    assert not (isinstance(early, dict) and early.get("token") == "early"), (
+        f"{stage} served a route deployed to dev only: it should serve what promote() gave it"
+    )
+    served = apis.get_stage(ApiId=api_id, StageName="dev")["DeploymentId"]
     with recorded_calls() as calls:
-        answer(deploy, api_id, stage)
-    second = _deployed(calls, apis, api_id, stage, url, "update_stage")
-    assert second != first, "The stage still serves the first deployment after deploy() ran again"
+        answer(promote, api_id, "dev", stage)
+    _promoted(calls, apis, api_id, stage, url, served, "update_stage")
     assert calls.of("apigatewayv2", "UpdateStage") and not calls.of(
         "apigatewayv2", "DeleteStage"
     ), (
-        "For a stage that exists, deploy() should point it at the new deployment:"
-        " apis.update_stage(ApiId=api_id, StageName=stage, DeploymentId=...)"
+        "For a stage that exists, promote() should point it at dev's deployment:"
+        " apis.update_stage(ApiId=api_id, StageName=target, DeploymentId=...)"
     )
-    with Client(url, "ada") as ada, Client(url, "bob") as bob:
-        secret = unique("psst")
-        ada.send({"action": "whisper", "to": "bob", "data": secret})
-        heard = bob.wait_for(lambda frame: frame.get("text") == secret)
-        if heard is None:
-            refused = ada.wait_for(lambda frame: frame.get("message") == "Forbidden", QUIET)
-            raise AssertionError(
-                "A route added before the second deploy() does not work"
-                + (" (Forbidden: the stage serves an old deployment)" if refused else "")
-            )
+    _answers(url, STAGE_PROBES[1], stage)
 
 
-def _deployed(calls: Calls, apis: Any, api_id: str, stage: str, url: str, step: str) -> str:
-    """The deployment the stage serves, checked to be the one this deploy() call made."""
-    made = calls.of("apigatewayv2", "CreateDeployment")
-    assert made, (
-        "deploy() made no deployment, so the stage cannot serve the routes as they are now:"
-        " apis.create_deployment(ApiId=api_id)"
+def _promoted(
+    calls: Calls, apis: Any, api_id: str, stage: str, url: str, served: str, step: str
+) -> None:
+    """The stage serves `served` (dev's deployment), and promote() made no deployment of its own."""
+    assert not calls.of("apigatewayv2", "CreateDeployment"), (
+        "promote() made a new deployment: a snapshot of the API as it is now, which may hold"
+        " changes never tried on dev. Reuse dev's: apis.get_stage(ApiId=api_id,"
+        " StageName=source)['DeploymentId']"
     )
     try:
         current = apis.get_stage(ApiId=api_id, StageName=stage)
     except ClientError:
         raise AssertionError(
-            f"There is no stage {stage!r}: use the `stage` parameter ({step})"
+            f"There is no stage {stage!r}: use the `target` parameter ({step})"
         ) from None
-    newest = made[-1].response or {}
-    assert current.get("DeploymentId") == newest.get("DeploymentId"), (
-        f"The stage {stage!r} does not serve the newest deployment: pass the DeploymentId that"
-        f" create_deployment returned to {step}"
+    assert current.get("DeploymentId") == served, (
+        f"The stage {stage!r} serves {current.get('DeploymentId')!r}, not dev's deployment"
+        f" {served!r}: pass DeploymentId= the one get_stage(..., StageName=source) shows, to {step}"
     )
     endpoint = apis.get_api(ApiId=api_id)["ApiEndpoint"]
     assert url == f"{endpoint}/{stage}", (
-        f"deploy() returned {url!r}, expected the stage's URL {endpoint}/{stage} (the API's"
+        f"promote() returned {url!r}, expected the stage's URL {endpoint}/{stage} (the API's"
         " ApiEndpoint, a slash, the stage name)"
     )
-    return str(newest["DeploymentId"])
+
+
+def _answers(url: str, route_key: str, stage: str) -> None:
+    """A frame for `route_key` sent to `url` comes back from the echo function."""
+    token = unique("token")
+    with Client(url) as client:
+        client.send({"action": route_key, "token": token})
+        reply = client.wait_for(lambda frame: isinstance(frame, dict) and "token" in frame)
+    assert isinstance(reply, dict) and reply.get("token") == token, (
+        f"The route {route_key!r}, deployed on dev, does not answer on {stage} (got {reply!r})"
+    )
 
 
 # -- 06 · the stream mapping --------------------------------------------------------------------
@@ -588,44 +732,6 @@ def check_schedule(
 
 
 # -- the apps these checks build on (the finished code, quietly) -------------------------------
-
-
-def _chat_without_routes(app: str, stage: str = "dev") -> str:
-    """A fresh API for a copy of the chat named `app`: its table, role and functions, no routes.
-
-    The role may post to the connections of `stage` only, as the deploy steps' policy does.
-    """
-    plan = replace(CHAT, app=app)
-    _delete_apis(f"{app}-api")
-    with quietly():
-        table_arn = create_connections_table(app)
-        api_id = create_websocket_api(app)
-        role = create_lambda_role(app, plan_policy(plan, table_arn, api_id, stage))
-        code = package_lambda(KIT_LAMBDAS / "chat")
-        for route in plan.routes:
-            create_or_update_function(
-                app,
-                plan.function_name(route.suffix),
-                route.handler,
-                role,
-                code,
-                environment={"TABLE_NAME": plan.table_name},
-            )
-    return api_id
-
-
-def _chat_carries(url: str, text: str, hint: str = "") -> None:
-    """Two clients on the chat at `url`: what ada sends, bob receives."""
-    with Client(url, "ada", connect_hint=hint) as ada, Client(url, "bob", connect_hint=hint) as bob:
-        ada.send({"action": "sendMessage", "data": text})
-        frame = bob.wait_for(lambda f: f.get("text") == text)
-        expected = {"type": "message", "from": "ada", "text": text}
-        if frame != expected:
-            said = ada.wait_for(lambda f: "message" in f and "type" not in f, QUIET)
-            raise AssertionError(
-                f"bob did not receive ada's message {text!r} (ada got {said!r}): is sendMessage"
-                " wired to its function, and the stage deployed after that?"
-            )
 
 
 def _arena_without_mapping(app: str) -> str:
