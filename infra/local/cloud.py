@@ -245,6 +245,7 @@ class LocalCloud:
         ).open()
 
     def _start_sources(self) -> None:
+        from .sources.retention import Retention
         from .sources.schedules import Scheduler
         from .sources.streams import StreamPoller
         from .sources.ttl import TtlSweeper
@@ -254,6 +255,7 @@ class LocalCloud:
         self.sources = [
             StreamPoller(self),
             TtlSweeper(self, self.settings.ttl_interval),
+            Retention(self),
             self.scheduler,
         ]
         for source in self.sources:

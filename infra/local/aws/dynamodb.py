@@ -130,6 +130,7 @@ class MappingState:
     latest_index: int | None  # for LATEST: the shard's length when the mapping was created
     shard_length: int | None  # None while the stream is gone or disabled
     position: int | None  # the next record to deliver, once a batch was handled (saved state)
+    trimmed: int = 0  # records expired from the shard's front (indexes count them)
 
 
 def is_dynamodb_stream(arn: str) -> bool:
@@ -159,9 +160,19 @@ def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
             max_retry_attempts=mapping.max_retry_attempts,
             starting_position=mapping.starting_position,
             latest_index=getattr(mapping, "workshop_latest_index", None),
-            shard_length=len(shard.items) if shard is not None else None,
+            shard_length=_length(shard) if shard is not None else None,
             position=getattr(mapping, "workshop_position", None),
+            trimmed=_trimmed(shard) if shard is not None else 0,
         )
+
+
+def _trimmed(shard: Any) -> int:
+    return int(getattr(shard, "workshop_trimmed", 0))
+
+
+def _length(shard: Any) -> int:
+    """A shard's length counting its expired records: the kit's indexes never move."""
+    return len(shard.items) + _trimmed(shard)
 
 
 def stream_records(backends: Backends, stream_arn: str, start: int, count: int) -> list[Any]:
@@ -170,6 +181,7 @@ def stream_records(backends: Backends, stream_arn: str, start: int, count: int) 
         shard = _shard(services.dynamodb, stream_arn)
         if shard is None:
             return []
+        start = max(0, start - _trimmed(shard))
         return [lambda_record(r.to_json(), stream_arn) for r in shard.items[start : start + count]]
 
 
@@ -183,6 +195,40 @@ def record_progress(backends: Backends, uuid: str, result: str, position: int) -
             mapping.workshop_last_processing_result = result
             mapping.workshop_position = position
             backends.wrote()
+
+
+def expire_stream_records(backends: Backends, before: float) -> int:
+    """Drop the stream records created before `before` (epoch seconds), as DynamoDB Streams does
+    after 24 hours; returns how many. Sequence numbers and the kit's indexes stay as they were:
+    the shard's first sequence number moves on, and it counts what it dropped."""
+    dropped = 0
+    with backends.open() as services:
+        for table in list(services.dynamodb.tables.values()):
+            shard = getattr(table, "stream_shard", None)
+            if shard is None or not shard.items:
+                continue
+            expired = 0
+            for record in shard.items:
+                if _created(record) >= before:
+                    break
+                expired += 1
+            if expired:
+                del shard.items[:expired]
+                shard.starting_sequence_number += expired
+                shard.workshop_trimmed = _trimmed(shard) + expired
+                dropped += expired
+        if dropped:
+            backends.wrote()
+    return dropped
+
+
+def _created(record: Any) -> float:
+    created = record.record["dynamodb"].get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        if created.tzinfo is None:  # moto stores naive UTC
+            created = created.replace(tzinfo=UTC)
+        return created.timestamp()
+    return float(created or 0)
 
 
 def lambda_record(stream_record: dict[str, Any], event_source_arn: str) -> dict[str, Any]:
@@ -324,7 +370,7 @@ def _create_mapping(original: Any) -> Any:
         shard = _shard(dynamodb, mapping.event_source_arn)
         if shard is not None:
             # LATEST starts after the records that exist when the mapping is created.
-            mapping.workshop_latest_index = len(shard.items)
+            mapping.workshop_latest_index = _length(shard)
         stream_changes.bump()
         return mapping
 

@@ -194,6 +194,7 @@ class Capture:
     blobs: dict[str, bytes]  # blobs not written before, by SHA-256
     blob_refs: set[str]  # every blob the graph refers to
     summary: dict[str, int]
+    whole: bool = False  # `appends` holds every live record (a journal written anew)
     lock_ms: float = 0.0  # how long the lock was held
     _marks: list[tuple[_Journal, int, Any]] = field(default_factory=list)
 
@@ -230,25 +231,37 @@ class Snapshots:
     def __init__(self, backends: Backends) -> None:
         self.backends = backends
         self._journals: dict[int, _Journal] = {}  # by id of the list (kept alive here)
+        # Records in the journal file, and how many of them no live list holds any more
+        # (lists that retention trimmed are journaled anew): when to write the journal whole.
+        self.journal_records = 0
+        self.garbage_records = 0
         self._blobs_written: set[str] = set()
         self._digests: dict[int, tuple[Any, str]] = {}  # id(str|bytes) -> (it, its SHA-256)
 
-    def capture(self) -> Capture:
-        """Pickle every backend, under the lock; only the journals' new records are left out."""
+    def capture(self, whole_when: Callable[[Snapshots], bool] | None = None) -> Capture:
+        """Pickle every backend, under the lock; only the journals' new records are left out.
+
+        When `whole_when(self)` is true (asked once the records no live list holds are
+        counted), the records to journal are every live one instead: a journal written anew
+        (see `infra.local.state.store`)."""
         with self.backends.lock:
             started = time.perf_counter()
             roots = _roots()
             refs: dict[int, tuple[Any, ...]] = _external(roots)
-            journals: dict[int, _Journal] = {}
+            journals = {id(items): self._journal_for(items) for items in _growing_lists(roots)}
+            for key, old in self._journals.items():
+                if journals.get(key) is not old:  # trimmed, replaced or gone
+                    self.garbage_records += old.saved
+            whole = whole_when is not None and whole_when(self)
             appends: dict[str, list[Any]] = {}
             marks: list[tuple[_Journal, int, Any]] = []
-            for items in _growing_lists(roots):
-                journal = self._journal_for(items)
-                journals[id(items)] = journal
+            for journal in journals.values():
+                items = journal.items
                 count = len(items)
                 refs[id(items)] = ("journal", journal.name, count)
-                if count > journal.saved:
-                    appends[journal.name] = items[journal.saved : count]
+                start = 0 if whole else journal.saved
+                if count > start:
+                    appends[journal.name] = items[start:count]
                 marks.append((journal, count, items[count - 1] if count else None))
             blobs: dict[str, bytes] = {}
             seen: dict[int, tuple[Any, str]] = {}
@@ -272,6 +285,7 @@ class Snapshots:
                 blobs=blobs,
                 blob_refs={sha for _, sha in seen.values()},
                 summary=_summary(roots),
+                whole=whole,
                 lock_ms=(time.perf_counter() - started) * 1000,
                 _marks=marks,
             )
@@ -284,6 +298,15 @@ class Snapshots:
         for journal, count, last in capture._marks:
             journal.saved, journal.last = count, last
         self._blobs_written = set(capture.blob_refs)
+        appended = sum(len(items) for items in capture.appends.values())
+        if capture.whole:
+            self.journal_records, self.garbage_records = appended, 0
+        else:
+            self.journal_records += appended
+
+    def mostly_garbage(self) -> bool:
+        """Whether half the journal's records or more are held by no live list any more."""
+        return self.garbage_records * 2 >= max(1, self.journal_records)
 
     def _journal_for(self, items: list[Any]) -> _Journal:
         journal = self._journals.get(id(items))
@@ -337,6 +360,8 @@ class Snapshots:
             _continue_log_event_ids(roots)
             self._journals = restored
             self._blobs_written = blobs_read
+            self.journal_records = sum(len(items) for items in saved.values())
+            self.garbage_records = self.journal_records - sum(j.saved for j in restored.values())
             self.backends.changed(ALL_SERVICES)
         dynamodb.stream_changes.bump()  # the stream pollers look for the restored mappings
         return _summary(roots)

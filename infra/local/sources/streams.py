@@ -76,6 +76,8 @@ class _MappingWorker:
             return None
         if self.cursor is None:
             self.cursor = self._start_index(mapping)
+        if self.cursor < mapping.trimmed:  # expired before they were read: gone, as on AWS
+            self.cursor, self.retry_size = mapping.trimmed, 0
         available = mapping.shard_length - self.cursor
         if available <= 0:
             self.window_started = None
@@ -136,7 +138,7 @@ class _MappingWorker:
             if mapping.latest_index is not None:
                 return mapping.latest_index
             return mapping.shard_length or 0
-        return 0  # TRIM_HORIZON (AT_TIMESTAMP is not offered for DynamoDB streams)
+        return mapping.trimmed  # TRIM_HORIZON: the oldest record kept (no AT_TIMESTAMP here)
 
     async def _invoke(self, function_arn: str, records: list[dict[str, Any]]) -> bool:
         try:

@@ -8,46 +8,31 @@ is more than five years in the past are left alone, and the REMOVE stream record
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 
 from infra.local.aws import dynamodb
 from infra.local.sources import CloudFacade
+from infra.local.sources.periodic import Periodic
 
-log = logging.getLogger(__name__)
 
-
-class TtlSweeper:
+class TtlSweeper(Periodic):
     """Every ``interval`` seconds, delete the expired items of tables with TTL enabled."""
+
+    name = "ttl-sweeper"
 
     def __init__(
         self, cloud: CloudFacade, interval: float = 5.0, clock: Callable[[], float] = time.time
     ) -> None:
+        super().__init__(interval, clock)
         self.cloud = cloud
-        self.interval = interval
-        self.clock = clock
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         dynamodb.install()
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="ttl-sweeper", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            try:
-                self.sweep_now()
-            except Exception:
-                log.exception("TTL sweep failed")
+    def tick(self) -> int:
+        return self.sweep_now()
 
     def sweep_now(self) -> int:
         """Delete every expired item now; return how many were deleted."""

@@ -23,7 +23,7 @@ from ..aws import Backends
 from ..aws.state import FORMAT, MOTO_VERSION, Snapshots
 from .errors import StateError, UnreadableState
 from .saver import Saver
-from .store import StateDir
+from .store import COMPACT_MIN_BYTES, StateDir
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class CloudState:
             started = time.perf_counter()
             if self._before_save is not None:
                 self._before_save()
-            capture = self.snapshots.capture()
+            capture = self.snapshots.capture(whole_when=self._journal_mostly_garbage)
             frame = capture.journal_frame()
             header = {
                 "format": FORMAT,
@@ -116,12 +116,16 @@ class CloudState:
                 "counts": capture.summary,
             }
             written = self.store.commit(
-                header, capture.graph, frame, capture.blobs, capture.blob_refs
+                header, capture.graph, frame, capture.blobs, capture.blob_refs, whole=capture.whole
             )
             self.snapshots.saved(capture)
             total_ms = (time.perf_counter() - started) * 1000
             self.last_save = SaveStats(capture.lock_ms, total_ms, written)
             return capture.revision
+
+    def _journal_mostly_garbage(self, snapshots: Snapshots) -> bool:
+        """Write the journal anew once it is big and half of it is records nobody holds."""
+        return self.store.journal_bytes > COMPACT_MIN_BYTES and snapshots.mostly_garbage()
 
     def _restore(self) -> Restored | None:
         try:

@@ -3,7 +3,8 @@ leave a half-written state behind.
 
     DIR/snapshot   MAGIC, one JSON header line, the pickled backends (SHA-256 in the header)
     DIR/journal    frames appended by each save: length, CRC-32, payload (new stream records
-                   and log events); the snapshot says how many of its bytes are committed
+                   and log events); the snapshot names the journal file and says how many of its
+                   bytes are committed
     DIR/blobs/SHA  big strings (function code), written once, named by their SHA-256
     DIR/lock       held (flock) while a cloud uses the folder; it names that cloud's pid
 
@@ -12,6 +13,13 @@ it, then replaces the snapshot the same way as a blob and fsyncs the folder. Unt
 snapshot stands, and it refers only to journal bytes and blobs that were already durable, so
 whatever a crash interrupts, the folder holds one complete state. Journal bytes past the
 committed length (a save that never committed) are ignored, then overwritten.
+
+A journal only grows, and records dropped since (log events and stream records past their
+retention) stay in it; so once it is over `COMPACT_MIN_BYTES` and half of it is records no live
+list holds (`CloudState` asks the snapshots), a save writes the live records to a new journal
+file instead, commits a snapshot that names it, and deletes the old one: the folder's size
+tracks the state, not its history. A crash before the rename leaves the old snapshot and journal
+standing.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ except ImportError:  # Windows: no flock, so no guard against two clouds on one 
 MAGIC = b"workshop-state\n"
 SNAPSHOT, JOURNAL, BLOBS, LOCK, PREVIOUS = "snapshot", "journal", "blobs", "lock", "previous"
 FRAME_HEAD = struct.Struct(">II")  # payload length, CRC-32 of the payload
+COMPACT_MIN_BYTES = 8 * 1024 * 1024  # a journal smaller than this is never rewritten
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class StateDir:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock: IO[str] | None = None
+        self._journal = JOURNAL  # the journal file the committed snapshot names
         self._journal_bytes = 0  # the journal's committed length
         self._blobs: set[str] = set()  # the blobs the committed snapshot refers to
 
@@ -108,11 +118,14 @@ class StateDir:
             header = json.loads(line)
             expected = (header["graph_bytes"], header["graph_sha256"])
             journal_bytes, blobs = int(header["journal_bytes"]), set(header["blobs"])
+            journal = str(header.get("journal", JOURNAL))
         except (ValueError, KeyError, TypeError) as error:
             raise UnreadableState("its header is damaged") from error
         if not newline or (len(graph), hashlib.sha256(graph).hexdigest()) != expected:
             raise UnreadableState("the snapshot is damaged (its checksum does not match)")
-        self._journal_bytes, self._blobs = journal_bytes, blobs
+        if "/" in journal or not journal.startswith(JOURNAL):
+            raise UnreadableState("its header names no journal of this folder")
+        self._journal, self._journal_bytes, self._blobs = journal, journal_bytes, blobs
         return Saved(header, graph)
 
     def journal_frames(self) -> Iterator[bytes]:
@@ -120,7 +133,7 @@ class StateDir:
         if self._journal_bytes == 0:
             return
         try:
-            with open(self.path / JOURNAL, "rb") as journal:
+            with open(self.path / self._journal, "rb") as journal:
                 data = journal.read(self._journal_bytes)
         except OSError as error:
             raise UnreadableState(f"the journal cannot be read ({error.strerror})") from error
@@ -157,8 +170,13 @@ class StateDir:
         frame: bytes,
         blobs: dict[str, bytes],
         blob_refs: set[str],
+        *,
+        whole: bool = False,
     ) -> int:
-        """Make this state the folder's (durably, atomically); returns the bytes written."""
+        """Make this state the folder's (durably, atomically); returns the bytes written.
+
+        `whole`: `frame` holds every live record, and goes to a new journal file that replaces
+        the old one (see `should_compact`)."""
         written = 0
         if blobs:
             (self.path / BLOBS).mkdir(exist_ok=True)
@@ -168,31 +186,50 @@ class StateDir:
                     _write_atomically(target, data)
                     written += len(data)
             _fsync_folder(self.path / BLOBS)
-        journal_bytes = self._journal_bytes
-        if frame:
+        journal, journal_bytes = self._journal, self._journal_bytes
+        if whole:
+            journal = JOURNAL if self._journal != JOURNAL else f"{JOURNAL}-1"
+            journal_bytes = self._write_journal(journal, frame)
+            written += journal_bytes
+        elif frame:
             journal_bytes += self._append(frame)
             written += len(frame) + FRAME_HEAD.size
         header = {
             **header,
             "graph_bytes": len(graph),
             "graph_sha256": hashlib.sha256(graph).hexdigest(),
+            "journal": journal,
             "journal_bytes": journal_bytes,
             "blobs": sorted(blob_refs),
         }
         data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + graph
         _write_atomically(self.path / SNAPSHOT, data)
         _fsync_folder(self.path)
-        self._journal_bytes = journal_bytes
+        if journal != self._journal:  # the new snapshot stands: the old journal can go
+            with contextlib.suppress(OSError):
+                (self.path / self._journal).unlink()
+        self._journal, self._journal_bytes = journal, journal_bytes
         for sha in self._blobs - blob_refs:  # no longer referenced by the snapshot
             with contextlib.suppress(OSError):
                 (self.path / BLOBS / sha).unlink()
         self._blobs = set(blob_refs)
         return written + len(data)
 
+    @property
+    def journal_bytes(self) -> int:
+        """The committed length of the journal."""
+        return self._journal_bytes
+
+    def _write_journal(self, name: str, payload: bytes) -> int:
+        """A new journal file holding one frame (none when `payload` is empty), made durable."""
+        frame = FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload if payload else b""
+        _write_atomically(self.path / name, frame)
+        return len(frame)
+
     def _append(self, payload: bytes) -> int:
         """Append one frame after the committed bytes (dropping any uncommitted tail)."""
         frame = FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
-        path = self.path / JOURNAL
+        path = self.path / self._journal
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             os.ftruncate(fd, self._journal_bytes)
@@ -210,6 +247,7 @@ class StateDir:
         that a crash interrupted (after `read`, before the first save)."""
         blobs = self.path / BLOBS
         leftovers = [path for path in self.path.glob(".*.tmp")]
+        leftovers += [path for path in self.path.glob(f"{JOURNAL}*") if path.name != self._journal]
         if blobs.is_dir():
             leftovers += [path for path in blobs.iterdir() if path.name not in self._blobs]
         for path in leftovers:
@@ -218,7 +256,7 @@ class StateDir:
 
     def set_aside(self) -> Path | None:
         """Move the saved state to DIR/previous (replacing an older one); None if there was none."""
-        present = [name for name in (SNAPSHOT, JOURNAL, BLOBS) if (self.path / name).exists()]
+        present = [name for name in (SNAPSHOT, self._journal, BLOBS) if (self.path / name).exists()]
         if not present:
             return None
         previous = self.path / PREVIOUS
@@ -230,7 +268,7 @@ class StateDir:
             _fsync_folder(self.path)
         except OSError as error:
             raise StateError(f"cannot set the saved state aside ({error})") from error
-        self._journal_bytes, self._blobs = 0, set()
+        self._journal, self._journal_bytes, self._blobs = JOURNAL, 0, set()
         return previous
 
 

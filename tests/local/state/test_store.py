@@ -147,3 +147,34 @@ def test_set_aside_moves_the_state_to_previous(tmp_path: Path) -> None:
     saved = kept.read()
     assert saved is not None and saved.graph == b"old"
     assert list(kept.journal_frames()) == [b"old frame"]
+
+
+def test_a_journal_written_whole_replaces_the_old_one(tmp_path: Path) -> None:
+    """A save with `whole` writes a new journal file with only the live records; the snapshot
+    names it, and the old file is deleted."""
+    store = StateDir(tmp_path)
+    commit(store, b"one", b"x" * 80)
+    commit(store, b"two", b"y" * 80)  # history, all of it dropped since
+    assert store.journal_bytes == 2 * (80 + 8)
+    store.commit({"note": "test"}, b"three", b"live", {}, set(), whole=True)
+    assert not (tmp_path / JOURNAL).exists()
+    again = StateDir(tmp_path)
+    saved = again.read()
+    assert saved is not None and saved.header["journal"] != JOURNAL
+    assert list(again.journal_frames()) == [b"live"]
+    commit(again, b"four", b"more")  # appends go to the new file
+    last = StateDir(tmp_path)
+    last.read()
+    assert list(last.journal_frames()) == [b"live", b"more"]
+
+
+def test_a_journal_left_by_a_compaction_that_never_committed_is_tidied(tmp_path: Path) -> None:
+    """A crash after writing the new journal but before the snapshot's rename: the old state
+    stands, and tidy() removes the orphan file."""
+    commit(StateDir(tmp_path), b"one", b"kept")
+    (tmp_path / f"{JOURNAL}-1").write_bytes(b"a compaction a crash interrupted")
+    again = StateDir(tmp_path)
+    again.read()
+    assert list(again.journal_frames()) == [b"kept"]
+    again.tidy()
+    assert not (tmp_path / f"{JOURNAL}-1").exists() and (tmp_path / JOURNAL).exists()
