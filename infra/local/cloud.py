@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -233,9 +234,12 @@ class LocalCloud:
                 self._heap_keeper.stop()
 
     def _open_state(self) -> None:
-        """Restore the saved state (or set it aside) before the edge accepts anything."""
+        """Restore the saved state (or set it aside) before the edge accepts anything; a start
+        refused for a port in use creates no state folder first."""
         if self.settings.state_dir is None or self.state is not None:
             return
+        if self.settings.port:
+            _check_port_free(self.settings.host, self.settings.port)
         self.state = CloudState(
             self.backends,
             self.settings.state_dir,
@@ -337,6 +341,14 @@ class LocalCloud:
         if self.invoker is None:
             raise RuntimeError("the local cloud is not running")
         return self.invoker
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """OSError (EADDRINUSE) when the edge could not bind `port`, found before anything is made."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
+        probe.bind((host, port))
 
 
 def _warm_up() -> None:

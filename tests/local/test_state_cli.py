@@ -52,3 +52,18 @@ def test_fresh_and_no_state_do_not_go_together(capsys: pytest.CaptureFixture[str
         main(["cloud", "--fresh", "--no-state"])
     assert exit_.value.code == 2
     assert "--fresh and --no-state" in capsys.readouterr().err
+
+
+def test_a_start_refused_for_a_port_in_use_creates_no_state_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`workshop cloud --port N --state DIR` with N taken: one line, exit 2, and no DIR made."""
+    import socket
+
+    folder = tmp_path / "never-made"
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["cloud", "--state", str(folder), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"port {port} on 127.0.0.1 is in use" in err
+    assert not folder.exists()
