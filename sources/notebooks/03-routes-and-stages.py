@@ -332,7 +332,8 @@ assert not (ada | grace) & (ids_named("ada") | ids_named("grace")), (
 #     F -->|runs as| R
 #     R -->|"role policy:<br/>PutItem, DeleteItem, …"| T[("chat-connections")]
 # ```
-#
+
+# %% [markdown]
 # ## Key points
 #
 # - A WebSocket API picks a route for each frame with its route selection expression
