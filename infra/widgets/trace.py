@@ -268,6 +268,7 @@ def render_message(request: str, hops: list[dict[str, Any]]) -> str:
         ' stroke="#c8c8c8" stroke-dasharray="3 3"/>'
         for name in LANES
     )
+    lanes += _text(DELTA_X, 14, "after", fill="#555555", text_anchor="end")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}"'
         f' viewBox="0 0 {WIDTH} {height}" style="max-width:100%;height:auto"'
