@@ -348,8 +348,8 @@ assert not (ada | grace) & (ids_named("ada") | ids_named("grace")), (
 # - A frame no route matches, with no `$default`, gets `Forbidden` (lesson 04 shows it).
 #
 # **Exercises:** [03 · Routes and stages](../exercises/03-routes-and-stages-exercises.ipynb):
-# `api-create`, `routes-wire` and `stage-deploy`: an API for a game, a route that answers, and a
-# stage with its own settings.
+# `api-create`, `routes-wire` and `stage-deploy`: an API for a game that updates itself, a route
+# that answers the sender, and a second stage that serves what `dev` has tried.
 #
 # **Next:** [04 · `sendMessage` and `@connections`](04-send-message.ipynb): the route that relays a
 # message to everyone.

@@ -38,7 +38,7 @@ BUILD_TRACK = {
     "stage-deploy", "stream-map", "ttl-enable", "schedule-rule",
 }  # fmt: skip
 APP_CODE = {
-    "chat-nickname", "chat-prune", "chat-whisper", "chat-default", "arena-color",
+    "chat-nickname", "chat-named", "chat-whisper", "chat-who", "arena-color",
     "ttt-validate", "push-time", "policy",
 }  # fmt: skip
 TEMPLATES = {"template-whisper"}  # exercises in an app's template, graded on a stack

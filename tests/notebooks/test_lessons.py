@@ -233,7 +233,8 @@ def test_wscat_receive_of_type_skips_other_frames(chat_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("chat/common.py", "nickname"), ("chat/common.py", "send"), ("chat/common.py", None),
+    [("chat/common.py", "nickname"), ("chat/common.py", "connections_named"),
+     ("chat/common.py", None), ("chat/default.py", "who_is_online"),
      ("push/push.py", "push_to_all"), ("chat/default.py", None)],
 )  # fmt: skip
 def test_a_lesson_cannot_show_an_exercises_answer(path: str, name: str | None) -> None:

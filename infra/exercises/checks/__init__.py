@@ -23,10 +23,10 @@ from .handlers import (
     REFUSED_COLORS,
     VALIDATION_CASES,
     check_arena_color,
-    check_chat_default,
+    check_chat_named,
     check_chat_nickname,
-    check_chat_prune,
     check_chat_whisper,
+    check_chat_who,
     check_policy,
     check_push_time,
     check_validate_move,
@@ -64,10 +64,10 @@ def _one_line(function: Callable[P, T]) -> Callable[P, T]:
 
 
 check_arena_color = _one_line(check_arena_color)
-check_chat_default = _one_line(check_chat_default)
+check_chat_named = _one_line(check_chat_named)
 check_chat_nickname = _one_line(check_chat_nickname)
-check_chat_prune = _one_line(check_chat_prune)
 check_chat_whisper = _one_line(check_chat_whisper)
+check_chat_who = _one_line(check_chat_who)
 check_create_api = _one_line(check_create_api)
 check_create_role = _one_line(check_create_role)
 check_create_table = _one_line(check_create_table)
@@ -88,10 +88,10 @@ __all__ = [
     "VALIDATION_CASES",
     "Client",
     "check_arena_color",
-    "check_chat_default",
+    "check_chat_named",
     "check_chat_nickname",
-    "check_chat_prune",
     "check_chat_whisper",
+    "check_chat_who",
     "check_create_api",
     "check_create_role",
     "check_create_table",
