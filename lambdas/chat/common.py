@@ -83,9 +83,11 @@ def scan_connections(table: Any, **scan_options: Any) -> Iterator[dict]:
 
 
 def connections_named(table: Any, name: str) -> list[str]:
-    """The ids of the connections whose nickname is `name`."""
+    """The ids of the connections whose nickname is `name`, from every page of the scan."""
+    ### BEGIN SOLUTION
     rows = scan_connections(table, FilterExpression=Attr("name").eq(name))
     return [row["connectionId"] for row in rows]
+    ### END SOLUTION
 
 
 def is_gone(error: ClientError) -> bool:
@@ -98,13 +100,11 @@ def send(api: Any, table: Any, connection: str, frame: dict) -> bool:
     try:
         api.post_to_connection(ConnectionId=connection, Data=json.dumps(frame).encode())
     except ClientError as error:
-        ### BEGIN SOLUTION
         if not is_gone(error):
             raise
         print(f"Found stale connection, deleting {connection}")
         table.delete_item(Key={"connectionId": connection})
         return False
-        ### END SOLUTION
     return True
 
 

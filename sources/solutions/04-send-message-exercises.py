@@ -1,14 +1,16 @@
 # %% [markdown]
 # # Exercises 04 · `sendMessage` and `@connections`
 #
-# After lesson [04 · `sendMessage` and `@connections`](../notebooks/04-send-message.ipynb). Both
+# After lesson [04 · `sendMessage` and `@connections`](../notebooks/04-send-message.ipynb), where
+# you wrote `send`, the broadcast's post with pruning. Now you send to *some* connections. Both
 # answers go in the chat's Lambda code, [`lambdas/chat/`](lambdas/chat/) next to this notebook
 # (its [README](lambdas/chat/README.md) lists every route and frame).
 #
 # **How these exercises work.** Look for `raise NotImplementedError()` under `# YOUR CODE HERE` in
 # the file an exercise names, write your answer there, save the file and run the exercise's check:
-# it deploys your `lambdas/chat/` as the chat app first, so it always tests what you saved. A check
-# that passes prints nothing; one that fails says what is wrong and hints at the fix.
+# it deploys your `lambdas/chat/` as the chat app first (`chat-named` imports your `common.py`),
+# so it always tests what you saved. It answers in one line: ✓ and what passed, or ✗ and what is
+# wrong, with a hint at the fix.
 #
 # > The chat's `$connect` calls `nickname` (exercise `chat-nickname` of
 # > [02](02-connect-lambda-exercises.ipynb)): until it is done, nobody can connect.
@@ -20,28 +22,33 @@ from infra.session import use_cloud
 cloud = use_cloud()
 
 # %% [markdown]
-# ## 1 · Prune connections that are gone `[chat-prune]` · 5 min
+# ## 1 · Find connections by nickname `[chat-named]` · 5 min
 #
-# **Why?** A client that vanished without a clean close (a laptop lid, a dead network) keeps its
-# row in the table until `$disconnect` runs, and on AWS that can take a while. Posting to it fails
-# with `GoneException` (HTTP 410). A broadcast must not stop there: everyone else should still get
-# the message, and the stale row should go, so the next broadcast does not trip over it again.
+# **Why?** The lesson's broadcast posts to *every* row. A whisper (exercise 2) needs only *some*:
+# the connections whose nickname is `bob`. The table's key is `connectionId`, so DynamoDB cannot
+# look a name up directly: a **scan** with a **filter** reads every row and keeps the matching
+# ones. Two traps: a filter does not make the scan read less (it pages through the whole table,
+# 1 MB per page), so a result can span several pages, some of them empty; and "bob" must not
+# match "bobby" or "BOB".
 #
-# **What?** In [`lambdas/chat/common.py`](lambdas/chat/common.py), finish the `except` branch of
-# `send(api, table, connection, frame)`:
+# **What?** In [`lambdas/chat/common.py`](lambdas/chat/common.py), write
+# `connections_named(table, name)`: return the list of `connectionId`s of the rows whose `name`
+# is exactly `name` (any order).
 #
-# - if the error is a `GoneException` (`is_gone(error)` tells), delete the connection's row
-#   (`table.delete_item(Key={"connectionId": connection})`) and return `False`;
-# - any other error is a real problem: `raise` it again.
+# - `table.scan(FilterExpression=Attr("name").eq(name))` filters on DynamoDB's side (`Attr` is
+#   imported at the top of the file);
+# - a page that ends with a `LastEvaluatedKey` is not the last: ask again with
+#   `ExclusiveStartKey=` that key. `scan_connections(table, **scan_options)`, just above in the
+#   file, already follows the pages and passes your options on.
 #
-# The check puts a row for a connection that does not exist, broadcasts through `sendMessage`, and
-# expects the message at a live client and the stale row gone.
+# The check puts rows named `bob-…`, `bob-…by`, `BOB-…` and `xbob-…` in the table and calls your
+# function.
 
-# %% tags=["check:chat-prune"]
-checks.check_chat_prune("lambdas/chat")
+# %% tags=["check:chat-named"]
+checks.check_chat_named("lambdas/chat")
 
-# %% tags=["hidden:chat-prune"]
-checks.check_chat_prune("lambdas/chat", stale=3)
+# %% tags=["hidden:chat-named"]
+checks.check_chat_named("lambdas/chat", matches=3, page_size=1)
 
 # %% [markdown]
 # ## 2 · Whisper to one person `[chat-whisper]` · 10 min
@@ -63,7 +70,9 @@ checks.check_chat_prune("lambdas/chat", stale=3)
 # - return `{"statusCode": 200}`.
 #
 # `common.py` has what you need: `connection_id`, `message_body`, `message_text`, `name_of`,
-# `connections_named`, `send` and `send_to_all` (which returns how many received the frame).
+# your `connections_named` (do exercise 1 first: the whisper needs it), `send` and `send_to_all`
+# (which returns how many received the frame). The lesson's broadcast, `on_send_message` in
+# [`lambdas/chat/send_message.py`](lambdas/chat/send_message.py), is a good model.
 
 # %% tags=["check:chat-whisper"]
 checks.check_chat_whisper("lambdas/chat")

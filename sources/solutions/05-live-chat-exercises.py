@@ -6,8 +6,11 @@
 #
 # **How these exercises work.** Look for `raise NotImplementedError()` under `# YOUR CODE HERE` in
 # the file the exercise names, write your answer there, save the file and run the check: it
-# deploys your `lambdas/chat/` first. A check that passes prints nothing; one that fails says what
-# is wrong and hints at the fix.
+# deploys your `lambdas/chat/` first. It answers in one line: ✓ and what passed, or ✗ and what is
+# wrong, with a hint at the fix.
+#
+# > The chat's `$connect` calls `nickname` (exercise `chat-nickname` of
+# > [02](02-connect-lambda-exercises.ipynb)): until it is done, nobody can connect.
 
 # %% tags=["nbval-ignore-output"]
 from infra.exercises import checks
@@ -16,29 +19,36 @@ from infra.session import use_cloud
 cloud = use_cloud()
 
 # %% [markdown]
-# ## 1 · `$default` replies with help `[chat-default]` · 5 min
+# ## 1 · Who is here? `[chat-who]` · 5 min
 #
-# **Why?** A frame whose `action` matches no route (`{"action": "dance"}`, or plain text) goes to
-# the `$default` route. Silence would leave the user guessing; a short help text tells them what
-# the chat understands.
+# **Why?** In the lesson, `$default` answered every unknown frame with the same help text. But
+# `$default` sees the frame: it can answer *commands* that need no route of their own. A newcomer
+# wants to know who is in the room before whispering to anyone.
 #
-# **What?** Write `on_default(event)` in [`lambdas/chat/default.py`](lambdas/chat/default.py).
-# It posts nothing through `@connections`: the `$default` route has a **route response**
-# (lesson 06), so whatever the function returns as `body` goes straight back to the sender.
-# Return status 200 and the `HELP` frame (defined at the top of the file) as a JSON string:
+# **What?** `on_default` in [`lambdas/chat/default.py`](lambdas/chat/default.py) already sends
+# `who_is_online(table)` back for `{"action": "who"}` (through the route response, as the
+# lesson's help), and the help frame for anything else. Write `who_is_online(table)`: return
 #
 # ```json
-# {"type": "help", "text": "Send {\"action\": \"sendMessage\", \"data\": \"...\"} to talk to everyone, ..."}
+# {"type": "who", "names": ["ada", "bob"]}
 # ```
+#
+# with the nickname of every connection in the table, **each once** (two people may both be
+# `bob`) and in alphabetical order. `common.scan_connections(table)` gives every row, page after
+# page (rows are dicts with `connectionId` and `name`).
+#
+# The check connects a few clients with new names, sends `{"action": "who"}` and reads the reply;
+# then it makes sure `{"action": "dance"}` still gets the help text.
 
-# %% tags=["check:chat-default"]
-checks.check_chat_default("lambdas/chat")
+# %% tags=["check:chat-who"]
+checks.check_chat_who("lambdas/chat")
 
-# %% tags=["hidden:chat-default"]
-checks.check_chat_default("lambdas/chat", "hello? is this thing on")
+# %% tags=["hidden:chat-who"]
+checks.check_chat_who("lambdas/chat", same_name=2)
 
 # %% [markdown]
 # ## Done?
 #
-# Open a `ChatClient` (lesson 05) on your chat and type something the chat does not understand.
+# Send `{"action": "who"}` from a `lessons.WsCat` client (lesson 05) on your chat, with a
+# `ChatClient` or two open under other names.
 # Next lesson: [06 · The pointer arena](../notebooks/06-pointer-arena.ipynb).

@@ -147,5 +147,40 @@ def test_a_learners_folder_missing_a_handler_module_fails_its_check_naming_the_f
     shutil.copytree(PROJECT_ROOT / "lambdas" / "chat", folder)
     (folder / "default.py").unlink()
     with pytest.raises(AssertionError) as failed:
-        checks.check_chat_default(folder)
+        checks.check_chat_who(folder)
     assert f"{folder} has no default.py, which the $default route's handler" in str(failed.value)
+
+
+NAMED_ANSWER = 'rows = scan_connections(table, FilterExpression=Attr("name").eq(name))'
+
+
+def chat_folder_with(tmp_path: Path, named_body: str) -> Path:
+    """A copy of lambdas/chat whose connections_named reads `rows` as `named_body` does."""
+    folder = tmp_path / "chat"
+    shutil.copytree(PROJECT_ROOT / "lambdas" / "chat", folder)
+    common = folder / "common.py"
+    common.write_text(common.read_text().replace(NAMED_ANSWER, named_body))
+    return folder
+
+
+def test_the_named_check_passes_the_answer_on_pages_of_one_row(
+    moto_aws: None, tmp_path: Path
+) -> None:
+    """The kit's connections_named follows every page, even pages of one row."""
+    checks.check_chat_named(chat_folder_with(tmp_path, NAMED_ANSWER), matches=3, page_size=1)
+
+
+def test_the_named_check_refuses_names_that_only_look_alike(moto_aws: None, tmp_path: Path) -> None:
+    """A filter with `contains` also finds bobby: the check says to match the name exactly."""
+    loose = 'rows = scan_connections(table, FilterExpression=Attr("name").contains(name))'
+    with pytest.raises(AssertionError, match="whose name equals `name` exactly"):
+        checks.check_chat_named(chat_folder_with(tmp_path, loose))
+
+
+def test_the_named_checks_hidden_variant_reads_every_page(moto_aws: None, tmp_path: Path) -> None:
+    """Reading the first page only passes the visible check and fails the hidden one."""
+    first_page = 'rows = table.scan(FilterExpression=Attr("name").eq(name))["Items"]'
+    folder = chat_folder_with(tmp_path, first_page)
+    checks.check_chat_named(folder)
+    with pytest.raises(AssertionError, match="read every page"):
+        checks.check_chat_named(folder, matches=3, page_size=1)

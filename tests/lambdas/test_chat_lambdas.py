@@ -117,6 +117,12 @@ def test_default_returns_help_body(chat, ws_event):
     assert "sendMessage" in help_frame["text"]
 
 
+def test_who_lists_every_name_once_sorted(chat, room, ws_event):
+    """`who` names everyone connected, each name once (two bobs are one), in alphabetical order."""
+    chat.connect.on_connect(ws_event("connect", "bob-2=", query={"name": "bob"}), room)
+    assert chat.default.who_is_online(room) == {"type": "who", "names": ["alice", "bob", "carol"]}
+
+
 def test_whisper_reaches_only_the_named(chat, room, api, ws_event):
     """whisper posts only to the connections with that nickname."""
     send(chat, room, api, ws_event, ALICE, {"action": "whisper", "to": "bob", "data": "psst"})

@@ -27,10 +27,11 @@ WITHOUT_EXERCISES = [path for path in LESSONS if path not in WITH_EXERCISES]
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)
 def test_a_lesson_starts_with_its_questions_objectives_and_minutes(path: Path) -> None:
-    """The first cell says what the lesson answers, what learners will do, and for how long."""
+    """The first cell says what the lesson answers, what learners will do, and for how long
+    (the challenges learners write count as teaching: a lesson with two of them may take 25)."""
     lesson = read_lesson(path)
     assert len(lesson.questions) >= 2 and len(lesson.objectives) >= 2
-    assert 5 <= lesson.teaching <= 20
+    assert 5 <= lesson.teaching <= 25
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.stem)

@@ -24,6 +24,7 @@ import boto3
 
 from infra.deploy import (
     check_least_privilege,
+    create_connections_table,
     create_lambda_role,
     create_or_update_function,
     deploy_app,
@@ -110,58 +111,101 @@ def check_chat_nickname(
             )
 
 
-def check_chat_default(folder: str | Path, frame: dict[str, Any] | str | None = None) -> Frame:
-    """A frame no route matches (by default `{"action": "dance"}`) gets the help frame back."""
+def check_chat_who(folder: str | Path, same_name: int = 1) -> Frame:
+    """$default answers {"action": "who"} with every connected nickname once, sorted.
+
+    `same_name` clients share each name; a frame no route knows still gets the help frame.
+    """
     url = deployed("chat", folder)
-    with chat_client(url, unique("curious")) as client:
-        if isinstance(frame, str):
-            client.connection.send_text(frame)
-        else:
-            client.send(frame or {"action": "dance"})
-        reply = client.wait_for(lambda answer: isinstance(answer, dict))
-    fail_on_gateway_error(reply, "$default", "default.py's on_default")
-    assert isinstance(reply, dict) and reply.get("type") == "help", (
-        "No help came back from $default: did your handler return {'statusCode': 200, 'body':"
-        " json.dumps(HELP)}? (hint: the route response sends `body` back to the caller)"
-        f" (got {reply!r})"
+    names = sorted([unique("zoe"), unique("ada"), unique("mo")])
+    table = boto3.resource("dynamodb").Table("chat-connections")
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            for _ in range(same_name):
+                stack.enter_context(chat_client(url, name))
+        asker = stack.enter_context(chat_client(url, unique("asker")))
+        asker.send({"action": "who"})
+        reply = asker.wait_for(lambda answer: isinstance(answer, dict))
+        online = {row["name"] for row in table.scan()["Items"]}
+        asker.send({"action": "dance"})
+        help_frame = asker.wait_for(lambda f: isinstance(f, dict) and f.get("type") == "help")
+    fail_on_gateway_error(reply, "$default", "default.py's who_is_online")
+    assert isinstance(reply, dict) and reply.get("type") == "who", (
+        f"{{'action': 'who'}} got {reply!r} back, not a who frame: who_is_online(table) should"
+        " return {'type': 'who', 'names': [...]} (on_default sends it back as the body)"
     )
-    assert isinstance(reply.get("text"), str) and "sendMessage" in reply["text"], (
-        f"The help frame should explain the sendMessage action (got {reply!r})"
-        " (hint: send the HELP frame defined at the top of default.py)"
+    listed = reply.get("names")
+    assert isinstance(listed, list), f"'names' should be a list of nicknames, got {listed!r}"
+    missing = [name for name in names if name not in listed]
+    assert not missing, (
+        f"{missing[0]!r} is connected but not in {listed!r}: list the name of every row of the"
+        " table (hint: common.scan_connections(table) reads every page)"
+    )
+    assert len(listed) == len(set(listed)), (
+        f"A name is listed twice in {listed!r}: two connections may share a nickname; list each"
+        " name once (a set)"
+    )
+    assert listed == sorted(listed), f"Sort the names: {listed!r} is not in alphabetical order"
+    strangers = [name for name in listed if name not in online]
+    assert not strangers, f"{strangers[0]!r} is listed but nobody of that name is connected"
+    assert help_frame is not None, (
+        "After a who, {'action': 'dance'} got no help frame: keep on_default's help reply"
     )
     return reply
 
 
-def check_chat_prune(folder: str | Path, stale: int = 1) -> None:
-    """A broadcast that meets gone connections deletes their rows and still reaches the others."""
-    url = deployed("chat", folder)
+def check_chat_named(folder: str | Path, matches: int = 2, page_size: int | None = None) -> None:
+    """connections_named(table, name) finds exactly the connections named `name`, on every page.
+
+    `page_size` makes the table answer its scans in pages that small (as 1 MB pages do).
+    """
+    common = load_chat_common(folder)
+    with quietly():
+        create_connections_table("chat")  # the chat's table, as lesson 01 made it
     table = boto3.resource("dynamodb").Table("chat-connections")
-    gone = [unique("goneConnection") for _ in range(stale)]
-    for connection in gone:
-        table.put_item(Item={"connectionId": connection, "name": unique("ghost")})
+    name = unique("bob")
+    rows = {f"named{secrets.token_hex(4)}": name for _ in range(matches)}
+    near = {  # names that only look alike
+        f"near{secrets.token_hex(4)}": near_name
+        for near_name in (name + "by", name.upper(), "x" + name)
+    }
+    for connection, nickname in {**rows, **near}.items():
+        table.put_item(Item={"connectionId": connection, "name": nickname})
     try:
-        with chat_client(url, unique("bob")) as bob:
-            text = unique("anyone there?")
-            event = message_event(url, "chat", {"action": "sendMessage", "data": text})
-            result = invoke("chat-sendMessage", event)
-            received = bob.wait_for(lambda frame: frame.get("text") == text)
-        assert result["FunctionError"] is None, (
-            f"sendMessage failed when it met a gone connection ({failure(result)}):"
-            " catch the ClientError whose code is GoneException, delete that connection's row"
-            " and carry on (hint: other errors should still be raised)"
-        )
-        assert received is not None, (
-            "The broadcast did not reach bob: after a gone connection, send() should return"
-            " False and the loop carry on to the other connections"
-        )
-        left = [c for c in gone if table.get_item(Key={"connectionId": c}).get("Item")]
-        assert not left, (
-            f"The row of the gone connection {left[0]!r} is still in the table: on GoneException,"
-            " delete it with table.delete_item(Key={'connectionId': connection})"
-        )
+        paged = PagedTable(table, page_size) if page_size else table
+        got = answer(common.connections_named, paged, name)
     finally:
-        for connection in gone:
+        for connection in {**rows, **near}:
             table.delete_item(Key={"connectionId": connection})
+    assert isinstance(got, list), (
+        f"connections_named returned {got!r}: return a list of connection ids"
+    )
+    assert sorted(got) == sorted(rows), (
+        f"connections_named(table, {name!r}) gave {sorted(got)}, expected {sorted(rows)}: keep"
+        " the rows whose name equals `name` exactly (hint: FilterExpression=Attr('name').eq(name),"
+        " and read every page: common.scan_connections does)"
+    )
+
+
+def load_chat_common(folder: str | Path) -> ModuleType:
+    """The learner's lambdas/chat/common.py, imported afresh."""
+    path = Path(folder) / "common.py"
+    assert path.exists(), f"{folder} has no common.py: the chat's helpers live there"
+    return load_module(path)
+
+
+class PagedTable:
+    """A table whose scans answer `page_size` rows at a time (as a big table answers 1 MB)."""
+
+    def __init__(self, table: Any, page_size: int) -> None:
+        self.table = table
+        self.page_size = page_size
+
+    def scan(self, **options: Any) -> Any:
+        return self.table.scan(**{**options, "Limit": self.page_size})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.table, name)
 
 
 def check_chat_whisper(folder: str | Path, listeners: int = 1) -> None:
