@@ -49,7 +49,8 @@ from infra.deploy.aws import all_items, client, error_code, report
 from infra.exercises.markers import BEGIN, END, clear_solutions, has_solution
 from infra.widgets.connection import Connection, frame_text
 
-LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
+KIT = Path(__file__).resolve().parent.parent
+LAMBDAS = KIT / "lambdas"
 STAGE = "dev"
 
 
@@ -57,16 +58,16 @@ STAGE = "dev"
 
 
 def source_of(target: Any, name: str | None = None) -> str:
-    """The source of ``target``: a Python object, or a file path (relative paths: under lambdas/).
+    """The source of ``target``: a Python object, or a file path (relative paths: under lambdas/,
+    or in the kit when they start with ``infra/``, a folder the learner's JupyterLab hides).
 
-    With ``name``, only that top-level function or class of the file. Code holding an
-    exercise's answer (a ``### BEGIN SOLUTION`` region) is refused: a lesson never shows it.
+    With ``name``, only that top-level function, class or assignment (``CHAT = ...``) of the
+    file. Code holding an exercise's answer (a ``### BEGIN SOLUTION`` region) is refused: a
+    lesson never shows it.
     """
     if not isinstance(target, str | Path):
         return _no_answers(inspect.getsource(target), repr(target))
-    path = Path(target)
-    if not path.is_absolute():
-        path = LAMBDAS / path
+    path = _kit_path(target)
     text = path.read_text()
     if name is None:
         return _no_answers(text, str(path))
@@ -76,7 +77,30 @@ def source_of(target: Any, name: str | None = None) -> str:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             chosen = "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
             return _no_answers(chosen, f"{path} :: {name}")
-    raise LookupError(f"no function or class {name!r} in {path}")
+        assigned = ast.Assign | ast.AnnAssign
+        if isinstance(node, assigned) and name in _assigned_names(node):
+            chosen = "\n".join(text.splitlines()[node.lineno - 1 : node.end_lineno]) + "\n"
+            return _no_answers(chosen, f"{path} :: {name}")
+    raise LookupError(f"no function, class or assignment {name!r} in {path}")
+
+
+def _kit_path(target: str | Path) -> Path:
+    """A file given as lessons name it: absolute, ``infra/...`` in the kit, else under lambdas/."""
+    path = Path(target)
+    if path.is_absolute():
+        return path
+    return KIT / path if path.parts[0] == "infra" else LAMBDAS / path
+
+
+def _where(target: str | Path) -> Path:
+    """How a header names a file: relative to the kit."""
+    path = _kit_path(target)
+    return path.relative_to(KIT) if path.is_relative_to(KIT) else path
+
+
+def _assigned_names(node: ast.Assign | ast.AnnAssign) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [target.id for target in targets if isinstance(target, ast.Name)]
 
 
 class AnswerShown(ValueError):
@@ -92,8 +116,7 @@ def _no_answers(source: str, where: str) -> str:
 def show_source(target: Any, name: str | None = None) -> None:
     """Print the source of ``target`` (see ``source_of``) under a header naming where it lives."""
     if isinstance(target, str | Path):
-        path = Path(target)
-        where = str(path if path.is_absolute() else Path("lambdas") / path)
+        where = str(_where(target))
     else:
         where = f"{target.__module__}.{target.__qualname__}"
     header = f"# {where}" + (f" :: {name}" if name else "")

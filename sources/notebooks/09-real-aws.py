@@ -75,9 +75,9 @@ from infra.deploy.apps import CHAT, deploy_plan
 url = deploy_plan(replace(CHAT, app="lesson09"), folder="chat")
 
 # %% [markdown]
-# The deploy library gives the functions' role one inline policy and nothing else. Every statement
-# names its resource: this table, this API's stage and `POST @connections` only, these functions'
-# log groups.
+# The deploy library gives the functions' role one inline policy and nothing else. Read it
+# below: each statement names its actions, and all but one name their resources too: this table,
+# `POST @connections` on this API's stage only, writing to these functions' own log groups.
 
 # %% tags=["nbval-ignore-output"]
 import json
@@ -90,12 +90,30 @@ document = policy["PolicyDocument"]
 print(json.dumps(document, indent=2))
 
 # %% [markdown]
+# The one exception is `logs:CreateLogGroup`, on `arn:aws:logs:<region>:<account>:*`: any log
+# group of this account and region. Lambda creates a function's log group, with the function's
+# role, the first time the function prints; and this is how AWS's own managed policy
+# `AWSLambdaBasicExecutionRole`, the one the console gives every new function, writes that
+# statement: the role is made before its functions (lesson 02), and a function added later gets
+# its log group without a change to the policy. The risk is small: the action creates an empty
+# log group, and reads, writes or deletes nothing; what is written, `CreateLogStream` and
+# `PutLogEvents`, is on the named log groups only. You could still narrow it, to
+# `arn:aws:logs:<region>:<account>:log-group:/aws/lambda/lesson09-*` say. Each statement's
+# resources:
+
+# %%
+{statement["Sid"]: statement["Resource"] for statement in document["Statement"]}
+
+# %% [markdown]
 # `check_least_privilege` flags what makes a policy broader than it needs to be:
 
 # %%
 from infra.deploy import check_least_privilege
 
-assert check_least_privilege(document) == []
+assert check_least_privilege(document) == [], (
+    "lesson09-lambda-role's policy is broader than it needs: run the deploy_plan cell again,"
+    " which puts the kit's policy back"
+)
 
 # %% [markdown]
 # Compare the classic tutorial's way: managed `*FullAccess` policies give every function every
@@ -108,7 +126,10 @@ managed = ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
 check_least_privilege(classic, managed)
 
 # %%
-assert len(check_least_privilege(classic, managed)) == 3
+assert len(check_least_privilege(classic, managed)) == 3, (
+    "expected three findings (the wildcard action, Resource '*' and the FullAccess policy):"
+    " run the cell that builds `classic` again"
+)
 
 # %% [markdown]
 # ## Teardown
@@ -134,10 +155,16 @@ from infra.deploy import find_api, teardown
 removed = teardown("lesson09")
 
 # %%
-assert find_api("lesson09", "lesson09-api") is None
-assert "lesson09-connections" not in dynamodb.list_tables()["TableNames"]
+assert find_api("lesson09", "lesson09-api") is None, (
+    "lesson09-api is still there: run teardown('lesson09') again"
+)
+assert "lesson09-connections" not in dynamodb.list_tables()["TableNames"], (
+    "lesson09-connections is still there: run teardown('lesson09') again"
+)
 functions = boto3.client("lambda").list_functions()["Functions"]
-assert not any(function["FunctionName"].startswith("lesson09-") for function in functions)
+assert not any(function["FunctionName"].startswith("lesson09-") for function in functions), (
+    "a lesson09- function is still there: run teardown('lesson09') again"
+)
 
 # %% [markdown]
 # On real AWS, run `teardown` for every app you deployed (`chat`, `arena`, `tictactoe`, `push`),
@@ -155,7 +182,8 @@ assert not any(function["FunctionName"].startswith("lesson09-") for function in 
 # - You pay per message, connection minute, request, GB-second, read, write and logged byte:
 #   check the pricing pages and set a budget alert before you start.
 # - A least-privilege policy names each action on each resource; `check_least_privilege` flags
-#   wildcards, `Resource: "*"` and `*FullAccess`.
+#   wildcards, `Resource: "*"` and `*FullAccess`. The one broad statement left,
+#   `logs:CreateLogGroup` on the account's log groups, is AWS's own form, and harmless.
 # - Tag what you create, and tear down by tag: nothing else is touched.
 #
 # **Exercises:** none for this lesson; the `policy` exercise of

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 10 · The same app as a template
 #
-# **Teaching** 15 min · **Exercises** 15 min
+# **Teaching** 20 min · **Exercises** 15 min
 #
 # **Questions**
 # - How do I stand the whole chat up in one call, and remove it in one call?
@@ -41,9 +41,14 @@
 # > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00). This lesson builds
 # > everything from one file, so it needs nothing from the earlier ones; the cell only deletes
 # > the stack a previous run of this lesson left, so that the lesson can run again.
+#
+# Where a cell says `# YOUR CODE HERE`, you write the code and the cell after it checks it (see
+# lesson 01); stuck? `reveal("the-challenge-id")` in a new cell shows an answer.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
+from infra.challenges import lesson10 as check
+from infra.challenges import reveal  # noqa: F401 (yours: reveal("id") shows an answer)
 from infra.deploy.stacks import delete_stack
 from infra.session import use_cloud
 
@@ -76,8 +81,12 @@ template = load_template(path)
 {logical_id: resource["Type"] for logical_id, resource in template["Resources"].items()}
 
 # %%
-assert template["Transform"] == "AWS::Serverless-2016-10-31"
-assert {"ConnectionsTable", "ChatApi", "Deployment", "Stage"} <= set(template["Resources"])
+assert template["Transform"] == "AWS::Serverless-2016-10-31", (
+    "this is not the chat's SAM template: run the cell above again"
+)
+assert {"ConnectionsTable", "ChatApi", "Deployment", "Stage"} <= set(template["Resources"]), (
+    "the template lacks a resource of the table above: run the cell above again"
+)
 
 # %% [markdown]
 # One route takes five resources: the function, its log group, the integration, the route and the
@@ -120,8 +129,10 @@ code = packaged["Resources"]["ConnectFunction"]["Properties"]["CodeUri"]
 code
 
 # %%
-assert template["Resources"]["ConnectFunction"]["Properties"]["CodeUri"] == "."
-assert code.startswith("s3://")
+assert template["Resources"]["ConnectFunction"]["Properties"]["CodeUri"] == ".", (
+    "the template itself changed: run the load_template cell again"
+)
+assert code.startswith("s3://"), "the packaged copy points at no S3 object: run the cell again"
 
 # %% [markdown]
 # ## The first version: without `whisper`
@@ -144,7 +155,9 @@ first = copy.deepcopy(packaged)
 for logical_id in WHISPER:
     del first["Resources"][logical_id]
 first["Resources"]["Deployment"]["DependsOn"].remove("WhisperRoute")
-assert not [logical_id for logical_id in first["Resources"] if logical_id.startswith("Whisper")]
+assert not [logical_id for logical_id in first["Resources"] if logical_id.startswith("Whisper")], (
+    "the first version still has a Whisper resource: run this cell again"
+)
 
 # %% [markdown]
 # ## Create the stack
@@ -152,8 +165,11 @@ assert not [logical_id for logical_id in first["Resources"] if logical_id.starts
 # `create_stack` takes the template as text, its parameters (the template's `StageName`) and tags
 # (CloudFormation passes a stack's tags on to every resource that takes tags). It also wants you
 # to acknowledge what the template does: a template that creates IAM resources needs
-# `CAPABILITY_IAM`, one with a transform such as SAM's `CAPABILITY_AUTO_EXPAND`. Without them the
-# call is refused, before anything is created:
+# `CAPABILITY_IAM`, one with a transform such as SAM's `CAPABILITY_AUTO_EXPAND`.
+#
+# **Predict, then run.** The cell below calls `create_stack` without any capabilities. Does
+# CloudFormation create the resources it may and stop at the role, or refuse the whole call?
+# Write your guess down, then run it.
 
 # %% tags=["nbval-ignore-output"]
 import json
@@ -169,17 +185,36 @@ except cloudformation.exceptions.InsufficientCapabilitiesException as error:
 refused
 
 # %%
-assert refused is not None and refused["Code"] == "InsufficientCapabilitiesException"
+assert refused is not None and refused["Code"] == "InsufficientCapabilitiesException", (
+    f"create_stack was not refused: delete_stack('{STACK}-refused'), then run the cell again"
+)
 
 # %% [markdown]
-# With the capabilities, the stack is created. CloudFormation works in the background; the
-# waiter `stack_create_complete` asks `describe_stacks` every 2 seconds until the stack is
-# `CREATE_COMPLETE` (on AWS this takes a minute or two; it raises if the stack fails). The cell
-# creates the stack only once, so it can run again.
+# Refused, before anything was created. With the capabilities, `create_stack` takes:
+#
+# | parameter | here |
+# |---|---|
+# | `StackName` | `STACK` |
+# | `TemplateBody` | the template as JSON text: `json.dumps(first)` |
+# | `Parameters` | a list of `{"ParameterKey": ..., "ParameterValue": ...}`: `StageName` = `dev` |
+# | `Capabilities` | `["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]` |
+# | `Tags` | a list of `{"Key": ..., "Value": ...}`: `workshop:app` = `STACK` |
+#
+# CloudFormation works in the background: `create_stack` returns at once, with the stack
+# `CREATE_IN_PROGRESS`. The waiter `stack_create_complete` asks `describe_stacks` again and again
+# until the stack is `CREATE_COMPLETE` (on AWS a minute or two; it raises if the stack fails).
+# Its `WaiterConfig={"Delay": 2}` asks every 2 seconds instead of every 30. Creating a stack
+# that exists is an error (`AlreadyExistsException`): `stack_exists(STACK)` tells you first.
+#
+# ### Challenge `stack-create` · 5 min
+#
+# Create the stack `STACK` from `first`, once (so the cell can run again), and wait until it is
+# complete.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["exercise:stack-create", "nbval-ignore-output"]
 from infra.deploy.stacks import stack_exists
 
+### BEGIN SOLUTION
 if not stack_exists(STACK):
     cloudformation.create_stack(
         StackName=STACK,
@@ -189,6 +224,12 @@ if not stack_exists(STACK):
         Tags=[{"Key": "workshop:app", "Value": STACK}],
     )
 cloudformation.get_waiter("stack_create_complete").wait(StackName=STACK, WaiterConfig={"Delay": 2})
+### END SOLUTION
+
+# %% tags=["check:stack-create", "nbval-ignore-output"]
+check.stack_created(STACK, first)
+
+# %% tags=["nbval-ignore-output"]
 stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
 stack["StackStatus"]
 
@@ -205,8 +246,12 @@ for event in reversed(events):
     print(f"{event['ResourceStatus']:<20} {event['ResourceType']:<34} {event['LogicalResourceId']}")
 
 # %%
-assert stack["StackStatus"].endswith("_COMPLETE")
-assert events[0]["LogicalResourceId"] == STACK
+assert stack["StackStatus"].endswith("_COMPLETE"), (
+    "the stack is not complete: run the stack-create cell and its check again"
+)
+assert events[0]["LogicalResourceId"] == STACK, (
+    "the newest event is not the stack's own: wait, then run the events cell again"
+)
 
 # %% [markdown]
 # ## Outputs, and chat
@@ -246,7 +291,9 @@ ada.send("hello from a stack")
 frame = bob.wait_for(lambda f: f.get("text") == "hello from a stack", timeout=5)
 
 # %%
-assert frame == {"type": "message", "from": "ada", "text": "hello from a stack"}
+assert frame == {"type": "message", "from": "ada", "text": "hello from a stack"}, (
+    "bob did not hear ada: run the two cells above again (the stack's clients, then send)"
+)
 
 # %% [markdown]
 # ## Add a route: "added but not deployed", in a template
@@ -273,7 +320,8 @@ api_id = cloudformation.describe_stack_resource(StackName=STACK, LogicalResource
 lessons.routes_of(api_id)
 
 # %% [markdown]
-# The route is there. Now ada whispers to bob:
+# The route is there. **Predict, then run.** ada whispers to bob: what comes back to ada, and
+# does bob hear anything? Write your guess down, then run the cell.
 
 # %% tags=["nbval-ignore-output"]
 since = ada.frame_count
@@ -282,30 +330,54 @@ reply = ada.wait_for(lambda f: f.get("type") in ("help", "whisper", "error"), si
 reply
 
 # %%
-assert reply["type"] == "help"
+assert reply is not None and reply["type"] == "help", (
+    f"ada got {reply!r}, not the $default route's help: was the whole template deployed twice?"
+    " Run the catch-up cell, then the lesson from the top"
+)
 
 # %% [markdown]
 # The `$default` route answered: the stage still serves the **deployment** of the first version,
 # a snapshot taken before the `whisper` route existed. This is lesson 04's gotcha, in a template:
 # the `Deployment` resource did not change (its only property is `ApiId`), so CloudFormation left
 # it alone, and nothing redeployed. The fix is a **new deployment resource**: give it a new
-# logical id. CloudFormation then creates `DeploymentWithWhisper` (after `WhisperRoute`, which
-# its `DependsOn` names), points the `Stage` at it, and deletes the old deployment last, in the
-# `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` phase of the events.
+# logical id. CloudFormation then creates it (after `WhisperRoute`, which its `DependsOn`
+# names), points the `Stage` at it, and deletes the old deployment last, in the
+# `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` phase of the events. Here are the two resources as the
+# file has them:
 
 # %% tags=["nbval-ignore-output"]
 lessons.show_template("chat/template.yaml", "Deployment", "Stage")
+
+# %% [markdown]
+# ### Challenge `stack-redeploy` · 5 min
+#
+# Make `second`, a copy of `packaged` (`copy.deepcopy`) in which the `Deployment` resource is
+# called `DeploymentWithWhisper` (a dict's `pop` returns what it removes), and the `Stage`'s
+# `Properties` say `DeploymentId: {"Ref": "DeploymentWithWhisper"}`. Then send it with
+# `update_stack`, with the same parameters and tags as the update above.
+
+# %% tags=["exercise:stack-redeploy", "nbval-ignore-output"]
+### BEGIN SOLUTION
 second = copy.deepcopy(packaged)
 second["Resources"]["DeploymentWithWhisper"] = second["Resources"].pop("Deployment")
 second["Resources"]["Stage"]["Properties"]["DeploymentId"] = {"Ref": "DeploymentWithWhisper"}
 update_stack(STACK, second, parameters={"StageName": "dev"}, tags={"workshop:app": STACK})
+### END SOLUTION
+
+# %% tags=["check:stack-redeploy", "nbval-ignore-output"]
+check.stage_serves_whisper(STACK, packaged)
+
+# %% [markdown]
+# Now the same whisper again: this time bob hears it.
 
 # %% tags=["nbval-ignore-output"]
 ada.whisper("bob", "psst")
 whispered = bob.wait_for(lambda f: f.get("type") == "whisper", timeout=5)
 
 # %%
-assert whispered == {"type": "whisper", "from": "ada", "text": "psst"}
+assert whispered == {"type": "whisper", "from": "ada", "text": "psst"}, (
+    f"bob got {whispered!r}, not ada's whisper: run the stack-redeploy cell and its check again"
+)
 
 # %% [markdown]
 # (A stage with `AutoDeploy: true` redeploys on every change of the API, so this gotcha goes
@@ -330,7 +402,9 @@ def both_disconnected() -> bool:
     return len(reports) >= 2
 
 
-assert lessons.wait_until(both_disconnected, timeout=30)
+assert lessons.wait_until(both_disconnected, timeout=30), (
+    "ada's and bob's $disconnect did not both run within 30 s: run this cell again"
+)
 
 # %% [markdown]
 # `delete_stack` deletes every resource of the stack, in the reverse order of their creation,
@@ -356,8 +430,10 @@ log_groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{STACK}-"
 tagged_resources(STACK), log_groups
 
 # %%
-assert not stack_exists(STACK)
-assert tagged_resources(STACK) == [] and log_groups == []
+assert not stack_exists(STACK), "the stack is still there: run the delete_stack cell again"
+assert tagged_resources(STACK) == [] and log_groups == [], (
+    "something the stack made is left: teardown('lesson10') from infra.deploy removes it"
+)
 
 # %% [markdown]
 # ## On AWS
@@ -377,7 +453,7 @@ assert tagged_resources(STACK) == [] and log_groups == []
 # - `create_stack` needs the code in S3 first (`package`) and the capabilities the template
 #   uses (`CAPABILITY_IAM`, `CAPABILITY_AUTO_EXPAND` for SAM); a waiter says when it is done.
 # - `update_stack` changes only what changed: a new route is not served until the `Deployment`
-#   gets a new logical id.
+#   gets a new logical id (or you redeploy some other way).
 # - `delete_stack` removes everything the stack made, log groups included when the template
 #   declares them; tags prove that nothing is left.
 #

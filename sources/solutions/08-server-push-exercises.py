@@ -7,9 +7,10 @@
 #
 # **How these exercises work.** Write your answer where a cell (or the file an exercise names) says
 # `# YOUR CODE HERE`, replacing the `raise NotImplementedError()` under it, then run the check right
-# after it (a check of a Lambda file deploys your `lambdas/push/` first). A check that passes
-# prints nothing; one that fails says what is wrong and hints at the fix. Your instructor's grading
-# also runs each check with names you have not seen: use the parameters, not the examples.
+# after it (a check of a Lambda file deploys your `lambdas/push/` first). A check answers in one
+# line: ✓ and what passed, or ✗ and what is wrong, with a hint at the fix. Each exercise's setup
+# builds what it needs, so you can do them in any order. Your instructor's grading also runs
+# each check with names you have not seen: use the parameters, not the examples.
 
 # %% tags=["nbval-ignore-output"]
 from infra.exercises import checks
@@ -18,31 +19,45 @@ from infra.session import use_cloud
 cloud = use_cloud()
 
 # %% [markdown]
-# ## 1 · A schedule that runs a function `[schedule-rule]` · 5 min
+# ## 1 · A daily reminder `[schedule-rule]` · 5 min
 #
-# **Why?** An **EventBridge rule** with a schedule expression (`rate(1 minute)`, `cron(...)`)
-# invokes its **targets**. Like API Gateway, EventBridge may invoke a function only if the
-# function's resource policy allows it, for this rule.
+# **Why?** Lesson 08's rule ran every minute with `rate(...)` and pushed the function's default
+# greeting. A real reminder fires at a time of day, which is what `cron(...)` expressions say,
+# and says something of its own: a rule's target can carry a constant **`Input`**, a JSON text
+# that EventBridge sends instead of its scheduled event. `push.py` pushes the event's `text`
+# when it has one.
 #
-# **What?** Write `schedule(rule_name, expression, function_name)`: `put_rule` with the schedule
-# expression (enabled), `put_targets` with the function's ARN as the rule's one target, and
-# `add_permission` on the function for `events.amazonaws.com` with the rule's ARN as `SourceArn`.
-# Return the rule's ARN. The check builds a copy of the push app with no schedule, runs your
-# function, reads the rule, its target and the permission back, and fires the rule.
+# **What?** Write `remind(rule_name, function_name, hour, text)`: a rule that invokes the
+# function **every day at `hour`:00 UTC**, its one target carrying the Input `{"text": text}`,
+# and EventBridge's permission to invoke the function for this rule only. Return the rule's ARN.
+#
+# - An EventBridge cron has six fields, `cron(minutes hours day-of-month month day-of-week year)`,
+#   in UTC; `*` means every, and one of the two day fields must be `?` (no matter which day).
+#   `cron(30 18 ? * FRI *)` is Fridays at 18:30.
+# - A target is `{"Id": ..., "Arn": ..., "Input": ...}`; `Input` is a string:
+#   `json.dumps({...})`.
+# - The permission is lesson 08's `add_permission`.
+#
+# The check builds a copy of the push app with no schedule, runs your function, reads the
+# rule, its target and the permission back, and fires the rule: a connected client must receive
+# your text.
 
 # %% tags=["exercise:schedule-rule"]
+import json
+
 import boto3
 
 
-def schedule(rule_name: str, expression: str, function_name: str) -> str:
-    """Invoke the function on the schedule `expression`; return the rule's ARN."""
+def remind(rule_name: str, function_name: str, hour: int, text: str) -> str:
+    """Push `text` every day at `hour`:00 UTC; return the rule's ARN."""
     ### BEGIN SOLUTION
     events, lambda_ = boto3.client("events"), boto3.client("lambda")
-    rule_arn = events.put_rule(Name=rule_name, ScheduleExpression=expression, State="ENABLED")[
-        "RuleArn"
-    ]
+    rule_arn = events.put_rule(
+        Name=rule_name, ScheduleExpression=f"cron(0 {hour} * * ? *)", State="ENABLED"
+    )["RuleArn"]
     function_arn = lambda_.get_function_configuration(FunctionName=function_name)["FunctionArn"]
-    events.put_targets(Rule=rule_name, Targets=[{"Id": "function", "Arn": function_arn}])
+    target = {"Id": "reminder", "Arn": function_arn, "Input": json.dumps({"text": text})}
+    events.put_targets(Rule=rule_name, Targets=[target])
     lambda_.add_permission(
         FunctionName=function_name,
         StatementId=f"events-{rule_name}",
@@ -55,11 +70,11 @@ def schedule(rule_name: str, expression: str, function_name: str) -> str:
 
 
 # %% tags=["check:schedule-rule"]
-checks.check_schedule(schedule, "mypush", "mypush-every-minute", "rate(1 minute)")
+checks.check_schedule(remind, "mypush", "mypush-coffee", 10, "Coffee in the lobby")
 
 # %% tags=["hidden:schedule-rule"]
 app = checks.unique("push")
-checks.check_schedule(schedule, app, f"{app}-at-noon", "cron(0 12 * * ? *)")
+checks.check_schedule(remind, app, f"{app}-stand-up", 7, checks.unique("Stand-up in 5"))
 
 # %% [markdown]
 # ## 2 · Push the time, on a schedule `[push-time]` · 10 min
@@ -108,16 +123,19 @@ checks.check_push_time("lambdas/push", scheduled_at="2001-02-03T04:05:06Z")
 #   API: `arn:aws:execute-api:{region}:{account}:{api_id}/dev/POST/@connections/*`;
 # - no wildcards in actions, no `"Resource": "*"`.
 #
-# (Writing CloudWatch logs is left out here to keep it short; `lambda_policy` in
-# `infra/deploy/policies.py` shows the full document the deploy steps use.) The check calls it
-# with the push app's table and API, reads the document, then **uses** it: a function running as
-# a role with only your policy must be allowed every call, and with any one statement taken away,
+# (Writing CloudWatch logs is left out here to keep it short.) The check calls your function with
+# the push app's table and API, reads the document, then **uses** it: a function running as a
+# role with only your policy must be allowed every call, and with any one statement taken away,
 # exactly what that statement granted must be refused, as IAM refuses it on AWS.
+#
+# The push app, with your `lambdas/push/` code as exercise 2's check deploys it (made now if
+# lesson 08 did not make it; running the cell again changes nothing), and its table and API:
 
 # %% tags=["nbval-ignore-output"]
-from infra.deploy import find_api
+from infra.deploy import deploy_app, find_api
 from infra.deploy.aws import account_of, region_of
 
+deploy_app("push", folder="lambdas/push")
 table_arn = boto3.client("dynamodb").describe_table(TableName="push-connections")["Table"][
     "TableArn"
 ]
@@ -125,6 +143,15 @@ api_id = find_api("push", "push-api")["ApiId"]
 region, account = region_of(), account_of()
 print(table_arn)
 print(f"api_id={api_id} region={region} account={account}")
+
+# %% [markdown]
+# For comparison, the full document the deploy steps give every app's functions (the file is in
+# the kit, not in your JupyterLab, so the cell prints it):
+
+# %% tags=["nbval-ignore-output"]
+from infra import lessons
+
+lessons.show_source("infra/deploy/policies.py", "lambda_policy")
 
 
 # %% tags=["exercise:policy"]

@@ -7,9 +7,9 @@
 #
 # **How this exercise works.** Edit the template where it says `# YOUR CODE HERE`, save it, run
 # the deploy cell (it creates your stack `mystack` the first time, and updates it after that),
-# then run the check. A check that passes prints nothing; one that fails says what is wrong and
-# hints at the fix. The stack runs the finished chat's code, so this exercise needs none of the
-# earlier ones.
+# then run the check. A check answers in one line: ✓ and what passed, or ✗ and what is wrong,
+# with a hint at the fix. The stack runs the finished chat's code, so this exercise needs none of
+# the earlier ones.
 
 # %% tags=["nbval-ignore-output"]
 from infra.exercises import checks
@@ -42,8 +42,10 @@ TEMPLATE = "lambdas/chat/template.yaml"
 # and what to change if it does not. The check connects ada, bob and cyd to your stack's
 # `WebSocketURL`: a whisper from ada to bob must reach bob and not cyd, and a whisper to a name
 # nobody has must bring an error frame back. When a deploy fails, the check also asks `cfn-lint`
-# (the linter the kit's own templates pass) where the template is wrong; from a terminal,
-# `cfn-lint lambdas/chat/template.yaml` says the same.
+# (the linter the kit's own templates pass) where the template is wrong. To ask it yourself
+# before you deploy, run `checks.lint_template(TEMPLATE)` in a new cell: it lints your copy,
+# the file next to this notebook (from a terminal in this notebook's folder,
+# `cfn-lint lambdas/chat/template.yaml` says the same).
 
 # %% tags=["nbval-ignore-output"]
 outputs = checks.deploy_template(TEMPLATE, "mystack")

@@ -126,3 +126,18 @@ def test_cfn_lint_says_where_a_failed_deploy_went_wrong(template: Path) -> None:
     line = first_line(template, "unlinted")
     assert "failed (UPDATE_ROLLBACK_COMPLETE): WhisperRoute (AWS::ApiGatewayV2::Route): " in line
     assert " cfn-lint: E3003 'ApiId' is a required property (line " in line
+
+
+def test_lint_template_lints_the_learners_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lint_template reads the file it is given (the learner's copy), not the kit's template."""
+    copy = tmp_path / "template.yaml"
+    copy.write_text(STUB)
+    assert checks.lint_template(copy) == []
+    assert capsys.readouterr().out.startswith("cfn-lint finds nothing to say about ")
+    copy.write_text(
+        edited(("      ApiId: !Ref ChatApi\n      RouteKey: whisper", "      RouteKey: whisper"))
+    )
+    findings = checks.lint_template(copy)
+    assert findings and findings[0].startswith("line ") and "E3003 'ApiId'" in findings[0]

@@ -44,6 +44,16 @@ def test_show_source_prints_where_the_code_lives(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out.splitlines()[0] == "# lambdas/chat/common.py :: name_of"
 
 
+def test_show_source_shows_a_kit_file_the_learners_lab_hides(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An infra/ path is the kit's file, and a name may be a top-level assignment (CHAT = ...)."""
+    lessons.show_source("infra/deploy/apps.py", "CHAT")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["# infra/deploy/apps.py :: CHAT", "CHAT = AppPlan("]
+    assert lines[-1] == ")"
+
+
 def test_template_text_is_the_resources_as_the_file_has_them() -> None:
     """A resource's lines come back exactly as written, from its key to the next resource."""
     text = lessons.template_text("chat/template.yaml", "SendMessageRoute")

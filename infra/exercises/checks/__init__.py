@@ -43,7 +43,7 @@ from .resources import (
     check_schedule,
     check_wire_routes,
 )
-from .templates import check_template_whisper, deploy_template
+from .templates import check_template_whisper, deploy_template, lint_template
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -106,6 +106,7 @@ __all__ = [
     "check_validate_move",
     "check_wire_routes",
     "deploy_template",
+    "lint_template",
     "load_module",
     "recorded_calls",
     "unique",

@@ -687,34 +687,46 @@ def check_enable_ttl(enable_ttl: Callable[[str, str], None], table: str, attribu
 
 
 def check_schedule(
-    schedule: Callable[[str, str, str], str], app: str, rule: str, expression: str
+    remind: Callable[[str, str, int, str], str], app: str, rule: str, hour: int, text: str
 ) -> None:
-    """`schedule(rule, expression, function)`: the rule, its target, the permission; it fires."""
+    """`remind(rule, function, hour, text)`: a daily cron rule whose target's Input pushes `text`."""
     events = boto3.client("events")
     url = _push_without_rule(app)
     function = f"{app}-broadcast"
     _delete_rule(rule)
     _forget_permissions(function, EVENTS_PRINCIPAL)
-    rule_arn = answer(schedule, rule, expression, function)
+    rule_arn = answer(remind, rule, function, hour, text)
     try:
         described = events.describe_rule(Name=rule)
     except ClientError:
         raise AssertionError(
             f"There is no rule {rule!r}: events.put_rule(Name=rule_name, ...)"
         ) from None
-    assert described.get("ScheduleExpression") == expression, (
-        f"The rule's schedule is {described.get('ScheduleExpression')!r}, expected"
-        f" {expression!r}: ScheduleExpression=expression"
+    expression = described.get("ScheduleExpression")
+    daily = f"cron(0 {hour} * * ? *)"
+    assert _daily_hour(expression) == hour, (
+        f"The rule's schedule is {expression!r}, not every day at {hour}:00 UTC: cron has six"
+        f" fields, minutes hours day-of-month month day-of-week year, and one of the two days is"
+        f" ?: {daily}"
     )
     assert described.get("State") == "ENABLED", (
         f"The rule is {described.get('State')}: State='ENABLED'"
     )
-    assert rule_arn == described["Arn"], f"schedule returned {rule_arn!r}, not the rule's ARN"
+    assert rule_arn == described["Arn"], f"remind returned {rule_arn!r}, not the rule's ARN"
     arn = boto3.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
-    targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]]
-    assert targets == [arn], (
-        f"The rule's targets are {targets}, expected just {function}:"
-        " events.put_targets(Rule=rule_name, Targets=[{'Id': ..., 'Arn': function_arn}])"
+    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    assert [t["Arn"] for t in targets] == [arn], (
+        f"The rule's targets are {[t['Arn'] for t in targets]}, expected just {function}:"
+        " events.put_targets(Rule=rule_name, Targets=[{'Id': ..., 'Arn': function_arn, ...}])"
+    )
+    given = targets[0].get("Input")
+    try:
+        constant = json.loads(given) if given else None
+    except ValueError:
+        constant = given
+    assert constant == {"text": text}, (
+        f"The target's Input is {given!r}: the function pushes the event's `text`, so give the"
+        " target the constant Input json.dumps({'text': text}) (a JSON string)"
     )
     sources = [
         statement_source(s) for s in _statements(function) if _principal(s) == EVENTS_PRINCIPAL
@@ -729,6 +741,22 @@ def check_schedule(
     errors = [result for result in results if result.get("error")]
     assert not errors, f"The rule fired but its function failed: {errors[0].get('response')}"
     assert results and pushed is not None, f"Firing {rule} pushed nothing to a connected client"
+    assert pushed.get("text") == text, (
+        f"Firing {rule} pushed {pushed.get('text')!r}, not {text!r}: the target's Input is the"
+        " event the function gets"
+    )
+
+
+def _daily_hour(expression: str | None) -> int | None:
+    """The hour (UTC) of a cron expression that fires once a day at minute 0, else None."""
+    fields = (expression or "").removeprefix("cron(").removesuffix(")").split()
+    if not (expression or "").startswith("cron(") or len(fields) != 6:
+        return None
+    minutes, hours, day_of_month, month, day_of_week, year = fields
+    days = {(day_of_month, day_of_week)} & {("*", "?"), ("?", "*")}
+    if minutes not in ("0", "00") or not hours.isdigit() or not days or (month, year) != ("*", "*"):
+        return None
+    return int(hours)
 
 
 # -- the apps these checks build on (the finished code, quietly) -------------------------------

@@ -144,6 +144,21 @@ def _lint(path: Path) -> str:
     return f"cfn-lint: {first.rule.id} {first.message} (line {first.linenumber} of {path})"
 
 
+def lint_template(template: str | Path) -> list[str]:
+    """Print (and return) cfn-lint's findings in the template file, one line each: the linter the
+    kit's own templates pass, run on the learner's copy (a path relative to the notebook)."""
+    from cfnlint.api import lint
+
+    path = Path(template)
+    assert path.is_file(), f"There is no template at {path}: the exercise edits that file"
+    findings = [
+        f"line {match.linenumber}: {match.rule.id} {match.message}"
+        for match in lint(path.read_text(encoding="utf-8"))
+    ]
+    print("\n".join(findings) or f"cfn-lint finds nothing to say about {path}")
+    return findings
+
+
 # -- the stack and its API -----------------------------------------------------------------------
 
 
