@@ -45,7 +45,8 @@ function render({ model, el }) {
     mine.dataset.name = you.name ?? "";
     mine.querySelector(".arena-pointer-label").textContent = `${you.name ?? ""} (you)`.trim();
     mine.style.setProperty("--pointer-color", String(you.color || "#888888"));
-    mine.hidden = where === null;
+    // Not connected: our moves go nowhere, so don't pretend they do.
+    mine.hidden = where === null || model.get("status") !== "connected";
     if (where !== null) {
       mine.style.left = `${clamp01(where.x) * 100}%`;
       mine.style.top = `${clamp01(where.y) * 100}%`;
@@ -133,7 +134,7 @@ function render({ model, el }) {
   area.addEventListener("pointerleave", onPointerLeave);
   model.on("change:pointers", drawPointers);
   model.on("change:you", drawPointers);
-  model.on("change:status", drawStatus);
+  model.on("change:status", drawPointers);
   drawPointers();
 
   return () => {
@@ -141,7 +142,7 @@ function render({ model, el }) {
     area.removeEventListener("pointerleave", onPointerLeave);
     model.off("change:pointers", drawPointers);
     model.off("change:you", drawPointers);
-    model.off("change:status", drawStatus);
+    model.off("change:status", drawPointers);
     if (timer !== null) clearTimeout(timer);
   };
 }

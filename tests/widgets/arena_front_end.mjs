@@ -170,6 +170,8 @@ const scenarios = {
     assert.equal(me.style.left, "30%");
     assert.equal(me.style.props["--pointer-color"], "#123456");
     assert.match(el.querySelector(".arena-status").textContent, /· 2 others$/);
+    model.set("status", "disconnected: replaced");
+    assert.equal(me.hidden, true); // our moves go nowhere now: no pointer pretends they do
   },
   "cleans-up": () => {
     cleanup();
