@@ -68,6 +68,8 @@ def error_type(headers: dict[str, str], body: bytes) -> str | None:
         return headers["x-amzn-errortype"].split(":")[0]
     if b"<Code>" in body:
         return body.split(b"<Code>")[1].split(b"</Code>")[0].decode()
+    if "x-amzn-errortype" not in headers and body.startswith(b'{"message"'):
+        return None
     try:
         return str(json.loads(body)["__type"]).split("#")[-1]
     except (ValueError, KeyError, TypeError):
@@ -160,3 +162,129 @@ def test_the_cloud_keeps_serving_after_bad_requests(
     assert json.loads(invoked["Payload"].read()) == {"still": "here"}
     assert aws("apigatewayv2").create_api(Name="after", ProtocolType="WEBSOCKET",
                                           RouteSelectionExpression="$request.body.action")["ApiId"]  # fmt: skip
+
+
+# -- the fuzz: each kind of bad request to each service the kit uses ----------------------------
+
+BAD_UTF8 = b'{"Name": "caf\xe9 \xff"}'
+JSON_11 = "application/x-amz-json-1.1"
+APPLICATION_JSON = {"Content-Type": "application/json"}
+
+
+def _target(target: str) -> dict[str, str]:
+    return {"X-Amz-Target": target, "Content-Type": JSON_11}
+
+
+def _form(body: str) -> bytes:
+    return body.encode()
+
+
+# (service, kind, method, path, body, headers, status, error type)
+FUZZ = [
+    ("dynamodb", "deep JSON", "POST", "/", DEEP, DYNAMODB, 400, "SerializationException"),
+    ("dynamodb", "invalid UTF-8", "POST", "/", BAD_UTF8, DYNAMODB, 400, "SerializationException"),
+    ("dynamodb", "unknown operation", "POST", "/", b"{}",
+     {**DYNAMODB, "X-Amz-Target": "DynamoDB_20120810.Nope"}, 400, "UnknownOperationException"),
+    ("dynamodb", "missing fields", "POST", "/", b"{}",
+     {**DYNAMODB, "X-Amz-Target": "DynamoDB_20120810.CreateTable"}, 400, "ValidationException"),
+    ("logs", "deep JSON", "POST", "/", DEEP, _target("Logs_20140328.CreateLogGroup"), 400,
+     "SerializationException"),
+    ("logs", "invalid UTF-8", "POST", "/", BAD_UTF8, _target("Logs_20140328.CreateLogGroup"),
+     400, "SerializationException"),
+    ("logs", "unknown operation", "POST", "/", b"{}", _target("Logs_20140328.Nope"), 400,
+     "UnknownOperationException"),
+    ("logs", "missing fields", "POST", "/", b"{}", _target("Logs_20140328.CreateLogGroup"), 400,
+     "ValidationException"),
+    ("events", "deep JSON", "POST", "/", DEEP, _target("AWSEvents.PutRule"), 400,
+     "SerializationException"),
+    ("events", "invalid UTF-8", "POST", "/", BAD_UTF8, _target("AWSEvents.PutRule"), 400,
+     "SerializationException"),
+    ("events", "unknown operation", "POST", "/", b"{}", _target("AWSEvents.Nope"), 400,
+     "UnknownOperationException"),
+    ("events", "missing fields", "POST", "/", b"{}", _target("AWSEvents.PutTargets"), 400,
+     "ValidationException"),
+    ("scheduler", "deep JSON", "POST", "/schedules/s", DEEP, APPLICATION_JSON, 400,
+     "BadRequestException"),
+    ("scheduler", "invalid UTF-8", "POST", "/schedules/s", BAD_UTF8, APPLICATION_JSON, 400,
+     "BadRequestException"),
+    ("scheduler", "unknown operation", "POST", "/nope/s", b"{}", APPLICATION_JSON, 404,
+     "UnknownOperationException"),
+    ("scheduler", "missing fields", "POST", "/schedules/s", b"{}", APPLICATION_JSON, 400,
+     "ValidationException"),
+    ("lambda", "deep JSON", "POST", "/2015-03-31/event-source-mappings/", DEEP,
+     APPLICATION_JSON, 400, "InvalidRequestContentException"),
+    ("lambda", "invalid UTF-8", "POST", "/2015-03-31/functions", BAD_UTF8, APPLICATION_JSON,
+     400, "InvalidRequestContentException"),
+    ("lambda", "unknown operation", "POST", "/2015-03-31/nope", b"{}", APPLICATION_JSON, 404,
+     "UnknownOperationException"),
+    ("lambda", "missing fields", "POST", "/2015-03-31/functions", b"{}", APPLICATION_JSON, 400,
+     "ValidationException"),
+    ("apigateway", "deep JSON", "POST", "/v2/apis", DEEP, APPLICATION_JSON, 400,
+     "BadRequestException"),
+    ("apigateway", "invalid UTF-8", "POST", "/v2/apis", BAD_UTF8, APPLICATION_JSON, 400,
+     "BadRequestException"),
+    ("apigateway", "unknown operation", "POST", "/v2/nope", b"{}", APPLICATION_JSON, 404,
+     "UnknownOperationException"),
+    ("apigateway", "missing fields", "POST", "/v2/apis", b"{}", APPLICATION_JSON, 400,
+     "BadRequestException"),
+    ("iam", "deep JSON", "POST", "/",
+     _form("Action=CreatePolicy&Version=2010-05-08&PolicyName=p&PolicyDocument="
+           + "%7B%22a%22%3A" * 5000 + "1" + "%7D" * 5000), IAM_FORM, 400,
+     "MalformedPolicyDocument"),
+    ("iam", "invalid UTF-8", "POST", "/", b"Action=CreateRole&RoleName=\xff", IAM_FORM, 404,
+     "MalformedQueryString"),
+    ("iam", "unknown operation", "POST", "/", _form("Action=Nope&Version=2010-05-08"),
+     IAM_FORM, 400, "InvalidAction"),
+    ("iam", "missing fields", "POST", "/", _form("Action=CreateUser&Version=2010-05-08"),
+     IAM_FORM, 400, "ValidationError"),
+    ("iam", "malformed policy", "POST", "/",
+     _form("Action=CreateRole&Version=2010-05-08&RoleName=n&AssumeRolePolicyDocument=%5B%5D"),
+     IAM_FORM, 400, "MalformedPolicyDocument"),
+    ("sts", "invalid UTF-8", "POST", "/", b"Action=AssumeRole&RoleArn=\xff", IAM_FORM, 404,
+     "MalformedQueryString"),
+    ("sts", "unknown operation", "POST", "/", _form("Action=Nope&Version=2011-06-15"), IAM_FORM,
+     400, "InvalidAction"),
+    ("sts", "missing fields", "POST", "/", _form("Action=AssumeRole&Version=2011-06-15"),
+     IAM_FORM, 400, "ValidationError"),
+    ("cloudformation", "deep JSON", "POST", "/",
+     _form("Action=CreateStack&Version=2010-05-15&StackName=s&TemplateBody="
+           + "%7B%22a%22%3A" * 5000 + "1" + "%7D" * 5000), IAM_FORM, 400, "ValidationError"),
+    ("cloudformation", "invalid UTF-8", "POST", "/", b"Action=CreateStack&StackName=\xff",
+     IAM_FORM, 404, "MalformedQueryString"),
+    ("cloudformation", "unknown operation", "POST", "/", _form("Action=Nope&Version=2010-05-15"),
+     IAM_FORM, 400, "InvalidAction"),
+    ("cloudformation", "missing fields", "POST", "/",
+     _form("Action=CreateStack&Version=2010-05-15"), IAM_FORM, 400, "ValidationError"),
+    ("s3", "not XML", "PUT", "/fuzz-bucket-new", b"{not xml", {}, 400, "MalformedXML"),
+    ("s3", "malformed policy", "PUT", "/fuzz-bucket?policy", b"[[[1]]]", {}, 400,
+     "MalformedPolicy"),
+    ("s3", "deep JSON policy", "PUT", "/fuzz-bucket?policy", DEEP, {}, 400, "MalformedPolicy"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fuzz_bucket(cloud: LocalCloud, aws: Any) -> str:
+    aws("s3").create_bucket(Bucket="fuzz-bucket")
+    return "fuzz-bucket"
+
+
+@pytest.mark.parametrize("case", FUZZ, ids=[f"{case[0]}: {case[1]}" for case in FUZZ])
+def test_each_kind_of_bad_request_gets_each_services_4xx(
+    cloud: LocalCloud, fuzz_bucket: str, case: tuple
+) -> None:
+    """Deep JSON, invalid UTF-8, unknown operations, missing fields and malformed policies get
+    the service's own 4xx and error type, in its protocol: never a 500 or a dropped connection."""
+    service, _, method, path, body, headers, status, expected_type = case
+    got_status, got_headers, got_body = send(cloud, service, method, path, body, headers)
+    assert (got_status, error_type(got_headers, got_body)) == (status, expected_type), got_body[
+        :300
+    ]
+
+
+def test_the_cloud_keeps_serving_after_the_fuzz(cloud: LocalCloud, aws: Any) -> None:
+    """After every fuzz case, a call to each service still works."""
+    for case in FUZZ:
+        send(cloud, *case[0:1], *case[2:6])
+    assert aws("logs").describe_log_groups()["logGroups"] is not None
+    assert aws("iam").list_roles()["Roles"] is not None
+    assert aws("s3").list_buckets()["Buckets"] is not None

@@ -13,7 +13,9 @@ This is the only place that imports moto's internals or patches moto:
 - `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
 - `state.py`: every backend as one snapshot (stream records and log events in a journal) and
   back, with the same ids: what `workshop cloud --state DIR` saves and restores.
-- `refusals.py`: AWS's 4xx for requests wrong in themselves (not JSON, wrong type, too big).
+- `refusals.py`: AWS's 4xx for requests wrong in themselves (not JSON, wrong type, too big,
+  unknown operations, required members left out), in each service's protocol;
+- `iam.py`, `s3.py`: trust policies and bucket policies checked as IAM and S3 check them.
 
 `install()` applies every patch, once per process, before moto's server app is created.
 """
@@ -27,10 +29,20 @@ __all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
 
 def install() -> None:
     """Teach moto what the local cloud needs (idempotent)."""
-    from . import apigatewayv2, cloudformation, dynamodb, dynamodb_fast, iam, json_protocol, lambda_
+    from . import (
+        apigatewayv2,
+        cloudformation,
+        dynamodb,
+        dynamodb_fast,
+        iam,
+        json_protocol,
+        lambda_,
+        s3,
+    )
 
     apigatewayv2.install()
     iam.install()
+    s3.install()
     cloudformation.install()
     lambda_.install()
     dynamodb.install()

@@ -107,6 +107,9 @@ class MotoBridge:
                 return InternalFailure(f"local cloud error: {error}").reply()
             finally:
                 apigatewayv2.set_public_base(None)
+            if reply.status == 404 and _bare(reply.body):  # moto found no operation for it
+                service = refusals.signed_service(environ.get("HTTP_AUTHORIZATION", ""))
+                return refusals.unrouted(request, service) or reply
             if not _is_read(request, environ):
                 service = str(getattr(app, "service", "") or "")
                 if service in ("", "cloudformation"):  # a stack can change any service
@@ -217,6 +220,11 @@ class MotoBridge:
                 close()
         status, headers = captured
         return HttpReply(status, [(str(k), str(v)) for k, v in headers], body)
+
+
+def _bare(body: bytes) -> bool:
+    """A 404 with no AWS error in it: Flask's page, or nothing."""
+    return not body.strip() or body.lstrip()[:15].lower() == b"<!doctype html>"
 
 
 @functools.lru_cache(maxsize=512)
