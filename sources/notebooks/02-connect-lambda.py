@@ -83,7 +83,7 @@ lessons.show_source("chat/disconnect.py")
 #     LS(["Lambda service"]) -->|"trust policy:<br/>may assume the role"| R["chat-lambda-role"]
 #     F["chat-connect<br/>chat-disconnect"] -->|runs as| R
 #     R -->|"role policy:<br/>PutItem, DeleteItem, …"| T[("chat-connections")]
-#     R -->|"role policy:<br/>write its logs"| LG["/aws/lambda/chat-*"]
+#     R -->|"role policy:<br/>write its logs"| LG["log groups<br/>/aws/lambda/chat-*"]
 #     AG(["API Gateway"]) -.->|"resource policy (add_permission, lesson 03):<br/>may invoke, for one route"| F
 # ```
 #
@@ -108,7 +108,7 @@ print(json.dumps(policy, indent=2))
 #    | parameter | here |
 #    |---|---|
 #    | `RoleName` | `"chat-lambda-role"` |
-#    | `AssumeRolePolicyDocument` | the trust policy below, as `json.dumps(...)` |
+#    | `AssumeRolePolicyDocument` | the trust policy (described under this table), as `json.dumps(...)` |
 #    | `Path` (optional) | `"/workshop/"`: groups the workshop's roles |
 #    | `Tags` | `[{"Key": "workshop:app", "Value": "chat"}]`: `teardown("chat")` finds the role by it |
 #
