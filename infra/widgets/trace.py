@@ -2,7 +2,7 @@
 
 The local cloud streams one JSON object per hop (frame in, route chosen, Lambda invoked, frames
 posted out...) at ws://HOST:PORT/_workshop/trace; this widget draws the most recent messages:
-client → gateway → route → Lambda (or the DynamoDB stream → Lambda) → @connections → clients,
+client → gateway → route → Lambda (or a DynamoDB stream or event → Lambda) → @connections → clients,
 one arrow per hop with the milliseconds since the previous one. All text is HTML-escaped.
 On AWS there is no such feed: the widget says so in its status line and shows no hops, and
 everything else about it still works (nothing raises), so a lesson runs unchanged.
@@ -121,7 +121,15 @@ def group_messages(hops: list[dict[str, Any]]) -> list[tuple[str, list[dict[str,
 
 
 # The sequence diagram's lanes, left to right: where a message goes on its way.
-LANES = ("client", "gateway", "route", "Lambda", "DynamoDB stream", "@connections", "clients")
+LANES = ("client", "gateway", "route", "Lambda", "stream/event", "@connections", "clients")
+EVENT_LANE = "stream/event"  # where a Lambda not invoked by the gateway is called from
+# Why such a Lambda ran, by the hop's `source`: the local cloud says "invoke" for a DynamoDB
+# stream's batch, a schedule and a direct call alike.
+INVOKED_BY = {
+    "stream": "a DynamoDB stream",
+    "schedule": "a schedule",
+    "invoke": "a stream or event",
+}
 LANE_GAP = 104  # px between lifelines
 LEFT = 52  # x of the first lifeline
 ROW = 26  # px per arrow
@@ -167,7 +175,7 @@ def hop_arrows(hop: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         colour = ERROR_COLOR if hop.get("error") else ARROW_COLOR
         if hop.get("error"):
             label += " ✗"
-        origin = "route" if hop.get("source") == "gateway" else "DynamoDB stream"
+        origin = "route" if hop.get("source") == "gateway" else EVENT_LANE
         return [(origin, "Lambda", label, colour, tip)]
     if kind in ("post", "delete", "get"):
         status = hop.get("status")
@@ -288,8 +296,9 @@ def message_title(request: str, hops: list[dict[str, Any]]) -> str:
     elif "connect" in kinds or "disconnect" in kinds:
         what = "$connect" if "connect" in kinds else "$disconnect"
     elif invoked is not None:
-        by_stream = invoked.get("source") != "gateway"
-        what = f"{invoked.get('function')}{' (stream)' if by_stream else ''}"
+        source = str(invoked.get("source"))
+        by = "" if source == "gateway" else f" (invoked by {INVOKED_BY.get(source, source)})"
+        what = f"{invoked.get('function')}{by}"
     else:
         what = str(first.get("hop", "?"))
     times = [h["at"] for h in hops if isinstance(h.get("at"), int | float)]

@@ -121,11 +121,13 @@ def test_diagram_shows_each_hops_duration() -> None:
 
 
 def test_a_stream_invocation_comes_from_the_stream_lane() -> None:
-    """A Lambda the table's stream invoked is drawn from the DynamoDB stream lane."""
+    """A Lambda the gateway did not invoke (a stream's batch, say) comes from the stream/event lane."""
     hop = {"hop": "lambda", "at": AT, "requestId": "s1", "function": "arena-tableTriggers",
            "durationMs": 4.2, "error": None, "source": "invoke"}  # fmt: skip
-    assert hop_arrows(hop)[0][:3] == ("DynamoDB stream", "Lambda", "arena-tableTriggers 4 ms")
-    assert "arena-tableTriggers (stream)" in render_diagram([hop])
+    assert hop_arrows(hop)[0][:3] == ("stream/event", "Lambda", "arena-tableTriggers 4 ms")
+    assert "arena-tableTriggers (invoked by a stream or event)" in render_diagram([hop])
+    stream = render_diagram([{**hop, "source": "stream"}])
+    assert "arena-tableTriggers (invoked by a DynamoDB stream)" in stream
 
 
 def test_diagram_groups_hops_by_message_newest_first() -> None:
@@ -198,4 +200,4 @@ def test_connect_and_disconnect_are_drawn_with_their_lambdas() -> None:
     diagram = render_diagram(hops)
     assert diagram.count("<svg") == 2
     assert "· $connect ·" in diagram and "· $disconnect ·" in diagram
-    assert "(stream)" not in diagram
+    assert "invoked by" not in diagram
