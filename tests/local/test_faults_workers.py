@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -23,16 +22,18 @@ from infra.local.cloud import LocalCloud
 from tests.conftest import create_function
 from tests.local.gateway.helpers import Deployed, GatewayLab, recv_text, run
 
-# Writes its process id where the event says, then sleeps: the test kills it meanwhile.
+# Sends its process id to the address the event names, then sleeps: the test kills it meanwhile.
+# (A socket, not a file: the function's /tmp is its own.)
 KILLABLE = """
 import os
+import socket
 import time
 
 
 def handler(event, context):
-    if "pid_file" in event:
-        with open(event["pid_file"], "w") as pid_file:
-            pid_file.write(str(os.getpid()))
+    if "report_to" in event:
+        with socket.create_connection(tuple(event["report_to"])) as connection:
+            connection.sendall(str(os.getpid()).encode())
         time.sleep(60)
     return {"pid": os.getpid()}
 """
@@ -119,29 +120,21 @@ def invoke(lambda_: Any, name: str, event: dict[str, Any]) -> tuple[str | None, 
     return response.get("FunctionError"), json.loads(response["Payload"].read())
 
 
-def wait_for_file(path: Path, timeout: float = 30.0) -> str:
-    """The file's text once it has some (the handler writes it once it runs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and (text := path.read_text()):
-            return text
-        time.sleep(0.02)
-    raise TimeoutError(f"{path} was not written within {timeout} s")
-
-
-def test_a_worker_killed_mid_invoke_fails_that_invoke_as_lambda_does(
-    lambda_: Any, tmp_path: Path
-) -> None:
+def test_a_worker_killed_mid_invoke_fails_that_invoke_as_lambda_does(lambda_: Any) -> None:
     """SIGKILL mid-invoke: the caller gets Runtime.ExitError "signal: killed"; the next runs."""
-    pid_file = tmp_path / "pid"
     outcome: dict[str, Any] = {}
-    caller = threading.Thread(
-        target=lambda: outcome.update(
-            result=invoke(lambda_, "faults-killable", {"pid_file": str(pid_file)})
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(30)
+        address = list(listener.getsockname())
+        caller = threading.Thread(
+            target=lambda: outcome.update(
+                result=invoke(lambda_, "faults-killable", {"report_to": address})
+            )
         )
-    )
-    caller.start()
-    pid = int(wait_for_file(pid_file))
+        caller.start()
+        connection, _ = listener.accept()
+        with connection:
+            pid = int(connection.recv(32))
     os.kill(pid, signal.SIGKILL)
     caller.join(30)
     error, payload = outcome["result"]

@@ -64,6 +64,7 @@ class Functions:
                 memory_mb=int(fn.memory_size or 128),
                 runtime=fn.run_time or "python3.12",
                 role=fn.role or "",
+                ephemeral_mb=int(fn.ephemeral_storage or 512),
             )
 
         return self._specs.get(name, read)  # type: ignore[no-any-return]

@@ -20,8 +20,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -32,6 +30,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import formats
+from .folders import CloudFolder
+from .limits import LimitWatch
 from .process import Exchange, WorkerExited, WorkerProcess, WorkerTimedOut
 from .spec import FunctionSpec, InvokeResult
 
@@ -136,11 +136,15 @@ class LambdaRuntime:
         loop: asyncio.AbstractEventLoop | None = None,
         credentials: Credentials | None = None,
         max_worker_age: float = 2700.0,
+        root: str | None = None,
+        private_tmp: bool = True,
     ) -> None:
         self.base_env = dict(base_env)
         self.max_workers_per_function = max_workers_per_function
         self.credentials = credentials
         self.max_worker_age = max_worker_age  # older workers retire: their credentials expire
+        # Each worker's /tmp: a private tmpfs where the OS allows (else a folder of its own).
+        self.private_tmp = private_tmp
         self._loop = loop
         self._own_loop_thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -148,8 +152,12 @@ class LambdaRuntime:
         self._code_dirs: dict[str, str] = {}
         self._code_lock = threading.Lock()
         self._closed = False
-        self._root = tempfile.mkdtemp(prefix="workshop-lambda-")
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
+        # This cloud's folder (under `root`, else folders.default_base()): code and /tmp folders.
+        self.folder = CloudFolder(root)
+        self._root = self.folder.sub("code")
+        self._tmp_root = self.folder.sub("tmp")
+        self._cleanup = weakref.finalize(self, self.folder.close)
+        self._limits = LimitWatch()
         self._spawner = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="spawn")
 
     # ------------------------------------------------------------ the API
@@ -234,6 +242,7 @@ class LambdaRuntime:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._own_loop_thread.join(5)
         self._spawner.shutdown(wait=False)
+        self._limits.close()
         self._cleanup()
 
     def __enter__(self) -> LambdaRuntime:
@@ -343,7 +352,7 @@ class LambdaRuntime:
             env = self._worker_env(spec, pool.code_dir)
             if self.credentials is not None:  # the execution role's, as Lambda gives them
                 env.update(await self.credentials(spec))
-            worker = await loop.run_in_executor(self._spawner, WorkerProcess, env, pool.code_dir)
+            worker = await loop.run_in_executor(self._spawner, self._spawn, spec, env, pool)
         except BaseException:
             pool.give_up_slot()
             raise
@@ -352,11 +361,14 @@ class LambdaRuntime:
         if pool.retired:
             pool.release(worker, healthy=False)
             raise RuntimeError("the Lambda runtime is closed")
+        self._limits.watch(worker)  # the init counts against MemorySize too
         try:
             exchange = await worker.wait_ready(started + INIT_TIMEOUT + spec.timeout)
         except (WorkerTimedOut, WorkerExited) as failure:
             pool.release(worker, healthy=False)
-            return self._failure(spec, request_id, failure, started, [], None)
+            return self._failure(spec, request_id, failure, started, [], None, worker)
+        finally:
+            self._limits.unwatch(worker)
         init_ms = (time.monotonic() - started) * 1000
         # The init output comes once, after INIT_START and before the first START.
         init_logs = [
@@ -368,6 +380,19 @@ class LambdaRuntime:
             logs = [*init_logs, formats.start_line(request_id)]
             return _result(spec, request_id, exchange.body, "Unhandled", logs, init_ms, 0, init_ms)
         return worker, init_logs, init_ms
+
+    def _spawn(self, spec: FunctionSpec, env: dict[str, str], pool: FunctionPool) -> WorkerProcess:
+        """Start a worker process (blocking: call it off the loop)."""
+        tmp_dir = os.path.join(self._tmp_root, uuid.uuid4().hex)
+        os.mkdir(tmp_dir, 0o700)
+        return WorkerProcess(
+            env,
+            pool.code_dir,
+            memory_mb=spec.memory_mb,
+            tmp_mb=spec.ephemeral_mb,
+            tmp_dir=tmp_dir,
+            private_tmp=self.private_tmp,
+        )
 
     async def _run(
         self,
@@ -385,6 +410,7 @@ class LambdaRuntime:
             "deadline_ms": int((time.time() + spec.timeout) * 1000),
         }
         started = time.monotonic()
+        self._limits.watch(worker)
         try:
             exchange = await worker.run(request, event_body, started + spec.timeout)
         except (WorkerTimedOut, WorkerExited) as failure:
@@ -393,6 +419,8 @@ class LambdaRuntime:
         except BaseException:
             pool.release(worker, healthy=False)  # cancelled mid-invoke: the worker is not reusable
             raise
+        finally:
+            self._limits.unwatch(worker)
         young = time.monotonic() - worker.started < self.max_worker_age
         pool.release(worker, healthy=young)
         return _success(spec, request_id, exchange, init_logs, init_ms, worker)
@@ -417,6 +445,8 @@ class LambdaRuntime:
             message = f"{error['errorMessage']}\n{error['errorType']}"
         logs = [*init_logs, formats.start_line(request_id), *failure.logs]
         memory = worker.max_memory_mb if worker is not None else 0
+        if worker is not None and worker.exceeded == "memory":
+            memory = spec.memory_mb  # killed at the limit, as Lambda reports it
         payload = json.dumps(error).encode()
         result = _result(spec, request_id, payload, "Unhandled", logs, duration_ms, memory, init_ms)
         result.logs.append(message)

@@ -4,6 +4,10 @@ The worker's answers arrive on a pipe that the event loop watches (`add_reader`)
 costs no thread: the loop writes the request frames, and the frames that come back (log lines,
 then `ready`, `init_error` or `result`) resolve a future. Frames are length-prefixed as
 `multiprocessing.connection` writes them, which is what the worker uses.
+
+The worker's end is seen from the process itself, not from the pipe: on Linux a pidfd on the
+loop becomes readable when the process ends (the guard, `guard.py`, ends once the worker and
+everything it started are gone), whatever a leftover child still holds.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -22,6 +28,7 @@ from typing import Any
 
 WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 READ_SIZE = 1 << 16
+GUARDED = sys.platform.startswith("linux")  # the worker runs under guard.py
 FINAL = {"ready", "init_error", "result"}
 
 
@@ -88,15 +95,24 @@ class WorkerProcess:
     Create it off the event loop (spawning blocks), then `attach(loop)` on the loop.
     """
 
-    def __init__(self, env: Mapping[str, str], cwd: str) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        cwd: str,
+        memory_mb: int = 0,
+        tmp_mb: int = 512,
+        tmp_dir: str = "",
+        private_tmp: bool = True,
+    ) -> None:
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
         try:
             # -P: the worker's folder stays off sys.path (no kit module shadows the function's);
             # -s: no user site-packages. The env is built from scratch: no PYTHONPATH leaks in.
             command = [sys.executable, "-P", "-s", "-u", WORKER_PATH]
+            options = [str(tmp_mb), tmp_dir, "private" if private_tmp else "folder"]
             self.process = subprocess.Popen(
-                [*command, str(request_read), str(response_write)],
+                [*command, str(request_read), str(response_write), *options],
                 pass_fds=(request_read, response_write),
                 cwd=cwd,
                 env=dict(env),
@@ -126,6 +142,13 @@ class WorkerProcess:
         self.started = time.monotonic()
         self.served = 0
         self.max_memory_mb = 0
+        self.memory_limit = memory_mb * 1024 * 1024  # resident bytes; 0: not watched
+        self.tmp_limit = tmp_mb * 1024 * 1024
+        self.tmp_dir = tmp_dir
+        self.tmp = ""  # how /tmp is provided: "private", "folder" or "shared" (from `started`)
+        self.worker_pid: int | None = None  # the worker itself (the guard's child on Linux)
+        self.exceeded: str | None = None  # "memory" or "tmp" once a limit killed it
+        self._pidfd: int | None = None
 
     @property
     def pid(self) -> int:
@@ -135,6 +158,13 @@ class WorkerProcess:
         """Start reading the worker's answers on `loop` (call it from the loop's thread)."""
         self._loop = loop
         loop.add_reader(self._responses, self._on_readable)
+        if hasattr(os, "pidfd_open"):
+            try:
+                self._pidfd = os.pidfd_open(self.process.pid)
+            except OSError:  # an old kernel: the pipe's EOF it is
+                self._pidfd = None
+            else:
+                loop.add_reader(self._pidfd, self._on_exit)
 
     async def wait_ready(self, deadline: float) -> Exchange:
         """Wait for the handler import to finish: a `ready` or an `init_error` message."""
@@ -152,15 +182,31 @@ class WorkerProcess:
         return exchange
 
     def kill(self) -> None:
-        """Stop the process now; whoever waits on it sees WorkerExited."""
-        if self.process.poll() is None:
-            self.process.kill()
+        """Stop the process and all it started, now; whoever waits on it sees WorkerExited."""
+        if self.process.returncode is not None:
+            return
+        try:
+            if GUARDED:
+                os.kill(self.process.pid, signal.SIGTERM)  # the guard kills them all
+            else:
+                os.killpg(self.process.pid, signal.SIGKILL)  # its session's group
+        except OSError:
+            pass
+
+    def exceed(self, limit: str) -> None:
+        """A limit ("memory", "tmp") was passed: kill it (from any thread)."""
+        if self.exceeded is None:
+            self.exceeded = limit
+        self.kill()
 
     async def discard(self) -> None:
-        """Kill the process, stop reading it, close the pipes and reap it."""
+        """Kill the process, stop reading it, close the pipes, reap it and remove its /tmp."""
         self.kill()
         self._close()
         await self._returncode()
+        if self.tmp_dir:
+            loop = self._loop or asyncio.get_running_loop()
+            await loop.run_in_executor(None, shutil.rmtree, self.tmp_dir, True)
 
     # ------------------------------------------------------------ I/O
 
@@ -190,21 +236,36 @@ class WorkerProcess:
             timer.cancel()
             self._waiter = None
 
-    def _on_readable(self) -> None:
+    def _on_readable(self) -> bool:
+        """Read what is there; False once nothing more will come (or nothing is there now)."""
         try:
             data = os.read(self._responses, READ_SIZE)
         except BlockingIOError:
-            return
+            return False
         except OSError:
             data = b""
         if not data:
-            self.eof = True
-            self._stop_reading()
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_exception(EOFError())
-            return
+            self._ended()
+            return False
         for payload in self._frames.feed(data):
             self._on_frame(payload)
+        return True
+
+    def _on_exit(self) -> None:
+        """The process has ended: take what it wrote before, then fail whoever still waits."""
+        self._stop_watching_exit()
+        self.process.poll()
+        while not self.eof and self._on_readable():
+            pass
+        self._ended()
+
+    def _ended(self) -> None:
+        if self.eof:
+            return
+        self.eof = True
+        self._stop_reading()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(EOFError())
 
     def _on_frame(self, payload: bytes) -> None:
         if self._pending is not None:
@@ -215,6 +276,8 @@ class WorkerProcess:
         kind = message.get("type")
         if kind == "log":
             self._logs.append(message["line"])
+        elif kind == "started":
+            self.worker_pid, self.tmp = message["pid"], message["tmp"]
         elif kind == "ready":
             self._finish(Exchange(message, b"", self._take_logs()))
         elif kind in FINAL:
@@ -239,6 +302,8 @@ class WorkerProcess:
         try:
             return self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.kill()
             return self.process.wait()
 
@@ -246,11 +311,21 @@ class WorkerProcess:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._responses)
 
+    def _stop_watching_exit(self) -> None:
+        if self._pidfd is None:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._pidfd)
+        with contextlib.suppress(OSError):
+            os.close(self._pidfd)
+        self._pidfd = None
+
     def _close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._stop_reading()
+        self._stop_watching_exit()
         for fd in (self._requests, self._responses):
             with contextlib.suppress(OSError):
                 os.close(fd)

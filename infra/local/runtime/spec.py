@@ -23,6 +23,7 @@ class FunctionSpec:
     memory_mb: int
     runtime: str = "python3.12"
     role: str = ""  # the execution role's ARN: its temporary credentials are the worker's
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of the function's /tmp
 
     @functools.cached_property
     def _pool_key(self) -> tuple[Any, ...]:
@@ -36,6 +37,7 @@ class FunctionSpec:
             self.memory_mb,
             self.runtime,
             self.role,
+            self.ephemeral_mb,
         )
 
     def pool_key(self) -> tuple[Any, ...]:

@@ -8,6 +8,10 @@ and results carry their event / payload bytes in a second frame. Worker -> paren
 
 It mirrors AWS's Python runtime (awslambdaric's bootstrap): the same error payloads and types,
 the same log format, the root logger at WARNING. It exits when the parent closes the request pipe.
+
+On Linux the process the parent started stays behind as the environment's guard (`guard.py`):
+it forks the worker, gives it a private /tmp where the OS allows, and when the worker ends it
+kills whatever the worker left running, then exits as the worker did.
 """
 
 from __future__ import annotations
@@ -245,10 +249,27 @@ def _number_for(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def max_memory_mb() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports kilobytes, macOS bytes.
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024))
+class PeakMemory:
+    """This process's own peak resident memory in MB.
+
+    Linux: `VmHWM` of /proc/self/status, kept open and re-read (`ru_maxrss` would carry the
+    peak of the process that exec'd the worker, the local cloud's). Elsewhere `ru_maxrss`.
+    """
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        with contextlib.suppress(OSError):
+            self._fd = os.open("/proc/self/status", os.O_RDONLY)
+
+    def __call__(self) -> int:
+        if self._fd is not None:
+            with contextlib.suppress(OSError, ValueError):
+                status = os.pread(self._fd, 4096, 0)
+                start = status.index(b"VmHWM:") + 6
+                return round(int(status[start : status.index(b"kB", start)]) / 1024)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # Linux reports kilobytes, macOS bytes.
+        return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024))
 
 
 class Worker:
@@ -261,6 +282,7 @@ class Worker:
         self.marshaller = Marshaller(os.environ.get("AWS_EXECUTION_ENV", "").rpartition("_")[2])
         self.context_module = load_sibling("context")
         self.handler: Any = None
+        self.max_memory_mb = PeakMemory()
 
     def flush(self) -> None:
         self.stdout.flush_partial()
@@ -307,7 +329,7 @@ class Worker:
             "type": "result",
             "failed": error is not None,
             "duration_ms": duration_ms,
-            "max_memory_mb": max_memory_mb(),
+            "max_memory_mb": self.max_memory_mb(),
         }
         self.channel.send(result, payload)
 
@@ -353,7 +375,15 @@ def exit_code_of(exit: SystemExit) -> int:
 
 
 def main(argv: list[str]) -> None:
-    channel = Channel(int(argv[1]), int(argv[2]))
+    request_fd, response_fd = int(argv[1]), int(argv[2])
+    tmp_mb, tmp_dir, private = int(argv[3]), argv[4], argv[5] == "private"
+    if sys.platform.startswith("linux"):
+        # Returns in the forked worker; the guard itself never returns.
+        tmp = load_sibling("guard").guard(request_fd, response_fd, tmp_mb, tmp_dir, private)
+    else:
+        tmp = load_sibling("guard").folder_tmp(tmp_mb, tmp_dir)
+    channel = Channel(request_fd, response_fd)
+    channel.send({"type": "started", "pid": os.getpid(), "tmp": tmp})
     worker = Worker(channel)
     sys.stdout, sys.stderr = worker.stdout, worker.stderr
     setup_logging(channel)

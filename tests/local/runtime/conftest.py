@@ -40,6 +40,7 @@ def make_spec(
     environment: Mapping[str, str] | None = None,
     timeout: float = 3,
     memory_mb: int = 128,
+    ephemeral_mb: int = 512,
 ) -> FunctionSpec:
     """A FunctionSpec whose code is `source` as app.py (or a dict of files)."""
     files = {"app.py": source} if isinstance(source, str) else source
@@ -53,6 +54,7 @@ def make_spec(
         environment=dict(environment or {}),
         timeout=timeout,
         memory_mb=memory_mb,
+        ephemeral_mb=ephemeral_mb,
     )
 
 
