@@ -295,7 +295,7 @@ assert lessons.wait_until(ghost_is_gone), (
 
 # %% [markdown]
 # bob got the message and the ghost row is gone. The function's log (since ada's message) shows
-# your `send`'s line about the ghost:
+# the line `send` printed about the ghost (yours, once your `send` passed its check):
 
 # %% tags=["nbval-ignore-output"]
 lessons.recent_logs("chat-sendMessage", since_ms=started, wait=30)
