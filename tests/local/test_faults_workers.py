@@ -6,11 +6,14 @@ invocation must run on a fresh worker. Figures: docs/local-cloud.md, "Faults and
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import socket
+import sys
 import threading
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,7 +22,7 @@ import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
-from tests.conftest import create_function
+from tests.conftest import create_function, lambda_role
 from tests.local.gateway.helpers import Deployed, GatewayLab, recv_text, run
 
 # Sends its process id to the address the event names, then sleeps: the test kills it meanwhile.
@@ -212,3 +215,102 @@ def test_a_handler_hung_mid_broadcast_times_out_and_the_others_get_the_message(
         logGroupName=f"/aws/lambda/{function}", filterPattern="timed out"
     )
     assert any("Task timed out after 1.00 seconds" in e["message"] for e in logs["events"])
+
+
+def big_zip(stored_mb: int = 0, zeros_mb: int = 0) -> bytes:
+    """A zip of `stored_mb` MB of random bytes as they are, and `zeros_mb` MB of deflated zeros."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
+        if stored_mb:
+            archive.writestr("noise.bin", os.urandom(stored_mb << 20), zipfile.ZIP_STORED)
+        if zeros_mb:
+            info = zipfile.ZipInfo("zeros.bin")
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as member:
+                chunk = bytes(1 << 20)
+                for _ in range(zeros_mb):
+                    member.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def zip_bomb() -> bytes:
+    """About 300 KB zipped, 300 MB unzipped."""
+    return big_zip(zeros_mb=300)
+
+
+def test_a_direct_upload_over_50_mb_zipped_is_refused_as_lambda_refuses_it(aws: Any) -> None:
+    """A 51 MB zip: 413 RequestEntityTooLargeException at CreateFunction and UpdateFunctionCode."""
+    lambda_ = aws("lambda")
+    role = lambda_role(aws("iam"))
+    code = big_zip(stored_mb=51)
+    with pytest.raises(lambda_.exceptions.ClientError) as refused:
+        lambda_.create_function(
+            FunctionName="faults-too-big",
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+        )
+    error = refused.value.response["Error"]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Code"] == "RequestEntityTooLargeException"
+    assert error["Message"] == (
+        "Request must be smaller than 69905067 bytes for the CreateFunction operation"
+    )
+    create_function(aws, "faults-small", "def handler(event, context):\n    return 1\n")
+    with pytest.raises(lambda_.exceptions.ClientError) as refused:
+        lambda_.update_function_code(FunctionName="faults-small", ZipFile=code)
+    assert refused.value.response["Error"]["Message"] == (
+        "Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation"
+    )
+
+
+def test_code_over_250_mb_unzipped_is_refused_before_anything_is_unpacked(
+    aws: Any, zip_bomb: bytes, cloud: LocalCloud
+) -> None:
+    """A zip bomb: InvalidParameterValueException at CreateFunction and UpdateFunctionCode."""
+    lambda_ = aws("lambda")
+    role = lambda_role(aws("iam"))
+    message = "Unzipped size must be smaller than 262144000 bytes"
+    with pytest.raises(lambda_.exceptions.InvalidParameterValueException, match=message):
+        lambda_.create_function(
+            FunctionName="faults-bomb",
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": zip_bomb},
+        )
+    create_function(aws, "faults-defused", "def handler(event, context):\n    return 1\n")
+    with pytest.raises(lambda_.exceptions.InvalidParameterValueException, match=message):
+        lambda_.update_function_code(FunctionName="faults-defused", ZipFile=zip_bomb)
+    response = lambda_.invoke(FunctionName="faults-defused")
+    assert json.loads(response["Payload"].read()) == 1  # the old code still runs
+    assert cloud.runtime is not None
+    unpacked = sum(
+        os.path.getsize(os.path.join(folder, name))
+        for folder, _, names in os.walk(cloud.runtime.folder.path)
+        for name in names
+    )
+    assert unpacked < 1 << 20
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="memory is read from /proc")
+def test_a_function_past_its_memory_size_fails_and_logs_as_lambda_does(aws: Any) -> None:
+    """MemorySize=128 and 300 MB touched: Runtime.ExitError, and the REPORT line says 128 MB."""
+    source = (
+        "def handler(event, context):\n"
+        "    block = bytearray(300 << 20)\n"
+        "    for i in range(0, len(block), 4096):\n"
+        "        block[i] = 1\n"
+    )
+    create_function(aws, "faults-hog", source, MemorySize=128, Timeout=30)
+    error, payload = invoke(aws("lambda"), "faults-hog", {})
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    events = aws("logs").filter_log_events(
+        logGroupName="/aws/lambda/faults-hog", filterPattern="REPORT"
+    )["events"]
+    assert any("Memory Size: 128 MB\tMax Memory Used: 128 MB" in e["message"] for e in events)

@@ -2,23 +2,35 @@
 
 Both are read from moto's Lambda backend once per Lambda change, not on every invocation.
 `install()` makes CreateFunction refuse runtimes the local cloud cannot run (only Python runs
-here), in moto's own error style.
+here), in moto's own error style, and CreateFunction and UpdateFunctionCode refuse code past
+Lambda's size quotas as Lambda does: a direct upload over 50 MB zipped (the request's limit,
+RequestEntityTooLargeException) and code over 250 MB unzipped, read from the zip's central
+directory before anything is unpacked (InvalidParameterValueException).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
+import io
 import json
+import zipfile
 from typing import Any
 
 from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend
+from moto.core.exceptions import JsonRESTError
 
 from ..runtime.spec import FunctionSpec
 from . import iam
 from .backends import Backends, Cached
 
 SUPPORTED_RUNTIME_PREFIX = "python3."
+# Lambda's quotas on a deployment package, and how large a request carrying one may be: 50 MB
+# zipped, base64-encoded (Lambda's own figure: "Request must be smaller than 69905067 bytes").
+ZIPPED_REQUEST_LIMIT = 69905067
+UNZIPPED_LIMIT = 262144000  # 250 MB
 _installed = False
 
 
@@ -98,6 +110,33 @@ class Functions:
 CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
 
 
+class RequestEntityTooLargeException(JsonRESTError):
+    code = 413
+
+    def __init__(self, message: str) -> None:
+        super().__init__("RequestEntityTooLargeException", message)
+
+
+def check_code_size(code: dict[str, Any] | None, operation: str) -> None:
+    """Refuse a direct upload past Lambda's quotas, as Lambda words it (nothing is unpacked)."""
+    encoded = (code or {}).get("ZipFile")
+    if not isinstance(encoded, str | bytes):
+        return
+    if len(encoded) > ZIPPED_REQUEST_LIMIT:
+        raise RequestEntityTooLargeException(
+            f"Request must be smaller than {ZIPPED_REQUEST_LIMIT} bytes for the {operation} operation"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(base64.b64decode(encoded))) as archive:
+            unzipped = sum(entry.file_size for entry in archive.infolist())
+    except (binascii.Error, ValueError, zipfile.BadZipFile):
+        return  # not a zip: moto's own answer
+    if unzipped > UNZIPPED_LIMIT:
+        raise InvalidParameterValueException(
+            f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes"
+        )
+
+
 def _create_function_checked(original: Any) -> Any:
     def create_function(self: LambdaBackend, spec: dict[str, Any]) -> Any:
         message = unsupported_runtime_message(spec.get("Runtime"))
@@ -105,18 +144,33 @@ def _create_function_checked(original: Any) -> Any:
             raise InvalidParameterValueException(message)
         if iam.enforcing and not iam.lambda_may_assume(self.account_id, spec.get("Role") or ""):
             raise InvalidParameterValueException(CANNOT_ASSUME)
+        check_code_size(spec.get("Code"), "CreateFunction")
         return original(self, spec)
 
     create_function.__wrapped__ = original  # type: ignore[attr-defined]
     return create_function
 
 
+def _update_function_code_checked(original: Any) -> Any:
+    def update_function_code(
+        self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        check_code_size(body, "UpdateFunctionCode")
+        return original(self, function_name, qualifier, body)
+
+    update_function_code.__wrapped__ = original  # type: ignore[attr-defined]
+    return update_function_code
+
+
 def install() -> None:
-    """Refuse non-Python runtimes at CreateFunction (idempotent)."""
+    """Refuse non-Python runtimes and oversized code (idempotent)."""
     global _installed
     if _installed:
         return
     LambdaBackend.create_function = _create_function_checked(  # type: ignore[method-assign]
         LambdaBackend.create_function
+    )
+    LambdaBackend.update_function_code = _update_function_code_checked(  # type: ignore[method-assign]
+        LambdaBackend.update_function_code
     )
     _installed = True
