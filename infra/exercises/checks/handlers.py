@@ -208,6 +208,9 @@ class PagedTable:
         return getattr(self.table, name)
 
 
+WHISPER_CODE = "on_whisper (or common.py's connections_named, which it calls: chat-named)"
+
+
 def check_chat_whisper(folder: str | Path, listeners: int = 1) -> None:
     """A whisper reaches only the connections named `to` (all `listeners` of them); an unknown
     name gets an error frame back."""
@@ -221,7 +224,8 @@ def check_chat_whisper(folder: str | Path, listeners: int = 1) -> None:
         alice.send({"action": "whisper", "to": bob_name, "data": text})
         frames = [bob.wait_for(lambda f: f.get("text") == text) for bob in bobs]
         if None in frames:
-            fail_on_gateway_error(alice.wait_for(is_gateway_error, QUIET), "whisper", "on_whisper")
+            refusal = alice.wait_for(is_gateway_error, QUIET)
+            fail_on_gateway_error(refusal, "whisper", WHISPER_CODE)
         heard = sum(frame is not None for frame in frames)
         assert heard == listeners, (
             f"{listeners - heard} of the {listeners} connections named {bob_name!r} never"
@@ -237,7 +241,7 @@ def check_chat_whisper(folder: str | Path, listeners: int = 1) -> None:
         nobody = unique("nobody")
         alice.send({"action": "whisper", "to": nobody, "data": "hello?"})
         error = alice.wait_for(lambda f: f.get("type") == "error")
-    fail_on_gateway_error(error, "whisper", "on_whisper")
+    fail_on_gateway_error(error, "whisper", WHISPER_CODE)
     assert error == {"type": "error", "text": f"no one called {nobody}"}, (
         f"A whisper to a name nobody has should send {{'type': 'error', 'text': 'no one called"
         f" {nobody}'}} back to the sender (got {error!r}) (hint: send_to_all returns how many"
