@@ -13,12 +13,15 @@ package's module for the lesson (`infra.challenges.lesson01`, ...). A check:
   and an instructor's demo stays usable. In a solved lesson (`solutions/lessons/`, which CI runs)
   and when grading, checks are strict: not done is a failure.
 
-`reveal(id)` prints an answer for a learner who is stuck; the page never shows it before.
+`reveal(id)` prints a solved copy of the challenge's cell for a learner who is stuck; the page
+never shows it before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 import re
 from collections.abc import Callable
@@ -72,7 +75,8 @@ def not_done(what: str, challenge: str, kit_step: Callable[[], object], step: st
     Lenient (a learner's lesson): one line says so and the lesson goes on. Strict (a solved
     lesson, grading): the same step is done, so later cells still run, and the check fails.
     """
-    kit_step()
+    with contextlib.redirect_stdout(io.StringIO()):  # one line from the check, not the kit's own
+        kit_step()
     if _strict:
         raise CheckFailed(f"not done: {what}")
     print(
@@ -114,30 +118,25 @@ def first_line(error: BaseException) -> str:
 
 
 def answer_of(challenge: str, sources: Path = LESSON_SOURCES) -> tuple[str, str]:
-    """The lesson (its source's name) and the answer of a challenge, as its source has it."""
+    """The lesson (its source's name) and a challenge's cell as solved: the whole cell, answer
+    in place and markers left out, so it can replace the learner's cell as it is."""
     header = re.compile(rf"^# %%.*\"exercise:{re.escape(challenge)}\"")
     for source in sorted(sources.glob("*.py")):
         lines = source.read_text(encoding="utf-8").splitlines()
         for start, line in enumerate(lines):
             if header.match(line):
-                return source.stem, _region(lines[start + 1 :])
+                return source.stem, _solved_cell(lines[start + 1 :])
     raise LookupError(f"no challenge {challenge!r} in the lessons")
 
 
-def _region(lines: list[str]) -> str:
-    """The lines between the first BEGIN and END SOLUTION of a cell, dedented to the BEGIN."""
+def _solved_cell(lines: list[str]) -> str:
+    """A cell's lines up to the next cell, without its BEGIN and END SOLUTION lines."""
     kept: list[str] = []
-    indent = None
     for line in lines:
         if line.startswith("# %%"):
             break
-        begin = BEGIN.match(line)
-        if begin:
-            indent = len(begin.group("indent"))
-        elif END.match(line):
-            break
-        elif indent is not None:
-            kept.append(line[indent:] if line[:indent].strip() == "" else line)
+        if not (BEGIN.match(line) or END.match(line)):
+            kept.append(line)
     return "\n".join(kept).strip("\n")
 
 
@@ -147,8 +146,8 @@ def reveal(challenge: str) -> None:
         lesson, answer = answer_of(challenge)
     except LookupError as error:
         raise CheckFailed(str(error)) from None
-    print(f"# An answer to {challenge!r} (lesson {lesson}): paste it where the cell says")
-    print("# `# YOUR CODE HERE`, then run that cell and its check.\n")
+    print(f"# An answer to {challenge!r} (lesson {lesson}): the whole cell. Replace your cell's")
+    print("# code with it (or compare), then run that cell and its check.\n")
     print(answer)
 
 

@@ -68,9 +68,15 @@ def test_require_fails_with_its_message() -> None:
 def test_not_done_runs_the_kit_step_and_says_so(
     lenient: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Lenient: the kit's step runs, and one line says what was missing and how to reveal."""
+    """Lenient: the kit's step runs (what it prints kept out of sight), and one line says what
+    was missing and how to reveal."""
     done: list[str] = []
-    not_done("no table", "make-thing", lambda: done.append("made"), "make()")
+
+    def kit_step() -> None:
+        print("✓ chat-connections created")
+        done.append("made")
+
+    not_done("no table", "make-thing", kit_step, "make()")
     out = capsys.readouterr().out
     assert done == ["made"]
     assert out.count("\n") == 1 and out.startswith("◻ Not done yet: no table.")
@@ -130,12 +136,13 @@ def test_an_aws_error_in_a_check_is_one_line_with_its_code() -> None:
     assert str(failure.value) == ("ResourceNotFoundException: no such table (from DescribeTable)")
 
 
-def test_answer_of_is_the_region_dedented(tmp_path: Path) -> None:
-    """answer_of finds the challenge's cell and gives its solution region, markers left out."""
+def test_answer_of_is_the_whole_cell_solved(tmp_path: Path) -> None:
+    """answer_of gives the challenge's whole cell with the answer in place, markers left out,
+    so indented answers keep their indentation."""
     (tmp_path / "42-a-lesson.py").write_text(LESSON)
     assert answer_of("make-thing", tmp_path) == (
         "42-a-lesson",
-        'for name in ("a", "b"):\n    print(name)',
+        'import boto3\n\nfor name in ("a", "b"):\n    print(name)',
     )
     with pytest.raises(LookupError):
         answer_of("no-such-thing", tmp_path)
