@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 06 · The pointer arena: route responses and stream triggers
 #
-# **Teaching** 10 min · **Exercises** 15 min
+# **Teaching** 20 min · **Exercises** 20 min
 #
 # **Questions**
 # - How can a function answer the client that called it, without `@connections`?
@@ -38,15 +38,21 @@
 # %% [markdown]
 # > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds the arena with
 # > everything lessons 01–05 taught (table, role, functions, routes, stage); the two new pieces
-# > are left for this lesson to add by hand. Every step is idempotent, so running it again, or
-# > after `deploy_app("arena")`, changes nothing.
+# > are yours to add. Every step is idempotent, so running it again, or after
+# > `deploy_app("arena")`, changes nothing.
+#
+# Two cells below say `# YOUR CODE HERE`: you write them, and the cell after each checks what you
+# built in one line (✓ done, ✗ what is still wrong, ◻ not done yet: then the kit does that step
+# so the lesson goes on). Stuck? `reveal("the-challenge-id")` in a new cell shows an answer.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
+from infra.challenges import lesson06 as check
+from infra.challenges import reveal  # noqa: F401 (yours: reveal("id") shows an answer)
 from infra.session import use_cloud
 
 cloud = use_cloud()
-url = lessons.catch_up_app("arena")
+arena_url = lessons.catch_up_app("arena")
 
 # %% [markdown]
 # ## 1 · `list` answers through a route response
@@ -57,42 +63,88 @@ url = lessons.catch_up_app("arena")
 lessons.show_source("arena/on_list.py")
 
 # %% [markdown]
-# A route sends that `body` back only if it is **two-way**: its `RouteResponseSelectionExpression`
-# is `$default`, and it has a `$default` route response (the only key WebSocket APIs use). Then,
-# as after every change to routes, deploy again.
+# **Predict, then run.** The `list` route exists and `arena-list` runs when you send
+# `{"action": "list"}`. Will the list come back to you? Write your guess down, then run the cell:
+# it sends `list` and waits three seconds for the reply.
 
 # %% tags=["nbval-ignore-output"]
+with lessons.WsCat(arena_url) as cat:
+    cat.send({"action": "list"})
+    try:
+        cat.receive(3, of_type="list")
+        print("the list came back: this route is two-way already")
+    except TimeoutError:
+        print("nothing came back in 3 s: the function ran, but its body went nowhere")
+
+# %% [markdown]
+# A route sends the function's `body` back only if it is **two-way**. On a WebSocket API that
+# takes two things, both on the route, and then (as after every change to routes) a deployment:
+#
+# | call | parameters | what it does |
+# |---|---|---|
+# | `apis.update_route` | `ApiId`, `RouteId`, `RouteResponseSelectionExpression="$default"` | says which route response to use: WebSocket APIs only know `$default` |
+# | `apis.create_route_response` | `ApiId`, `RouteId`, `RouteResponseKey="$default"` | the route response itself; a route may have only one, so create it when `apis.get_route_responses(ApiId=..., RouteId=...)["Items"]` is empty |
+# | `apis.create_deployment` | `ApiId` | a snapshot of the routes as they are now; returns `DeploymentId` |
+# | `apis.update_stage` | `ApiId`, `StageName="dev"`, `DeploymentId` | the stage serves that snapshot |
+#
+# ### Challenge `list-reply` · 6 min
+#
+# Make the `list` route two-way and deploy it. The cell finds the API and the route for you
+# (`list_route["RouteId"]`); make it safe to run twice.
+
+# %% tags=["exercise:list-reply"]
 import boto3
 
 apis = boto3.client("apigatewayv2")
 api_id = next(api["ApiId"] for api in apis.get_apis()["Items"] if api["Name"] == "arena-api")
-listing = next(r for r in apis.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "list")
+list_route = next(r for r in apis.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "list")
+### BEGIN SOLUTION
 apis.update_route(
-    ApiId=api_id, RouteId=listing["RouteId"], RouteResponseSelectionExpression="$default"
+    ApiId=api_id, RouteId=list_route["RouteId"], RouteResponseSelectionExpression="$default"
 )
-if not apis.get_route_responses(ApiId=api_id, RouteId=listing["RouteId"])["Items"]:
+if not apis.get_route_responses(ApiId=api_id, RouteId=list_route["RouteId"])["Items"]:
     apis.create_route_response(
-        ApiId=api_id, RouteId=listing["RouteId"], RouteResponseKey="$default"
+        ApiId=api_id, RouteId=list_route["RouteId"], RouteResponseKey="$default"
     )
 deployment = apis.create_deployment(ApiId=api_id)["DeploymentId"]
 apis.update_stage(ApiId=api_id, StageName="dev", DeploymentId=deployment)
+print("list is two-way, in deployment", deployment)
+### END SOLUTION
+
+# %% tags=["check:list-reply"]
+check.list_reply()
+
+# %% [markdown]
+# `list` now has its route response; `move` has none, so it stays one-way (it answers nobody):
+
+# %% tags=["nbval-ignore-output"]
 lessons.route_summary(api_id, "list"), lessons.route_summary(api_id, "move")
 
 # %%
-assert lessons.route_summary(api_id, "list")["RouteResponses"] == ["$default"]
-assert lessons.route_summary(api_id, "move")["RouteResponses"] == []
+assert lessons.route_summary(api_id, "list")["RouteResponses"] == ["$default"], (
+    "list has no $default route response: run the challenge cell and its check again"
+)
+assert lessons.route_summary(api_id, "move")["RouteResponses"] == [], (
+    "move has a route response, so it would answer: delete it (apis.delete_route_response)"
+)
+
+# %% [markdown]
+# Ask again, as in the prediction:
 
 # %% tags=["nbval-ignore-output"]
-with lessons.WsCat(url) as cat:
+with lessons.WsCat(arena_url) as cat:
     cat.send({"action": "list"})
     listed = cat.receive(of_type="list")
 
 # %%
-assert listed["type"] == "list" and "you" in listed and "pointers" in listed
+assert listed["type"] == "list" and "you" in listed and "pointers" in listed, (
+    f"list answered {listed}: run the check of `list-reply` again"
+)
 
 # %% [markdown]
-# `receive(of_type="list")` skips other frames: the stream trigger may tell us about our own
-# arrival (a `changes` frame with a `join`) before the `list` reply comes back.
+# `receive(of_type="list")` skips other frames: once the stream trigger is on (next section) it
+# may tell us about our own arrival (a `changes` frame with a `join`) before the `list` reply
+# comes back.
 #
 # ## 2 · The stream trigger
 #
@@ -102,17 +154,54 @@ assert listed["type"] == "list" and "you" in listed and "pointers" in listed
 lessons.show_source("arena/table_triggers.py")
 
 # %% [markdown]
-# The table's stream (`NEW_AND_OLD_IMAGES`: each change with the row before and after) has an ARN
-# of its own. An **event source mapping** makes Lambda read it and invoke the function with
-# batches, starting at `LATEST` (changes from now on). The mapping is `Creating` for a moment,
-# so the cell waits until it is `Enabled`; it creates the mapping only once.
+# **Predict, then run.** `painter` moves its pointer while `watcher` listens. `arena-move` writes
+# the new place to the table. Does `watcher` hear of it? Guess, then run.
 
 # %% tags=["nbval-ignore-output"]
+with (
+    lessons.WsCat(arena_url, quiet=True) as painter,
+    lessons.WsCat(arena_url, quiet=True) as watcher,
+):
+    painter.send({"action": "list"})
+    painter_id = painter.receive(of_type="list")["you"]["id"]
+    painter.send({"action": "move", "clientX": 0.5, "clientY": 0.5})
+    try:
+        watcher.receive(3, of_type="changes")
+        print("watcher heard of a change: the stream is mapped already")
+    except TimeoutError:
+        print("watcher heard nothing in 3 s. Yet the move is in the table:")
+        print(
+            next(row for row in lessons.table_rows("arena-connections") if row["id"] == painter_id)
+        )
+
+# %% [markdown]
+# The table's **stream** records every change (here `NEW_AND_OLD_IMAGES`: each change with the
+# row before and after), but nothing reads it yet. An **event source mapping** makes Lambda read
+# it and invoke a function with batches of changes:
+#
+# | call | parameters | answer |
+# |---|---|---|
+# | `dynamodb.describe_table` | `TableName="arena-connections"` | `["Table"]["LatestStreamArn"]`: the stream's ARN |
+# | `lambda_.list_event_source_mappings` | `EventSourceArn`, `FunctionName` | `["EventSourceMappings"]`: the mappings there are already |
+# | `lambda_.create_event_source_mapping` | `EventSourceArn`, `FunctionName="arena-tableTriggers"`, `StartingPosition="LATEST"` | the new mapping; its `"UUID"` names it |
+# | `lambda_.get_event_source_mapping` | `UUID` | the mapping; `["State"]` is `Creating`, then `Enabled` |
+#
+# `LATEST` starts with the changes made from now on (`TRIM_HORIZON` would replay the last 24
+# hours of moves to everyone). A second mapping would tell everyone of every move twice, so create
+# one only when the list is empty. A new mapping is `Creating` for a moment: changes made before it
+# is `Enabled` are not delivered, so wait for it (`time.sleep(1)` between two looks).
+#
+# ### Challenge `arena-stream` · 5 min
+#
+# Map `arena-connections`' stream to `arena-tableTriggers`, once, and wait until it is `Enabled`.
+
+# %% tags=["exercise:arena-stream"]
 import time
 
 lambda_ = boto3.client("lambda")
-table = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
-stream_arn = table["LatestStreamArn"]
+dynamodb = boto3.client("dynamodb")
+### BEGIN SOLUTION
+stream_arn = dynamodb.describe_table(TableName="arena-connections")["Table"]["LatestStreamArn"]
 mappings = lambda_.list_event_source_mappings(
     EventSourceArn=stream_arn, FunctionName="arena-tableTriggers"
 )["EventSourceMappings"]
@@ -124,22 +213,39 @@ else:
     )["UUID"]
 while lambda_.get_event_source_mapping(UUID=uuid)["State"] != "Enabled":
     time.sleep(1)
+### END SOLUTION
+
+# %% tags=["check:arena-stream"]
+check.stream_mapped()
+
+# %% [markdown]
+# The mapping, as Lambda reports it:
+
+# %% tags=["nbval-ignore-output"]
 lessons.stream_mappings("arena-tableTriggers")
 
 # %%
-assert lambda_.get_event_source_mapping(UUID=uuid)["EventSourceArn"] == stream_arn
+mapping = lessons.stream_mappings("arena-tableTriggers")
+table = dynamodb.describe_table(TableName="arena-connections")["Table"]
+assert [m["EventSourceArn"] for m in mapping] == [table["LatestStreamArn"]], (
+    "arena-tableTriggers should have one mapping, from arena-connections' stream: run the check"
+    " of `arena-stream` again, it says what to change"
+)
+assert mapping[0]["State"] == "Enabled", "the mapping is not Enabled yet: wait a second, run again"
 
 # %% [markdown]
 # ## Play
 #
-# Move your mouse over the arena below. `ada` is driven from Python: when she moves, the stream
-# trigger tells `bob`, who sees her pointer at the new place.
+# Two arena widgets: `ada`, driven from Python, and `bob`, shown below, which is **you**. Move
+# your mouse over the square: your own pointer (`bob (you)`) follows it, each move goes to
+# `arena-move`, and the stream tells everyone, you included. The next cell moves `ada`; her
+# pointer appears in your square once the stream trigger has told `bob`.
 
 # %% tags=["nbval-ignore-output"]
 from infra.widgets import Arena
 
-ada = Arena(url, "ada")
-bob = Arena(url, "bob")
+ada = Arena(arena_url, "ada")
+bob = Arena(arena_url, "bob")
 bob
 
 # %% tags=["nbval-ignore-output"]
@@ -158,9 +264,15 @@ bob.wait_for(ada_moved, timeout=10)
 bob.pointers[ada_id]
 
 # %%
-assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75)
+assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75), (
+    "bob has not heard of ada's move: run the check of `arena-stream` (it says what is wrong),"
+    " then the two cells above again"
+)
 
 # %% [markdown]
+# Move `ada` yourself: `ada.move(0.9, 0.1)` in a new cell, and watch her pointer jump in `bob`'s
+# square.
+#
 # ## Join the room's arena
 #
 # An arena is more fun with the whole room in it. Your instructor hosts one and shows its URL
@@ -174,11 +286,12 @@ assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75)
 # Nothing about the code changes: the widget only needs a WebSocket URL. The instructor's stream
 # trigger now fans every move out to the whole room, one batched frame per person per batch.
 #
-# ## Clean up
-
-# %%
-ada.close()
-bob.close()
+# ## When you are done
+#
+# The widgets stay live as long as you like: nothing in this notebook closes them. To leave, run
+# `ada.close()` and `bob.close()` (and `room.close()`) in a new cell: each connection goes (and
+# its widget with it), its `$disconnect` removes its row, and the stream tells everyone that its
+# pointer left. Running the widget cell again also closes the old `ada` and `bob` first.
 
 # %% [markdown]
 # ## Key points
@@ -190,7 +303,7 @@ bob.close()
 # - An event source mapping starts at `LATEST` and is usable once its state is `Enabled`.
 #
 # **Exercises:** [06 · The pointer arena](../exercises/06-pointer-arena-exercises.ipynb):
-# `stream-map` and `arena-color`.
+# `stream-batch` (a mapping's batch size and window, made or changed) and `arena-color`.
 #
 # **Next:** [07 · Noughts and crosses](07-noughts-and-crosses.ipynb): routing on another field,
 # and rows that expire.

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 07 · Noughts and crosses: routing on `type`, and TTL
 #
-# **Teaching** 10 min · **Exercises** 15 min
+# **Teaching** 20 min · **Exercises** 20 min
 #
 # **Questions**
 # - Must the field that picks the route be called `action`?
@@ -10,7 +10,7 @@
 # **Objectives**
 # - Read an API's route selection expression (`$request.body.type`) with `get_api`.
 # - Switch Time to Live on for an attribute (`update_time_to_live`) and read the setting back.
-# - Play a game between two widgets.
+# - Write the rule that ends a game as a pure function, and play a game between two boards.
 #
 # ## Why?
 #
@@ -36,15 +36,21 @@
 
 # %% [markdown]
 # > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds the game with
-# > everything lessons 01–06 taught; Time to Live is left for this lesson. Every step is
-# > idempotent, so running it again, or after `deploy_app("tictactoe")`, changes nothing.
+# > everything lessons 01–06 taught; Time to Live is left for you. Every step is idempotent, so
+# > running it again, or after `deploy_app("tictactoe")`, changes nothing.
+#
+# Two cells below say `# YOUR CODE HERE`: you write them, and the cell after each checks your
+# work in one line (✓ done, ✗ what is still wrong, ◻ not done yet: then the kit does that step
+# so the lesson goes on). Stuck? `reveal("the-challenge-id")` in a new cell shows an answer.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
+from infra.challenges import lesson07 as check
+from infra.challenges import reveal  # noqa: F401 (yours: reveal("id") shows an answer)
 from infra.session import use_cloud
 
 cloud = use_cloud()
-url = lessons.catch_up_app("tictactoe")
+game_url = lessons.catch_up_app("tictactoe")
 
 # %% [markdown]
 # ## 1 · Routing on `type`
@@ -59,77 +65,195 @@ api = next(api for api in apis.get_apis()["Items"] if api["Name"] == "tictactoe-
 api["RouteSelectionExpression"], lessons.routes_of(api["ApiId"])
 
 # %%
-assert api["RouteSelectionExpression"] == "$request.body.type"
+assert api["RouteSelectionExpression"] == "$request.body.type", (
+    "the game's API does not route on type: run deploy_app('tictactoe') in a new cell"
+)
 
 # %% [markdown]
-# The rules of the game are plain Python, with no AWS in them (and tested on their own):
+# **Predict, then run.** Out of habit from the chat, a client sends `{"action": "start"}`. The
+# game has a `start` route but no `$default`. What comes back? Guess, then run; the cell then
+# sends the frame the game expects.
+
+# %% tags=["nbval-ignore-output"]
+with lessons.WsCat(game_url) as cat:
+    cat.send({"action": "start"})
+    cat.receive()
+    cat.send({"type": "start"})
+    cat.receive(of_type="started")
+
+# %% [markdown]
+# `{"action": "start"}` has no `type`, so no route matches; with no `$default` route to fall back
+# on, API Gateway itself answers `Forbidden`, and no function runs. The route key is the *value*
+# of the field the expression names: `start`, `join` and `move` here.
+#
+# ## 2 · The rules, in plain Python
+#
+# Every `move` asks one question after it places a mark: is the game over? The rules have no AWS in
+# them, so they live in a pure function (`game.py`) that is tested on its own, with no cloud.
+#
+# A board is a string of 9 characters, row by row, `.` for an empty cell: `"XO..X...O"` is
+#
+# ```
+# X O .      cells 0 1 2
+# . X .            3 4 5
+# . . O            6 7 8
+# ```
+#
+# A line is 3 cells in a row, a column or a diagonal: 8 lines in all, such as `(0, 1, 2)`,
+# `(0, 3, 6)` and `(0, 4, 8)`.
+#
+# ### Challenge `game-winner` · 5 min
+#
+# Write `winner(board)`: `"X"` or `"O"` if that mark fills a line, `"draw"` if no cell is empty
+# (and nobody has a line), else `None` (the game goes on).
+
+
+# %% tags=["exercise:game-winner"]
+def winner(board: str) -> str | None:
+    """ "X" or "O" if they have a line, "draw" if the board is full, else None."""
+    ### BEGIN SOLUTION
+    lines = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]
+    for a, b, c in lines:
+        if board[a] in "XO" and board[a] == board[b] == board[c]:
+            return board[a]
+    if "." not in board:
+        return "draw"
+    return None
+    ### END SOLUTION
+
+
+# %% tags=["check:game-winner"]
+check.game_winner(winner)
+
+# %% [markdown]
+# The game's own version, which `move.py` calls after every move:
 
 # %%
 lessons.show_source("tictactoe/game.py", "winner")
 
 # %% [markdown]
-# ## 2 · Time to Live
+# ## 3 · Time to Live
 #
 # Each game row carries `ttl`, epoch seconds two hours after the start (`start.py` sets it).
-# `update_time_to_live` tells DynamoDB to delete rows once that time has passed. Switching it on
-# twice is an error on AWS, so the cell asks `describe_time_to_live` first.
+# With **Time to Live** switched on for that attribute, DynamoDB deletes a row once that time has
+# passed. Two calls:
+#
+# | call | parameters | answer |
+# |---|---|---|
+# | `dynamodb.describe_time_to_live` | `TableName` | `["TimeToLiveDescription"]`: `{"TimeToLiveStatus": "DISABLED"}` or `"ENABLED"`, with `"AttributeName"` |
+# | `dynamodb.update_time_to_live` | `TableName`, `TimeToLiveSpecification={"Enabled": True, "AttributeName": ...}` | the new specification |
+#
+# On AWS, switching Time to Live on when it is on already is an error (`ValidationException`),
+# so ask `describe_time_to_live` first and switch it on only when the status is neither
+# `ENABLED` nor `ENABLING`.
+#
+# ### Challenge `games-ttl` · 4 min
+#
+# Switch Time to Live on for `ttl` on `tictactoe-games`, safe to run twice.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["exercise:games-ttl"]
 dynamodb = boto3.client("dynamodb")
+### BEGIN SOLUTION
 ttl = dynamodb.describe_time_to_live(TableName="tictactoe-games")["TimeToLiveDescription"]
 if ttl["TimeToLiveStatus"] not in ("ENABLED", "ENABLING"):
     dynamodb.update_time_to_live(
         TableName="tictactoe-games",
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
     )
+### END SOLUTION
+
+# %% tags=["check:games-ttl"]
+check.games_ttl()
+
+# %% [markdown]
+# The setting, read back:
+
+# %%
 ttl = dynamodb.describe_time_to_live(TableName="tictactoe-games")["TimeToLiveDescription"]
 ttl
 
 # %%
-assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}, (
+    "Time to Live is not on for ttl: run the check of `games-ttl` again, it says what to change"
+)
 
 # %% [markdown]
-# ## Play
-#
-# `x` starts a game and `o` joins it by id. Click the board below to play `x`'s moves yourself, or
-# let the next cell play a quick game.
+# **Predict, then run.** A game row whose `ttl` passed a minute ago: is it still there right
+# after `put_item`? And ten seconds later? Guess both, then run. (AWS deletes expired rows within
+# a few days, not seconds; the local cloud sweeps every few seconds.)
 
 # %% tags=["nbval-ignore-output"]
-from infra.widgets import TicTacToe
+import time
 
-x = TicTacToe(url)
-o = TicTacToe(url)
-game_id = x.start()
-o.join(game_id)
-x
+games = boto3.resource("dynamodb").Table("tictactoe-games")
+games.put_item(Item={"GameId": "OLDGAME", "status": "over", "ttl": int(time.time()) - 60})
+print("right after put_item:", games.get_item(Key={"GameId": "OLDGAME"}).get("Item"))
+time.sleep(10)
+print("ten seconds later:", games.get_item(Key={"GameId": "OLDGAME"}).get("Item"))
 
-# %%
-moves = [(x, o, 0, 0), (o, x, 1, 0), (x, o, 0, 1), (o, x, 1, 1), (x, o, 0, 2)]
-for player, opponent, row, col in moves:
-    state = lessons.play_and_wait(player, opponent, row, col)
+# %% [markdown]
+# Until the sweep, an expired row is read like any other: code that cares (a game that must not
+# go on after two hours) still compares `ttl` with the clock.
+#
+# ## A game, frame by frame
+#
+# Two plain WebSocket clients play a quick game. `x` starts it and gets its id through the
+# `start` route's route response; `o` joins by id; then each `move` goes to `tictactoe-move`,
+# which sends both players the new `state`.
+
+# %% tags=["nbval-ignore-output"]
+with lessons.WsCat(game_url) as x, lessons.WsCat(game_url) as o:
+    x.send({"type": "start"})
+    game_id = x.receive(of_type="started")["gameId"]
+    o.send({"type": "join", "gameId": game_id})
+    o.receive(of_type="begin")
+    x.quiet = o.quiet = True  # the moves' frames are long: we keep only the last state
+    moves = [(x, o, 0, 0), (o, x, 1, 0), (x, o, 0, 1), (o, x, 1, 1), (x, o, 0, 2)]
+    for player, opponent, row, col in moves:
+        player.send({"type": "move", "gameId": game_id, "row": row, "col": col})
+        state = opponent.receive(of_type="state")
+        while (state["last"]["row"], state["last"]["col"]) != (row, col):
+            state = opponent.receive(of_type="state")
 state["board"], state["winner"]
 
 # %%
-assert state["winner"] == "X"
+assert state["winner"] == "X", f"X should have won with the top row, but the state is {state}"
 
 # %% [markdown]
 # The game's row expires two hours after it started:
 
 # %% tags=["nbval-ignore-output"]
-import time
-
-row = boto3.resource("dynamodb").Table("tictactoe-games").get_item(Key={"GameId": game_id})["Item"]
+row = games.get_item(Key={"GameId": game_id})["Item"]
 print("this game expires in", round((int(row["ttl"]) - time.time()) / 3600, 1), "hours")
 
 # %%
-assert int(row["ttl"]) > time.time()
+assert int(row["ttl"]) > time.time(), "the game's ttl lies in the past: look at start.py's ttl"
 
 # %% [markdown]
-# ## Clean up
+# ## Play
+#
+# Your turn: two boards, one game. The left board plays X, the right one O: click X's move on the
+# left, then O's on the right, and so on. Only you play this game (the game above had its own
+# connections), so click at your own pace. **New game** on the left starts another: its id
+# appears in the box; type it into the right board's box and press **Join**.
+#
+# To play a neighbour instead, use one board each on the same cloud (the room's, when your
+# instructor hosts one): one presses **New game** and reads the id aloud, the other joins it.
 
-# %%
-x.close()
-o.close()
+# %% tags=["nbval-ignore-output"]
+import ipywidgets as widgets
+
+from infra.widgets import TicTacToe
+
+left = TicTacToe(game_url)
+right = TicTacToe(game_url)
+right.join(left.start())
+widgets.HBox([left.widget, right.widget])
+
+# %% [markdown]
+# The boards stay live: nothing in this notebook closes them. When you are done, run
+# `left.close()` and `right.close()` in a new cell; a game whose player leaves ends (its
+# `$disconnect` marks it over) and its row goes when its `ttl` passes.
 
 # %% [markdown]
 # ## Key points
@@ -140,6 +264,6 @@ o.close()
 # - Rules kept in pure functions (`game.py`) are tested without any AWS.
 #
 # **Exercises:** [07 · Noughts and crosses](../exercises/07-noughts-and-crosses-exercises.ipynb):
-# `ttl-enable` and `ttt-validate`.
+# `ttl-expire` (rows that expire on another table and attribute) and `ttt-validate`.
 #
 # **Next:** [08 · Server push](08-server-push.ipynb): the server speaks first, on a schedule.

@@ -2,14 +2,14 @@
 # # Exercises 07 · Noughts and crosses
 #
 # After lesson [07 · Noughts and crosses](../notebooks/07-noughts-and-crosses.ipynb): rows that
-# expire by themselves, and the rules of the game. The game's code is in
+# expire by themselves (here: invitations), and the rules of the game. The game's code is in
 # [`lambdas/tictactoe/`](lambdas/tictactoe/) next to this notebook (see its
 # [README](lambdas/tictactoe/README.md)).
 #
 # **How these exercises work.** Write your answer where a cell (or the file an exercise names) says
 # `# YOUR CODE HERE`, replacing the `raise NotImplementedError()` under it, then run the check right
-# after it. A check that passes prints nothing; one that fails says what is wrong and hints at the
-# fix. Your instructor's grading also runs each check with names and cases you have not seen.
+# after it. A check answers in one line: ✓ when it passes, ✗ and what is wrong (with a hint) when it
+# fails. Your instructor's grading also runs each check with names and cases you have not seen.
 
 # %% tags=["nbval-ignore-output"]
 from infra.exercises import checks
@@ -18,36 +18,55 @@ from infra.session import use_cloud
 cloud = use_cloud()
 
 # %% [markdown]
-# ## 1 · Rows that expire `[ttl-enable]` · 5 min
+# ## 1 · Invitations that expire `[ttl-expire]` · 10 min
 #
-# **Why?** Abandoned games would pile up forever. With **Time to Live** on an attribute, DynamoDB
-# deletes each row whose attribute (epoch seconds) lies in the past, by itself and for free.
+# **Why?** A player may invite a friend with a short code instead of a game id. An invitation
+# nobody takes up should go away by itself: a row whose Time to Live attribute lies in the past is
+# deleted by DynamoDB, for free. Time to Live reads a **Number** holding **epoch seconds**
+# (`int(time.time()) + seconds`); a row without it, or with a string there, never expires.
 #
-# **What?** Write `enable_ttl(table_name, attribute)`: switch Time to Live on for `attribute`
-# (`update_time_to_live`). The check makes a fresh table, runs your function, reads the setting
-# back, and puts one expired and one current row: the expired one must vanish. (The local cloud
-# sweeps every few seconds; AWS deletes expired rows within a few days, so code must still compare
-# the attribute with the clock.)
+# **What?** Write `invite(table_name, attribute, code, seconds)` for a table keyed by the string
+# `code`:
+#
+# - make sure Time to Live is on for `attribute`. Switching it on when it is on already is an
+#   error on AWS (`ValidationException`), and `invite` is called for every invitation, so call
+#   `update_time_to_live` only when `describe_time_to_live` says the status is neither `ENABLED`
+#   nor `ENABLING`;
+# - put the row `{"code": code, attribute: <epoch seconds, seconds from now>}`;
+# - return that expiry.
+#
+# The check makes a fresh table, invites twice (one invitation for an hour, one for 2 seconds),
+# reads the setting and the rows back, and waits for the short one to vanish. (The local cloud
+# sweeps every few seconds; AWS deletes expired rows within a few days, so code that cares still
+# compares the attribute with the clock.)
 
-# %% tags=["exercise:ttl-enable"]
+# %% tags=["exercise:ttl-expire"]
+import time
+
 import boto3
 
 
-def enable_ttl(table_name: str, attribute: str) -> None:
-    """Let DynamoDB delete the table's rows once their `attribute` (epoch seconds) has passed."""
+def invite(table_name: str, attribute: str, code: str, seconds: int) -> int:
+    """Store an invitation that DynamoDB deletes `seconds` from now; return its expiry."""
     ### BEGIN SOLUTION
-    boto3.client("dynamodb").update_time_to_live(
-        TableName=table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
-    )
+    dynamodb = boto3.client("dynamodb")
+    ttl = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    if ttl["TimeToLiveStatus"] not in ("ENABLED", "ENABLING"):
+        dynamodb.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+        )
+    expiry = int(time.time()) + seconds
+    boto3.resource("dynamodb").Table(table_name).put_item(Item={"code": code, attribute: expiry})
+    return expiry
     ### END SOLUTION
 
 
-# %% tags=["check:ttl-enable"]
-checks.check_enable_ttl(enable_ttl, "mygames", "ttl")
+# %% tags=["check:ttl-expire"]
+checks.check_invite(invite, "myinvites", "expiresAt")
 
-# %% tags=["hidden:ttl-enable"]
-checks.check_enable_ttl(enable_ttl, checks.unique("games"), "expiresAt")
+# %% tags=["hidden:ttl-expire"]
+checks.check_invite(invite, checks.unique("invites"), "validUntil")
 
 # %% [markdown]
 # ## 2 · Is that move allowed? `[ttt-validate]` · 10 min

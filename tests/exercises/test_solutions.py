@@ -35,7 +35,7 @@ LESSONS = sorted(
 )
 BUILD_TRACK = {
     "table-create", "role-create", "function-deploy", "api-create", "routes-wire",
-    "stage-deploy", "stream-map", "ttl-enable", "schedule-rule",
+    "stage-deploy", "stream-batch", "ttl-expire", "schedule-rule",
 }  # fmt: skip
 APP_CODE = {
     "chat-nickname", "chat-named", "chat-whisper", "chat-who", "arena-color",

@@ -38,9 +38,9 @@ from .resources import (
     check_create_table,
     check_deploy_function,
     check_deploy_stage,
-    check_enable_ttl,
-    check_map_stream,
+    check_invite,
     check_schedule,
+    check_tune_stream,
     check_wire_routes,
 )
 from .templates import check_template_whisper, deploy_template, lint_template
@@ -73,11 +73,11 @@ check_create_role = _one_line(check_create_role)
 check_create_table = _one_line(check_create_table)
 check_deploy_function = _one_line(check_deploy_function)
 check_deploy_stage = _one_line(check_deploy_stage)
-check_enable_ttl = _one_line(check_enable_ttl)
-check_map_stream = _one_line(check_map_stream)
+check_invite = _one_line(check_invite)
 check_policy = _one_line(check_policy)
 check_push_time = _one_line(check_push_time)
 check_schedule = _one_line(check_schedule)
+check_tune_stream = _one_line(check_tune_stream)
 check_template_whisper = _one_line(check_template_whisper)
 check_validate_move = _one_line(check_validate_move)
 check_wire_routes = _one_line(check_wire_routes)
@@ -97,11 +97,11 @@ __all__ = [
     "check_create_table",
     "check_deploy_function",
     "check_deploy_stage",
-    "check_enable_ttl",
-    "check_map_stream",
+    "check_invite",
     "check_policy",
     "check_push_time",
     "check_schedule",
+    "check_tune_stream",
     "check_template_whisper",
     "check_validate_move",
     "check_wire_routes",

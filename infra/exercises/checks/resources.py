@@ -16,12 +16,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from infra.deploy import (
     add_route,
@@ -40,6 +41,7 @@ from .common import (
     KIT_LAMBDAS,
     PROBE_APP,
     QUIET,
+    TIMEOUT,
     Calls,
     Client,
     answer,
@@ -603,19 +605,42 @@ def _answers(url: str, route_key: str, stage: str) -> None:
 # -- 06 · the stream mapping --------------------------------------------------------------------
 
 
-def check_map_stream(map_stream: Callable[[str, str], str], app: str) -> None:
-    """`map_stream(table, function)` maps the table's stream; a move then reaches everyone."""
+def check_tune_stream(
+    tune_stream: Callable[[str, str, int, int], str], app: str, batch_size: int, window_seconds: int
+) -> None:
+    """`tune_stream` makes the mapping, then changes it in place; a burst arrives in one batch."""
     lambda_ = boto3.client("lambda")
     url = _arena_without_mapping(app)
     table, function = f"{app}-connections", f"{app}-tableTriggers"
     stream = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    uuid = answer(map_stream, table, function)
+    uuid = answer(tune_stream, table, function, batch_size, window_seconds)
+    _tuned(lambda_, uuid, stream, function, batch_size, window_seconds)
+    wider = window_seconds + 1
+    again = answer(tune_stream, table, function, 2 * batch_size, wider)
+    mappings = lambda_.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
+    assert len(mappings) == 1, (
+        f"Called again, tune_stream left {len(mappings)} mappings on the stream, so every change"
+        " would be told several times: when list_event_source_mappings finds one, change it with"
+        " update_event_source_mapping(UUID=..., BatchSize=..., MaximumBatchingWindowInSeconds=...)"
+    )
+    assert again == uuid, (
+        f"Called again, tune_stream returned {again!r}; the mapping is still {uuid!r}: return"
+        " the UUID of the mapping you changed"
+    )
+    _tuned(lambda_, uuid, stream, function, 2 * batch_size, wider)
+    _burst_in_one_batch(url, wider)
+
+
+def _tuned(
+    lambda_: Any, uuid: Any, stream: str, function: str, batch_size: int, window_seconds: int
+) -> None:
+    """The mapping `uuid` reads `stream` into `function` from LATEST with these settings, on."""
     try:
         mapping = lambda_.get_event_source_mapping(UUID=uuid)
-    except (ClientError, TypeError):
+    except (ClientError, TypeError, ParamValidationError):
         raise AssertionError(
-            f"map_stream returned {uuid!r}, which is no mapping's UUID: return"
-            " create_event_source_mapping(...)['UUID']"
+            f"tune_stream returned {uuid!r}, which is no mapping's UUID: return the mapping's"
+            " ['UUID']"
         ) from None
     assert mapping["EventSourceArn"] == stream, (
         f"The mapping reads {mapping['EventSourceArn']!r}, not the table's stream: use"
@@ -625,26 +650,49 @@ def check_map_stream(map_stream: Callable[[str, str], str], app: str) -> None:
         f"The mapping invokes {mapping['FunctionArn']!r}, not {function}"
     )
     assert mapping.get("StartingPosition") == "LATEST", (
-        f"StartingPosition is {mapping.get('StartingPosition')!r}: start at LATEST, so old"
-        " changes are not replayed to everyone"
+        f"StartingPosition is {mapping.get('StartingPosition')!r}: start at LATEST"
+    )
+    assert mapping.get("BatchSize") == batch_size, (
+        f"BatchSize is {mapping.get('BatchSize')}, expected {batch_size}: BatchSize=batch_size"
+    )
+    window = mapping.get("MaximumBatchingWindowInSeconds", 0)
+    assert window == window_seconds, (
+        f"MaximumBatchingWindowInSeconds is {window}, expected {window_seconds}:"
+        " MaximumBatchingWindowInSeconds=window_seconds"
     )
     assert mapping.get("State") == "Enabled", (
-        f"map_stream returned while the mapping was {mapping.get('State')!r}: wait until"
-        " get_event_source_mapping(UUID=...)['State'] is 'Enabled'"
+        f"tune_stream returned while the mapping was {mapping.get('State')!r}: wait until"
+        " get_event_source_mapping(UUID=...)['State'] is 'Enabled' (after a change too)"
     )
+
+
+def _burst_in_one_batch(url: str, window_seconds: int) -> None:
+    """Three quick moves of one pointer reach a watcher together: one frame, three changes."""
     with Client(url, "painter") as painter, Client(url, "watcher") as watcher:
         painter.send({"action": "list"})
         listing = painter.wait_for(lambda frame: frame.get("type") == "list")
         assert listing is not None, "The arena did not answer {'action': 'list'}"
-        me, x = listing["you"]["id"], 0.1 + secrets.randbelow(80) / 100
-        painter.send({"action": "move", "clientX": x, "clientY": 0.5})
+        me = listing["you"]["id"]
 
-        def moved(frame: Any) -> bool:
-            return any(c.get("id") == me and c.get("x") == x for c in frame.get("changes", []))
+        def mine(frame: Any, kind: str) -> list[Any]:
+            changes = frame.get("changes", []) if isinstance(frame, dict) else []
+            return [c for c in changes if c.get("id") == me and c.get("kind") == kind]
 
-        assert watcher.wait_for(moved) is not None, (
-            "A move was written to the table but nobody heard of it: the stream mapping does not"
-            " invoke the trigger function"
+        timeout = window_seconds + TIMEOUT
+        joined = watcher.wait_for(lambda frame: bool(mine(frame, "join")), timeout)
+        assert joined is not None, "Nobody heard of a new pointer: the mapping invokes nothing"
+        xs = [0.1 + secrets.randbelow(80) / 100 + step / 1000 for step in range(3)]
+        for x in xs:
+            painter.send({"action": "move", "clientX": x, "clientY": 0.5})
+        last = watcher.wait_for(
+            lambda frame: any(c.get("x") == xs[-1] for c in mine(frame, "move")), timeout
+        )
+        assert last is not None, "Three moves were written, but nobody heard of the last one"
+        frames = [frame for frame in watcher.frames if mine(frame, "move")]
+        assert len(frames) == 1, (
+            f"Three moves sent at once reached the watcher in {len(frames)} frames: with a"
+            f" batching window of {window_seconds} s they should wait for each other and come"
+            " in one batch"
         )
 
 
@@ -654,33 +702,56 @@ def check_map_stream(map_stream: Callable[[str, str], str], app: str) -> None:
 TTL_WAIT = 12.0  # seconds: the local cloud sweeps expired rows every 5 s (AWS: within days)
 
 
-def check_enable_ttl(enable_ttl: Callable[[str, str], None], table: str, attribute: str) -> None:
-    """`enable_ttl(table, attribute)` switches TTL on; an expired row then disappears by itself."""
+def check_invite(invite: Callable[[str, str, str, int], int], table: str, attribute: str) -> None:
+    """`invite(table, attribute, code, seconds)`: TTL switched on once; rows expire by themselves."""
     dynamodb = boto3.client("dynamodb")
     _delete_table(table)
     with quietly():
-        create_connections_table("checks", table, key="GameId")
-    answer(enable_ttl, table, attribute)
+        create_connections_table("checks", table, key="code")
+    started = time.time()
+    with recorded_calls() as calls:
+        later = answer(invite, table, attribute, "LATER7", 3600)
+        answer(invite, table, attribute, "SOON42", 2)
+    switched = calls.of("dynamodb", "UpdateTimeToLive")
+    assert switched, "Time to Live was never switched on: dynamodb.update_time_to_live(...)"
+    assert len(switched) == 1, (
+        f"Two invitations switched Time to Live on {len(switched)} times: on AWS the second call"
+        " fails (ValidationException). Ask describe_time_to_live first; switch it on only when"
+        " its TimeToLiveStatus is neither ENABLED nor ENABLING"
+    )
     ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     assert ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"), (
-        f"Time to Live is {ttl.get('TimeToLiveStatus')!r} on {table}: call"
-        " update_time_to_live(TableName=..., TimeToLiveSpecification={'Enabled': True, ...})"
+        f"Time to Live is {ttl.get('TimeToLiveStatus')!r} on {table}: TimeToLiveSpecification="
+        "{'Enabled': True, 'AttributeName': attribute}"
     )
     assert ttl.get("AttributeName") == attribute, (
         f"TTL reads the attribute {ttl.get('AttributeName')!r}, expected {attribute!r}:"
         " AttributeName=attribute"
     )
-    games = boto3.resource("dynamodb").Table(table)
-    now = int(time.time())
-    games.put_item(Item={"GameId": "expired", attribute: now - 60})
-    games.put_item(Item={"GameId": "current", attribute: now + 3600})
-    deadline = time.monotonic() + TTL_WAIT
-    while games.get_item(Key={"GameId": "expired"}).get("Item") and time.monotonic() < deadline:
-        time.sleep(0.25)
-    assert games.get_item(Key={"GameId": "expired"}).get("Item") is None, (
-        f"A row whose {attribute!r} lies in the past is still there after {TTL_WAIT:g} s"
+    rows = boto3.resource("dynamodb").Table(table)
+    item = rows.get_item(Key={"code": "LATER7"}, ConsistentRead=True).get("Item")
+    assert item is not None, (
+        f"No row has the code 'LATER7' after invite({table!r}, {attribute!r}, 'LATER7', 3600):"
+        " put_item(Item={'code': code, attribute: ...})"
     )
-    assert games.get_item(Key={"GameId": "current"}).get("Item"), "A row that has not expired went"
+    expiry = item.get(attribute)
+    assert isinstance(expiry, Decimal), (
+        f"The row's {attribute!r} is {expiry!r}: Time to Live reads only a Number, epoch"
+        " seconds (int(time.time()) + seconds); a row without one never expires"
+    )
+    expected = started + 3600
+    assert abs(float(expiry) - expected) < 60, (
+        f"The row's {attribute!r} is {expiry}, expected about {int(expected)}:"
+        " int(time.time()) + seconds (epoch seconds, not milliseconds)"
+    )
+    assert later == expiry, f"invite returned {later!r}, not the expiry it wrote ({expiry})"
+    deadline = time.monotonic() + 2 + TTL_WAIT
+    while rows.get_item(Key={"code": "SOON42"}).get("Item") and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert rows.get_item(Key={"code": "SOON42"}).get("Item") is None, (
+        f"An invitation that expired after 2 s is still there {2 + TTL_WAIT:g} s later"
+    )
+    assert rows.get_item(Key={"code": "LATER7"}).get("Item"), "An invitation for an hour went"
 
 
 # -- 08 · the schedule --------------------------------------------------------------------------

@@ -1,0 +1,168 @@
+"""Lessons 06 and 07's checks: the list route's reply, the stream mapping, winner(), TTL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from infra import challenges, lessons
+from infra.challenges import CheckFailed, lesson06, lesson07
+from infra.deploy import add_route_response, deploy_stage, find_api, map_stream
+from infra.local.cloud import LocalCloud
+
+
+@pytest.fixture
+def lenient() -> Iterator[None]:
+    was = challenges.is_strict()
+    challenges.strict(False)
+    yield
+    challenges.strict(was)
+
+
+@pytest.fixture
+def strict() -> Iterator[None]:
+    was = challenges.is_strict()
+    challenges.strict(True)
+    yield
+    challenges.strict(was)
+
+
+@pytest.fixture(scope="module")
+def arena(cloud: LocalCloud) -> str:
+    """The arena as lesson 06 starts it: one-way list, stream mapped to nothing; its API id."""
+    lessons.catch_up_app("arena")
+    api = find_api("arena", "arena-api")
+    assert api is not None
+    return str(api["ApiId"])
+
+
+def test_a_one_way_list_is_not_done_and_the_kit_makes_it_two_way(
+    arena: str, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the untouched lesson the check says ◻ in one line, and then list answers."""
+    lesson06.list_reply()
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("◻ Not done yet: the list route is still one-way") and out.count("\n") == 1
+    )
+    lesson06.list_reply()
+    assert capsys.readouterr().out.startswith("✓ list is two-way and deployed")
+
+
+def test_a_route_response_not_deployed_fails_saying_deploy(arena: str) -> None:
+    """A route response added after the stage's deployment: the check says to deploy."""
+    apis = boto3.client("apigatewayv2")
+    deployments = apis.get_deployments(ApiId=arena)["Items"]
+    oldest = min(deployments, key=lambda deployment: deployment["CreatedDate"])
+    add_route_response(arena, "list")
+    apis.update_stage(ApiId=arena, StageName="dev", DeploymentId=oldest["DeploymentId"])
+    try:
+        with pytest.raises(CheckFailed, match="deploy"):
+            lesson06.list_reply()
+    finally:
+        deploy_stage(arena)
+
+
+def test_no_mapping_is_a_failure_when_strict_and_the_kit_maps_it(arena: str, strict: None) -> None:
+    """Strict (the solved lesson): not done fails, yet the mapping is made for the next cells."""
+    lambda_ = boto3.client("lambda")
+    for mapping in lambda_.list_event_source_mappings(FunctionName="arena-tableTriggers")[
+        "EventSourceMappings"
+    ]:
+        lambda_.delete_event_source_mapping(UUID=mapping["UUID"])
+    with pytest.raises(CheckFailed, match="not done: nothing maps the stream"):
+        lesson06.stream_mapped()
+    assert [m["State"] for m in lessons.stream_mappings("arena-tableTriggers")] == ["Enabled"]
+
+
+def test_a_second_mapping_fails_saying_each_move_would_be_told_twice(
+    arena: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two mappings of the stream to the trigger: the check asks to delete all but one."""
+    lambda_ = boto3.client("lambda")
+    uuid = map_stream("arena-connections", "arena-tableTriggers")
+    capsys.readouterr()
+    lesson06.stream_mapped()
+    assert capsys.readouterr().out.startswith("✓ the stream of arena-connections invokes")
+    stream = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
+    extra = lambda_.create_event_source_mapping(
+        EventSourceArn=stream["LatestStreamArn"],
+        FunctionName="arena-tableTriggers",
+        StartingPosition="LATEST",
+    )["UUID"]
+    try:
+        with pytest.raises(CheckFailed, match="2 mappings read the stream"):
+            lesson06.stream_mapped()
+    finally:
+        lambda_.delete_event_source_mapping(UUID=extra)
+    assert lessons.stream_mappings("arena-tableTriggers")[0]["State"] == "Enabled", uuid
+
+
+def right_winner(board: str) -> str | None:
+    for a, b, c in [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8)]:
+        if board[a] != "." and board[a] == board[b] == board[c]:
+            return board[a]
+    if board[2] != "." and board[2] == board[4] == board[6]:
+        return board[2]
+    return None if "." in board else "draw"
+
+
+def draw_first_winner(board: str) -> str | None:
+    """Says draw for a full board before looking for a line."""
+    if "." not in board:
+        return "draw"
+    return right_winner(board)
+
+
+def stub_winner(board: str) -> str | None:
+    return None
+
+
+def test_a_right_winner_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines, draws and games going on: one ✓ line."""
+    lesson07.game_winner(right_winner)
+    assert capsys.readouterr().out.startswith("✓ winner() is right on")
+
+
+def test_a_winner_that_checks_draw_first_fails_on_the_full_board_with_a_line() -> None:
+    """A line on a full board wins: the check names that board."""
+    with pytest.raises(CheckFailed, match="a line wins, even on a full board"):
+        lesson07.game_winner(draw_first_winner)
+
+
+def test_a_stub_winner_is_not_done(lenient: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """The stub (None for every board) is not done, in one line."""
+    lesson07.game_winner(stub_winner)
+    assert capsys.readouterr().out.startswith("◻ Not done yet: winner() answers None")
+
+
+@pytest.fixture(scope="module")
+def games(cloud: LocalCloud) -> str:
+    """The game as lesson 07 starts it: Time to Live off."""
+    lessons.catch_up_app("tictactoe")
+    return "tictactoe-games"
+
+
+def test_ttl_off_is_not_done_and_the_kit_switches_it_on(
+    games: str, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the untouched lesson the check says ◻, then TTL is on for ttl and the check passes."""
+    lesson07.games_ttl()
+    assert capsys.readouterr().out.startswith("◻ Not done yet: Time to Live is DISABLED")
+    lesson07.games_ttl()
+    assert capsys.readouterr().out.startswith("✓ Time to Live is ENABLED on tictactoe-games")
+
+
+def test_ttl_on_another_attribute_fails_naming_ttl(games: str) -> None:
+    """TTL reading `expires` instead of `ttl`: the check says the rows keep it in ttl."""
+    dynamodb = boto3.client("dynamodb")
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
+    try:
+        with pytest.raises(CheckFailed, match="keeps its expiry in 'ttl'"):
+            lesson07.games_ttl()
+    finally:
+        spec = {"Enabled": True, "AttributeName": "ttl"}
+        dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
