@@ -82,9 +82,9 @@ with lessons.WsCat(game_url) as cat:
     cat.receive(of_type="started")
 
 # %% [markdown]
-# `{"action": "start"}` has no `type`, so no route matches; with no `$default` route to fall back
-# on, API Gateway itself answers `Forbidden`, and no function runs. The route key is the *value*
-# of the field the expression names: `start`, `join` and `move` here.
+# What happened: `{"action": "start"}` has no `type`, so no route matches; with no `$default`
+# route to fall back on, API Gateway itself answers `Forbidden`, and no function runs. The route
+# key is the *value* of the field the expression names: `start`, `join` and `move` here.
 #
 # ## 2 · The rules, in plain Python
 #
