@@ -14,7 +14,13 @@ Scenarios (`--only` picks some):
 - echo    the round trip of a two-way route (`benchmarks/apps/echo`);
 - connect 1,000 connections opened at once, each running the chat's `$connect` (a PutItem);
 - calls   the cost of GetItem, PutItem, UpdateItem, Scan (30 rows) and post_to_connection
-          from boto3 through the edge.
+          from boto3 through the edge;
+- soak    a real room for `--soak-seconds` (600 by default, not in the default run): 30 people
+          in the arena at 10 Hz who also chat (a message every 5 s each), 3 people asleep
+          (connected to both, never reading) and 2 whose connections drop and come back every
+          10 s; then the same 30 without the sleepers and the flapping, on the cloud and on the
+          floor. It reports deliveries to the awake against the ideal, lag, the cloud's memory
+          (RSS) and open files over time, and its worker processes at the end.
 
 Run: `.venv/bin/python benchmarks/room.py` (the full room: about 3 minutes), or for example
 `.venv/bin/python benchmarks/room.py --only arena --people 10 --seconds 20`.
@@ -47,7 +53,8 @@ from infra.local.cloud_process import ROOT, CloudProcess
 
 HERE = Path(__file__).resolve().parent
 WORKSHOP = str(Path(sys.executable).with_name("workshop"))
-SCENARIOS = ("arena", "fanout", "echo", "connect", "calls")
+SCENARIOS = ("arena", "fanout", "echo", "connect", "calls", "soak")
+DEFAULT_SCENARIOS = ("arena", "fanout", "echo", "connect", "calls")
 CLOCK_WRAP = 1e4  # move timestamps travel as (time % 1e4) / 1e4, a fraction the arena accepts
 SEQ_SCALE = 1e5  # a move's sequence number travels as seq / 1e5
 SPAWN = multiprocessing.get_context("spawn")
@@ -230,7 +237,7 @@ async def _serve_floor(ports: Any, stop: Any) -> None:
         me = f"{id(ws):x}"
         pointers[ws] = me
         try:
-            async for message in ws:
+            async for message in ws:  # a flapping client ends it with an error: that is its job
                 if path.startswith("/echo"):
                     await ws.send(message)
                 elif path.startswith("/arena"):
@@ -242,8 +249,14 @@ async def _serve_floor(ports: Any, stop: Any) -> None:
                         change.update(x=frame["clientX"], y=frame["clientY"])
                         out = json.dumps({"type": "changes", "changes": [change]})
                         broadcast([c for c in room if c is not ws], out)
+                elif path.startswith("/talk"):  # the finished chat's frames, as its clients read
+                    text = json.loads(message).get("data", "")
+                    out = json.dumps({"type": "message", "from": me, "text": text})
+                    broadcast([c for c in room if c is not ws], out)
                 else:  # chat: to everyone else
                     broadcast([c for c in room if c is not ws], message)
+        except websockets.ConnectionClosed:
+            pass
         finally:
             room.discard(ws)
             pointers.pop(ws, None)
@@ -714,6 +727,223 @@ def _time(call: Callable[[], Any], count: int) -> dict[str, float]:
 # ---------------------------------------------------------------------------------- main
 
 
+# ---------------------------------------------------------------------------------- the soak
+
+SOAK_PEOPLE, SOAK_HZ, CHAT_EVERY, SLEEPERS, FLAPPERS, FLAP_EVERY = 30, 10.0, 5.0, 3, 2, 10.0
+
+
+def chat_people(
+    url: str, names: list[str], every: float, seconds: float, inbox: Any, go: Any
+) -> None:
+    """One client process: its people chat, a message every `every` seconds each, and report
+    which messages of the others they got, and how late."""
+    asyncio.run(_chat_people(url, names, every, seconds, inbox, go))
+
+
+async def _chat_people(
+    url: str, names: list[str], every: float, seconds: float, inbox: Any, go: Any
+) -> None:
+    people = [await websockets.connect(f"{url}?name={n}", max_size=None) for n in names]
+    inbox.put(("ready", names))
+    start_at = await asyncio.to_thread(go.get)
+    received: dict[str, set[str]] = {name: set() for name in names}
+    lags: list[float] = []
+    sent: list[str] = []
+
+    async def listen(name: str, ws: Any) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for message in ws:
+                text = json.loads(message).get("text", "")
+                if text.startswith("soak "):
+                    _, tag, stamp = text.split(" ")
+                    received[name].add(tag)
+                    lags.append((time.time() - float(stamp)) * 1000)
+
+    async def talk(index: int, name: str, ws: Any) -> None:
+        count = int(seconds / every)
+        offset = every * index / max(1, len(names))  # spread the room's messages out
+        for number in range(count):
+            await asyncio.sleep(max(0.0, start_at + offset + number * every - time.time()))
+            tag = f"{name}.{number}"
+            await ws.send(
+                json.dumps({"action": "sendMessage", "data": f"soak {tag} {time.time()}"})
+            )
+            sent.append(tag)
+
+    listeners = [asyncio.ensure_future(listen(n, ws)) for n, ws in zip(names, people, strict=True)]
+    await asyncio.gather(
+        *(talk(i, n, ws) for i, (n, ws) in enumerate(zip(names, people, strict=True)))
+    )
+    await asyncio.sleep(5.0)  # the last messages' grace
+    for task in listeners:
+        task.cancel()
+    for ws in people:
+        with contextlib.suppress(Exception):
+            await ws.close()
+    inbox.put(("done", {"sent": sent, "received": {n: sorted(r) for n, r in received.items()},
+                        "lags": lags}))  # fmt: skip
+
+
+def run_chat(url: str, people: int, every: float, seconds: float, processes: int) -> dict[str, Any]:
+    """`people` chatting from `processes` client processes; deliveries against the ideal."""
+    inbox, go = SPAWN.Queue(), SPAWN.Queue()
+    names = [f"talker{index}" for index in range(people)]
+    groups = [names[i::processes] for i in range(processes) if names[i::processes]]
+    workers = [
+        SPAWN.Process(target=chat_people, args=(url, g, every, seconds, inbox, go), daemon=True)
+        for g in groups
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        inbox.get(timeout=300)
+    start_at = time.time() + 1.0
+    for _ in workers:
+        go.put(start_at)
+    sent: list[str] = []
+    received: dict[str, list[str]] = {}
+    lags: list[float] = []
+    for _ in workers:
+        _, payload = inbox.get(timeout=seconds + 300)
+        sent += payload["sent"]
+        received.update(payload["received"])
+        lags += payload["lags"]
+    for worker in workers:
+        worker.join(10)
+    ideal = len(sent) * (len(received) - 1)
+    delivered = sum(len(tags) for tags in received.values())
+    return {"delivered": delivered, "ideal": ideal, "lag": spread(lags)}
+
+
+def troublemakers(urls: list[str], seconds: float, inbox: Any) -> None:
+    """Sleepers that never read after their handshake, and people whose connections drop
+    (no close frame) and come back every FLAP_EVERY seconds, on each of `urls`."""
+    asyncio.run(_troublemakers(urls, seconds))
+    inbox.put("done")
+
+
+async def _troublemakers(urls: list[str], seconds: float) -> None:
+    sleepers = []
+    for url in urls:
+        parts = urlsplit(url)
+        for index in range(SLEEPERS):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect((parts.hostname, parts.port))
+            sock.sendall(
+                f"GET {parts.path}?name=sleeper{index} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            sleepers.append(sock)  # its answer and everything after are never read
+
+    async def flap(url: str, index: int) -> None:
+        end = time.time() + seconds
+        while time.time() < end:
+            with contextlib.suppress(Exception):
+                ws = await websockets.connect(f"{url}?name=flapper{index}", max_size=None)
+                if "arena" in url:
+                    await ws.send(json.dumps({"action": "list"}))
+                await asyncio.sleep(FLAP_EVERY)
+                ws.transport.abort()  # the Wi-Fi drops: no close frame
+            await asyncio.sleep(0.5)
+
+    await asyncio.gather(*(flap(url, i) for url in urls for i in range(FLAPPERS)))
+    for sock in sleepers:
+        sock.close()
+
+
+def cloud_gauges(cloud: RoomCloud) -> tuple[float, int, int]:
+    """The cloud process's RSS (MB), its open file descriptors, and its worker processes."""
+    import psutil
+
+    process = psutil.Process(cloud.process.pid)
+    return process.memory_info().rss / 1e6, process.num_fds(), len(process.children(True))
+
+
+def soak_once(
+    arena_url: str, chat_url: str, seconds: float, processes: int, faults: bool,
+    gauge: Callable[[], tuple[float, int, int]] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The room for `seconds`: the arena and the chat at once, with or without the faults."""
+    results: dict[str, Any] = {}
+    arena = threading.Thread(target=lambda: results.update(
+        arena=run_arena(arena_url, SOAK_PEOPLE, SOAK_HZ, seconds, processes)))  # fmt: skip
+    chat = threading.Thread(target=lambda: results.update(
+        chat=run_chat(chat_url, SOAK_PEOPLE, CHAT_EVERY, seconds, processes)))  # fmt: skip
+    trouble = None
+    if faults:
+        inbox = SPAWN.Queue()
+        trouble = SPAWN.Process(
+            target=troublemakers, args=([arena_url, chat_url], seconds, inbox), daemon=True
+        )
+        trouble.start()
+    arena.start()
+    chat.start()
+    samples = []
+    started = time.monotonic()
+    while arena.is_alive() or chat.is_alive():
+        if gauge is not None:
+            samples.append((time.monotonic() - started, *gauge()))
+        arena.join(10)
+    chat.join()
+    if trouble is not None:
+        trouble.join(seconds + 30)
+    results["gauges"] = samples
+    return results
+
+
+def run_soak(
+    cloud: RoomCloud, floor: FloorProcess, report: Report, seconds: float, processes: int
+) -> None:
+    arena_url, chat_url = cloud.deploy("arena"), cloud.deploy("chat")
+    label = f"soak {seconds:g} s"
+    print(f"{label}: 30 people in the arena at 10 Hz, chatting, 3 asleep, 2 flapping ...")
+    with cpu_of(cloud, f"{label} with the faults", report):
+        faulty = soak_once(
+            arena_url, chat_url, seconds, processes, True, lambda: cloud_gauges(cloud)
+        )
+    wait_until_idle(cloud, report)
+    print(f"{label}: the same 30 without the sleepers and the flapping ...", flush=True)
+    calm = soak_once(arena_url, chat_url, seconds, processes, False, None)
+    print(f"{label}: the same on the floor ...", flush=True)
+    raw = soak_once(floor.ws + "/arena", floor.ws + "/talk", seconds, processes, True, None)
+    rss, fds, workers = zip(*[(r, f, w) for _, r, f, w in faulty["gauges"]], strict=True)
+    minute = next((i for i, (t, *_) in enumerate(faulty["gauges"]) if t >= 60), 0)
+    timeouts = cloud.log_lines_matching("arena-", "Task timed out") + cloud.log_lines_matching(
+        "chat-", "Task timed out"
+    )
+
+    def pct(result: dict[str, Any]) -> float:
+        return 100.0 * result["delivered"] / result["ideal"] if result["ideal"] else float("nan")
+
+    for part in ("arena", "chat"):
+        mine, base, floor_ = faulty[part], calm[part], raw[part]
+        report.add(
+            Row(f"{label}, {part}: delivered to the awake", pct(mine), pct(floor_), "%",
+                lambda v, f: v >= 99.0, ">= 99 %"),
+            Row(f"{label}, {part}: lag p50", mine["lag"]["p50"], floor_["lag"]["p50"], "ms"),
+            Row(f"{label}, {part}: lag p95", mine["lag"]["p95"], floor_["lag"]["p95"], "ms",
+                lambda v, f, b=base["lag"]["p95"]: v <= 1.25 * b,
+                f"<= 1.25x without faults ({_fmt(base['lag']['p95'], 'ms')})"),
+            Row(f"{label}, {part}: lag max", mine["lag"]["max"], floor_["lag"]["max"], "ms"),
+            Row(f"{label}, {part}: without faults, delivered", pct(base), None, "%"),
+        )  # fmt: skip
+    report.add(
+        Row(f"{label}: cloud RSS at the end (MB)", rss[-1], None, "",
+            lambda v, f, start=rss[minute]: v <= 1.10 * start,
+            f"<= 110 % of minute one ({rss[minute]:.0f})"),
+        Row(f"{label}: open files at the end", fds[-1], None, "",
+            lambda v, f, start=fds[minute]: v <= start + 10, f"no leak (minute one: {fds[minute]})"),
+        Row(f"{label}: worker processes at the end", workers[-1], None, ""),
+        Row(f"{label}: 'Task timed out' in logs", timeouts, None, "", lambda v, f: v == 0, "none"),
+    )  # fmt: skip
+    report.notes.append(
+        "  soak gauges (s, RSS MB, fds, workers): "
+        + ", ".join(f"({t:.0f}, {r:.0f}, {f}, {w})" for t, r, f, w in faulty["gauges"][::6])
+    )
+
+
 def wait_until_idle(cloud: RoomCloud, report: Report, limit: float = 120.0) -> None:
     """Let the cloud finish what the last scenario left queued (a stream backlog, say)."""
     deadline = time.monotonic() + limit
@@ -741,7 +971,7 @@ def cpu_of(cloud: RoomCloud, label: str, report: Report) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(DEFAULT_SCENARIOS))
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--hz", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -751,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--echoes", type=int, default=500)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--soak-seconds", type=float, default=600.0)
     parser.add_argument("--cloud-arg", action="append", default=[], help="passed to workshop cloud")
     args = parser.parse_args(argv)
 
@@ -856,6 +1087,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  arena deliveries: {local['delivered']} of {local['ideal']} on the local cloud, "
                 f"{raw['delivered']} of {raw['ideal']} on the floor"
             )
+        if "soak" in args.only:
+            run_soak(cloud, floor, report, args.soak_seconds, args.client_processes)
     finally:
         report.print()
         cloud.stop()
