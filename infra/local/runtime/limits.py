@@ -117,12 +117,6 @@ class LimitWatch:
         with self._lock:
             self._busy.pop(worker, None)
 
-    def forget(self, worker: Watched) -> None:
-        """The worker is gone: drop what was known of it."""
-        with self._lock:
-            self._busy.pop(worker, None)
-            self._others.pop(worker, None)
-
     def close(self) -> None:
         self._closed = True
         self._wake.set()
@@ -132,6 +126,7 @@ class LimitWatch:
         tick = 0
         while not self._closed:
             self._wake.wait()
+            time.sleep(INTERVAL)  # at most one look per interval, however many invokes start
             with self._lock:
                 if not self._busy:
                     self._wake.clear()
@@ -144,7 +139,6 @@ class LimitWatch:
             tick += 1
             for worker, _ in busy:
                 self._check(worker, tick % FOLDER_EVERY == 0)
-            time.sleep(INTERVAL)
 
     def _scan(self, workers: list[Watched]) -> None:
         tree = process_tree()

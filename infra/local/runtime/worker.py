@@ -252,19 +252,23 @@ def _number_for(value: Any) -> Any:
 class PeakMemory:
     """This process's own peak resident memory in MB.
 
-    Linux: `VmHWM` of /proc/self/status, kept open and re-read (`ru_maxrss` would carry the
-    peak of the process that exec'd the worker, the local cloud's). Elsewhere `ru_maxrss`.
+    `ru_maxrss` of a process started by exec carries the peak of the process that exec'd it, the
+    local cloud's (465 MB for a trivial handler). A worker forked by its guard (Linux) has a
+    resource usage of its own, so there `ru_maxrss` is its own peak, the same figure as `VmHWM`
+    in /proc/self/status, at a seventh of the cost. A worker not forked reads `VmHWM` (Linux) or
+    `ru_maxrss` (macOS, which has no /proc).
     """
 
-    def __init__(self) -> None:
-        self._fd: int | None = None
-        with contextlib.suppress(OSError):
-            self._fd = os.open("/proc/self/status", os.O_RDONLY)
+    def __init__(self, forked: bool) -> None:
+        self._status: int | None = None
+        if not forked:
+            with contextlib.suppress(OSError):
+                self._status = os.open("/proc/self/status", os.O_RDONLY)
 
     def __call__(self) -> int:
-        if self._fd is not None:
+        if self._status is not None:
             with contextlib.suppress(OSError, ValueError):
-                status = os.pread(self._fd, 4096, 0)
+                status = os.pread(self._status, 4096, 0)
                 start = status.index(b"VmHWM:") + 6
                 return round(int(status[start : status.index(b"kB", start)]) / 1024)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -275,14 +279,14 @@ class PeakMemory:
 class Worker:
     """The loop of one execution environment."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, forked: bool = False) -> None:
         self.channel = channel
         self.stdout = LineWriter(channel, 1)
         self.stderr = LineWriter(channel, 2)
         self.marshaller = Marshaller(os.environ.get("AWS_EXECUTION_ENV", "").rpartition("_")[2])
         self.context_module = load_sibling("context")
         self.handler: Any = None
-        self.max_memory_mb = PeakMemory()
+        self.max_memory_mb = PeakMemory(forked)
 
     def flush(self) -> None:
         self.stdout.flush_partial()
@@ -377,14 +381,15 @@ def exit_code_of(exit: SystemExit) -> int:
 def main(argv: list[str]) -> None:
     request_fd, response_fd = int(argv[1]), int(argv[2])
     tmp_mb, tmp_dir, private = int(argv[3]), argv[4], argv[5] == "private"
-    if sys.platform.startswith("linux"):
+    forked = sys.platform.startswith("linux")
+    if forked:
         # Returns in the forked worker; the guard itself never returns.
         tmp = load_sibling("guard").guard(request_fd, response_fd, tmp_mb, tmp_dir, private)
     else:
         tmp = load_sibling("guard").folder_tmp(tmp_mb, tmp_dir)
     channel = Channel(request_fd, response_fd)
     channel.send({"type": "started", "pid": os.getpid(), "tmp": tmp})
-    worker = Worker(channel)
+    worker = Worker(channel, forked)
     sys.stdout, sys.stderr = worker.stdout, worker.stderr
     setup_logging(channel)
     cloud_url = os.environ.get("WORKSHOP_CLOUD_URL")
