@@ -34,7 +34,7 @@ def default_base() -> str:
             os.makedirs(base, exist_ok=True)
             if os.access(base, os.W_OK | os.X_OK):
                 return base
-    return os.path.join(tempfile.gettempdir(), f"workshop-lambda-{os.getuid()}")
+    return os.path.join(tempfile.gettempdir(), f"workshop-clouds-{os.getuid()}")
 
 
 class CloudFolder:

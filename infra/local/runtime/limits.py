@@ -4,7 +4,9 @@ One thread per runtime, asleep while no invoke runs. While some do, it reads eac
 resident memory every `INTERVAL` (one read of /proc/PID/statm) and kills a worker past its
 `MemorySize`, as Lambda does: the invoke fails with "Runtime exited with error: signal: killed".
 Processes the worker started are found by a scan of /proc, which costs milliseconds, so only once
-an invoke has run `SCAN_AFTER` seconds and at most every `SCAN_EVERY`; their memory counts too.
+an invoke has run `SCAN_AFTER` seconds and at most every `SCAN_EVERY`; their memory counts too,
+and then each process counts its proportional share (Pss), so pages a fork shares with the
+worker count once, as in Lambda's cgroup.
 Where /tmp is a folder rather than a private tmpfs (`guard.folder_tmp`), the folder's total is
 checked every `FOLDER_EVERY` ticks. Without /proc (macOS) memory is not watched.
 """
@@ -46,6 +48,18 @@ def resident_bytes(pid: int) -> int:
             return int(statm.read().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def proportional_bytes(pid: int) -> int:
+    """A process's proportional share of resident memory (Pss): shared pages counted once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return resident_bytes(pid)
 
 
 def folder_bytes(path: str) -> int:
@@ -153,9 +167,12 @@ class LimitWatch:
         pid = worker.worker_pid
         if pid is None:
             return
-        others = self._others.get(worker, ())
-        rss = resident_bytes(pid) + sum(resident_bytes(other) for other in others)
-        if rss > worker.memory_limit:
+        others = self._others.get(worker)
+        if others:  # forks share pages with the worker: count each page once, as a cgroup does
+            used = proportional_bytes(pid) + sum(proportional_bytes(other) for other in others)
+        else:
+            used = resident_bytes(pid)
+        if used > worker.memory_limit:
             worker.exceed("memory")
         elif folder and worker.tmp == "folder" and worker.tmp_dir:
             self._check_folder(worker)

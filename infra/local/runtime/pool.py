@@ -63,8 +63,11 @@ class FunctionPool:
         while True:
             if self.retired:
                 raise PoolRetired(f"the workers of {self.spec.name} were retired")
-            if self.idle:
-                return self.idle.pop()  # the most recently used: the warmest
+            while self.idle:
+                worker = self.idle.pop()  # the most recently used: the warmest
+                if not worker.eof:
+                    return worker
+                self.release(worker, healthy=False)  # it ended while idle (killed, a limit)
             if self.size < self.limit:
                 self.size += 1
                 return None
@@ -422,7 +425,7 @@ class LambdaRuntime:
         finally:
             self._limits.unwatch(worker)
         young = time.monotonic() - worker.started < self.max_worker_age
-        pool.release(worker, healthy=young)
+        pool.release(worker, healthy=young and worker.exceeded is None)
         return _success(spec, request_id, exchange, init_logs, init_ms, worker)
 
     def _failure(

@@ -317,3 +317,51 @@ def test_a_starting_cloud_removes_dead_clouds_folders_and_never_a_live_ones(
     finally:
         live.close()
     assert os.listdir(tmp_path) == []
+
+
+def test_a_worker_that_ended_while_idle_is_not_given_the_next_invoke(
+    runtime: LambdaRuntime,
+) -> None:
+    """A warm worker killed between invokes: the next invoke starts a fresh one and succeeds."""
+    spec = make_spec(
+        "killed-idle", "import os\ndef handler(event, context):\n    return os.getpid()\n"
+    )
+    pid = runtime.invoke(spec, {}).json()
+    os.kill(pid, 9)
+    deadline = time.monotonic() + 5
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # the runtime sees the end
+    result = runtime.invoke(spec, {})
+    assert result.ok and result.json() != pid
+
+
+# Touches 60 MB, then forks two children that keep it (shared with the worker) for 2 s.
+FORKS_SHARING = """
+import os
+import time
+
+BLOCK = bytearray(60 << 20)
+for i in range(0, len(BLOCK), 4096):
+    BLOCK[i] = 1
+
+
+def handler(event, context):
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(2)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    return "shared"
+"""
+
+
+@pytest.mark.skipif(not LINUX, reason="resident memory is read from /proc")
+def test_pages_a_fork_shares_with_the_worker_count_once(runtime: LambdaRuntime) -> None:
+    """A 90 MB worker with two forks sharing its pages stays under 128 MB (Pss, not RSS x 3)."""
+    spec = make_spec("forks-sharing", FORKS_SHARING, memory_mb=128, timeout=10)
+    assert runtime.invoke(spec, {}).json() == "shared"
