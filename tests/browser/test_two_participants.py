@@ -249,7 +249,19 @@ def move_mouse_across(page: Page, points: list[tuple[float, float]]) -> None:
     """Move the real mouse over the page's arena through `points` (fractions of its size)."""
     area = arena(page).locator(".arena-area")
     area.scroll_into_view_if_needed()
-    box = area.bounding_box()
-    assert box is not None, "the arena is not on screen"
+    box = steady_box(area)
     for x, y in points:
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=5)
+
+
+def steady_box(area: Locator) -> dict[str, float]:
+    """The area's box once it stops moving (JupyterLab lays out cells above it after a scroll)."""
+    box = area.bounding_box()
+    for _ in range(30):
+        time.sleep(0.1)
+        again = area.bounding_box()
+        if again == box and box is not None:
+            return box
+        box = again
+    assert box is not None, "the arena is not on screen"
+    return box

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ["05-live-chat.ipynb", "06-pointer-arena.ipynb", "07-noughts-and-crosses.ipynb"]
 BUILDS_A_WIDGET = re.compile(r"\b(ChatClient|Arena|TicTacToe|Trace)\(")
-SETS_URL = re.compile(r"^url = ", re.M)
+CATCH_UP = re.compile(r"\blessons\.catch_up")  # the cell that sets the lesson's endpoint
 RERUNS = 3
 
 # Run in the kernel: how many widgets of this kernel are still connected.
@@ -49,8 +49,8 @@ def open_connections(cloud: LocalCloud) -> int:
 def lessons_in_one_notebook() -> tuple[nbformat.NotebookNode, list[list[int]]]:
     """Lessons 05-07's code cells as one notebook, and per lesson the cells to run again.
 
-    Those are the lesson's widget cells, after the cell that sets its `url` (the catch-up, which
-    is idempotent): in one kernel each lesson sets `url` to its own app's endpoint.
+    Those are the lesson's widget cells, after its catch-up cell (idempotent), which sets the
+    endpoint its widgets join: in one kernel a later lesson may rebind the same name (`url`).
     """
     merged = nbformat.v4.new_notebook()
     reruns = []
@@ -59,10 +59,10 @@ def lessons_in_one_notebook() -> tuple[nbformat.NotebookNode, list[list[int]]]:
         start = len(merged.cells)
         merged.cells += [cell for cell in lesson.cells if cell.cell_type == "code"]
         cells = range(start, len(merged.cells))
-        sets_url = [i for i in cells if SETS_URL.search(merged.cells[i].source)][:1]
+        catch_up = [i for i in cells if CATCH_UP.search(merged.cells[i].source)][:1]
         builds = [i for i in cells if BUILDS_A_WIDGET.search(merged.cells[i].source)]
-        assert sets_url and builds, f"{name}: no cell sets url, or none builds a widget"
-        reruns.append(sets_url + builds)
+        assert catch_up and builds, f"{name}: no catch-up cell, or no cell builds a widget"
+        reruns.append(catch_up + builds)
     return merged, reruns
 
 
