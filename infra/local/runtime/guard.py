@@ -13,6 +13,10 @@ namespace), the guard mounts a tmpfs of the function's `EphemeralStorage` size o
 this environment only. Elsewhere (`folder_tmp`) TMPDIR is the environment's own folder, each
 file in it is capped at that size (RLIMIT_FSIZE) and the parent watches the folder's total.
 
+The runtime first runs `python guard.py probe` once (`process.private_tmp_works`): on a system
+that half-allows namespaces (a user namespace, but no capabilities in it: Ubuntu's AppArmor
+restriction) a worker must not be left in a namespace without its user mapped.
+
 Loaded by path from `worker.py`: it imports nothing from the kit.
 """
 
@@ -190,3 +194,7 @@ def _under_tmp(path: str) -> bool:
 def _write(path: str, text: str) -> None:
     with open(path, "w") as file:
         file.write(text)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["probe"]:
+    os._exit(0 if private_tmp(_libc(), 1) else 1)

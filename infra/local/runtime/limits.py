@@ -169,7 +169,11 @@ class LimitWatch:
             return
         others = self._others.get(worker)
         if others:  # forks share pages with the worker: count each page once, as a cgroup does
-            used = proportional_bytes(pid) + sum(proportional_bytes(other) for other in others)
+            shares = [proportional_bytes(other) for other in others]
+            if not all(shares):  # some have ended
+                with self._lock:
+                    self._others[worker] = [o for o, b in zip(others, shares, strict=True) if b]
+            used = proportional_bytes(pid) + sum(shares)
         else:
             used = resident_bytes(pid)
         if used > worker.memory_limit:

@@ -32,7 +32,7 @@ from typing import Any
 from . import formats
 from .folders import CloudFolder
 from .limits import LimitWatch
-from .process import Exchange, WorkerExited, WorkerProcess, WorkerTimedOut
+from .process import Exchange, WorkerExited, WorkerProcess, WorkerTimedOut, private_tmp_works
 from .spec import FunctionSpec, InvokeResult
 
 Credentials = Callable[[FunctionSpec], Awaitable[Mapping[str, str]]]
@@ -140,14 +140,18 @@ class LambdaRuntime:
         credentials: Credentials | None = None,
         max_worker_age: float = 2700.0,
         root: str | None = None,
-        private_tmp: bool = True,
+        private_tmp: bool | None = None,
     ) -> None:
         self.base_env = dict(base_env)
         self.max_workers_per_function = max_workers_per_function
         self.credentials = credentials
         self.max_worker_age = max_worker_age  # older workers retire: their credentials expire
         # Each worker's /tmp: a private tmpfs where the OS allows (else a folder of its own).
+        # WORKSHOP_PRIVATE_TMP=0 in the cloud's environment asks for the folder everywhere.
+        if private_tmp is None:
+            private_tmp = os.environ.get("WORKSHOP_PRIVATE_TMP", "1") != "0"
         self.private_tmp = private_tmp
+        self._private_tmp_works: bool | None = None  # probed once, at the first cold start
         self._loop = loop
         self._own_loop_thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -388,13 +392,15 @@ class LambdaRuntime:
         """Start a worker process (blocking: call it off the loop)."""
         tmp_dir = os.path.join(self._tmp_root, uuid.uuid4().hex)
         os.mkdir(tmp_dir, 0o700)
+        if self._private_tmp_works is None:
+            self._private_tmp_works = self.private_tmp and private_tmp_works(pool.code_dir)
         return WorkerProcess(
             env,
             pool.code_dir,
             memory_mb=spec.memory_mb,
             tmp_mb=spec.ephemeral_mb,
             tmp_dir=tmp_dir,
-            private_tmp=self.private_tmp,
+            private_tmp=self._private_tmp_works,
         )
 
     async def _run(

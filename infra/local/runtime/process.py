@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+GUARD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard.py")
 READ_SIZE = 1 << 16
 GUARDED = sys.platform.startswith("linux")  # the worker runs under guard.py
 FINAL = {"ready", "init_error", "result"}
@@ -87,6 +88,24 @@ class FrameReader:
             frames.append(bytes(self._buffer[start : start + size]))
             del self._buffer[: start + size]
         return frames
+
+
+def private_tmp_works(cwd: str) -> bool:
+    """Whether a worker started in `cwd` can have a private /tmp here (one process: call once)."""
+    if not GUARDED:
+        return False
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-P", "-s", GUARD_PATH, "probe"],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
 
 
 class WorkerProcess:
