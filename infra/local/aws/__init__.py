@@ -8,7 +8,7 @@ This is the only place that imports moto's internals or patches moto:
 - `lambda_.py`: runnable function specs, invoke permissions, the runtime check;
 - `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
 - `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
-- `events.py`, `logs.py`: scheduled rules, and CloudWatch Logs writing;
+- `events.py`, `logs.py`: scheduled rules and PutRule's checks, and CloudWatch Logs writing;
 - `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
 - `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
 - `state.py`: every backend as one snapshot (stream records and log events in a journal) and
@@ -34,6 +34,7 @@ def install() -> None:
         cloudformation,
         dynamodb,
         dynamodb_fast,
+        events,
         iam,
         json_protocol,
         lambda_,
@@ -47,4 +48,5 @@ def install() -> None:
     lambda_.install()
     dynamodb.install()
     dynamodb_fast.install()
+    events.install()
     json_protocol.install()

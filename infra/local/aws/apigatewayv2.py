@@ -6,7 +6,9 @@ What moto 5.2.5 lacks, added in moto's own style:
   authorizers; a stage serves the snapshot of its deployment (or the live API when AutoDeploy);
 - `ApiEndpoint` of WEBSOCKET APIs points at the local cloud (`ws://HOST:PORT/{apiId}`), so
   `f"{ApiEndpoint}/{stage}"` connects, as it does on AWS;
-- GetRouteResponses.
+- GetRouteResponses;
+- CreateRouteResponse refuses a second route response with a RouteResponseKey the route has
+  already: 409 ConflictException, "The resource already exists." in AWS's API reference.
 
 `StageConfigs` hands the gateway what a stage serves, recomputed only after API Gateway changes.
 `install()` is idempotent and must run before moto's server app is created.
@@ -52,6 +54,13 @@ class StageConflict(APIGatewayV2Error):
 
     def __init__(self, stage_name: str):
         super().__init__("ConflictException", f"Stage already exists: {stage_name}")
+
+
+class RouteResponseConflict(APIGatewayV2Error):
+    code = 409
+
+    def __init__(self, route_response_key: str):
+        super().__init__("ConflictException", f"RouteResponse already exists: {route_response_key}")
 
 
 # ---------------------------------------------------------------- snapshots
@@ -278,6 +287,23 @@ def _update_stage(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
     return 200, {}, json.dumps(stage.to_json())
 
 
+def _create_route_response_checked(original: Any) -> Any:
+    def create_route_response(
+        self: ApiGatewayV2Backend,
+        api_id: str,
+        route_id: str,
+        route_response_key: str,
+        **kwargs: Any,
+    ) -> Any:
+        route = self.get_route(api_id, route_id)
+        if any(r.route_response_key == route_response_key for r in route.route_responses.values()):
+            raise RouteResponseConflict(route_response_key)
+        return original(self, api_id, route_id, route_response_key, **kwargs)
+
+    create_route_response.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_route_response
+
+
 def _get_route_responses(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
     parts = self.path.split("/")
     api_id, route_id = parts[parts.index("apis") + 1], parts[parts.index("routes") + 1]
@@ -330,6 +356,9 @@ def install() -> None:
     ApiGatewayV2Response.create_stage = _create_stage  # type: ignore[method-assign]
     ApiGatewayV2Response.update_stage = _update_stage  # type: ignore[attr-defined]
     ApiGatewayV2Response.get_route_responses = _get_route_responses  # type: ignore[attr-defined]
+    ApiGatewayV2Backend.create_route_response = _create_route_response_checked(  # type: ignore[method-assign]
+        ApiGatewayV2Backend.create_route_response
+    )
     Stage.to_json = _stage_to_json  # type: ignore[method-assign]
     Api.to_json = _api_to_json  # type: ignore[method-assign]
     _installed = True

@@ -1,8 +1,12 @@
 """Templates as CloudFormation reads them: parsing, transforms, checks and dependency order.
 
 Before a stack does anything, AWS refuses a template whose resource types it does not know
-("Template format error: Unrecognized resource types") and one that needs capabilities the
-caller did not grant (CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND). The
+("Template format error: Unrecognized resource types"), one whose `Ref`, `Fn::Sub` or
+`DependsOn` names neither a parameter, nor a resource, nor a pseudo parameter ("Template format
+error: Unresolved resource dependencies [X] in the Resources block of the template"; in Outputs
+"Unresolved resource dependencies [X] in the Outputs block of the template"), and one that
+needs capabilities the caller did not grant (CAPABILITY_IAM, CAPABILITY_NAMED_IAM,
+CAPABILITY_AUTO_EXPAND). The
 resource types AWS has, their create-only properties and their tagging come from the registry
 schemas that cfn-lint ships, so the local cloud decides replacement and tags as AWS documents.
 """
@@ -40,6 +44,16 @@ NOT_RUN_HERE = {
 
 
 PSEUDO = re.compile(r"^AWS::")
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+}
 
 
 SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
@@ -191,6 +205,7 @@ def check_template(
         raise ValidationError(
             message=f"Template format error: Unrecognized resource types: [{','.join(unknown)}]"
         )
+    check_references(template)
     if capabilities is None:
         return
     granted = set(capabilities)
@@ -226,6 +241,66 @@ def references(value: Any) -> set[str]:
         for inner in value:
             found |= references(inner)
     return {name for name in found if not PSEUDO.match(name)}
+
+
+def check_references(template: dict[str, Any]) -> None:
+    """Refuse, as AWS does, a `Ref`, `Fn::Sub` variable or `DependsOn` that names neither a
+    parameter, nor a resource, nor a pseudo parameter (in every branch of an `Fn::If`: the check
+    is on the template, before conditions are evaluated)."""
+    resources = template.get("Resources") or {}
+    known = set(template.get("Parameters") or {}) | set(resources) | PSEUDO_PARAMETERS
+    found: list[str] = []
+    for resource in resources.values():
+        if not isinstance(resource, dict):
+            continue
+        found += names_used({k: v for k, v in resource.items() if k not in ("Type", "DependsOn")})
+        declared = resource.get("DependsOn") or []
+        found += [declared] if isinstance(declared, str) else [str(d) for d in declared]
+    unresolved = _unknown(found, known)
+    if unresolved:
+        raise ValidationError(
+            message="Template format error: Unresolved resource dependencies"
+            f" [{', '.join(unresolved)}] in the Resources block of the template"
+        )
+    unresolved = _unknown(names_used(template.get("Outputs") or {}), known)
+    if unresolved:
+        raise ValidationError(
+            message=f"Unresolved resource dependencies [{', '.join(unresolved)}] in the Outputs"
+            " block of the template"
+        )
+
+
+def names_used(value: Any) -> list[str]:
+    """The names a piece of template refers to by `Ref` or `Fn::Sub` (pseudo parameters
+    included), in the order they appear; `Fn::GetAtt` is left to the resource it names."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.append(inner)
+            elif key == "Fn::Sub":
+                parts = (
+                    [inner] if isinstance(inner, str) else inner if isinstance(inner, list) else []
+                )
+                text = parts[0] if parts else None
+                variables = parts[1] if len(parts) > 1 else {}
+                if isinstance(text, str) and isinstance(variables, dict):
+                    found += [
+                        name.split(".")[0]
+                        for name in SUB_VARIABLE.findall(text)
+                        if name not in variables and name.split(".")[0] not in variables
+                    ]
+                found += names_used(variables)
+            else:
+                found += names_used(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found += names_used(inner)
+    return found
+
+
+def _unknown(names: list[str], known: set[str]) -> list[str]:
+    return list(dict.fromkeys(name for name in names if name not in known))
 
 
 def dependency_order(resources: dict[str, Any]) -> list[str]:

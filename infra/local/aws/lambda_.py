@@ -5,7 +5,9 @@ Both are read from moto's Lambda backend once per Lambda change, not on every in
 here), in moto's own error style, and CreateFunction and UpdateFunctionCode refuse code past
 Lambda's size quotas as Lambda does: a direct upload over 50 MB zipped (the request's limit,
 RequestEntityTooLargeException) and code over 250 MB unzipped, read from the zip's central
-directory before anything is unpacked (InvalidParameterValueException).
+directory before anything is unpacked (InvalidParameterValueException). AddPermission refuses
+a StatementId outside `([a-zA-Z0-9-_]+)` (ValidationException) and one the function's policy
+has already (ResourceConflictException), as Lambda does.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import binascii
 import fnmatch
 import io
 import json
+import re
 import zipfile
 from typing import Any
 
-from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.exceptions import InvalidParameterValueException, ValidationException
 from moto.awslambda.models import LambdaBackend
 from moto.core.exceptions import JsonRESTError
 
@@ -162,6 +165,43 @@ def _update_function_code_checked(original: Any) -> Any:
     return update_function_code
 
 
+STATEMENT_ID = re.compile(r"([a-zA-Z0-9-_]+)")  # AddPermission's StatementId, 1 to 100 long
+
+
+class StatementIdConflict(JsonRESTError):
+    code = 409
+
+    def __init__(self, statement_id: str) -> None:
+        super().__init__(
+            "ResourceConflictException",
+            f"The statement id ({statement_id}) provided already exists. Please provide a new"
+            " statement id, or remove the existing statement.",
+        )
+
+
+def _add_permission_checked(original: Any) -> Any:
+    """AddPermission refuses a StatementId outside Lambda's pattern or length, and one the
+    policy has already, as Lambda words it (moto added a second statement with that id)."""
+
+    def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> Any:
+        sid = json.loads(raw or "{}").get("StatementId")
+        if isinstance(sid, str):
+            if not STATEMENT_ID.fullmatch(sid):
+                pattern = f"Member must satisfy regular expression pattern: {STATEMENT_ID.pattern}"
+                raise ValidationException(sid, "statementId", pattern)
+            if len(sid) > 100:
+                raise ValidationException(
+                    sid, "statementId", "Member must have length less than or equal to 100"
+                )
+            policy = self.get_function(function_name, qualifier).policy
+            if any(statement.get("Sid") == sid for statement in policy.statements):
+                raise StatementIdConflict(sid)
+        return original(self, function_name, qualifier, raw)
+
+    add_permission.__wrapped__ = original  # type: ignore[attr-defined]
+    return add_permission
+
+
 def install() -> None:
     """Refuse non-Python runtimes and oversized code (idempotent)."""
     global _installed
@@ -173,4 +213,5 @@ def install() -> None:
     LambdaBackend.update_function_code = _update_function_code_checked(  # type: ignore[method-assign]
         LambdaBackend.update_function_code
     )
+    LambdaBackend.add_permission = _add_permission_checked(LambdaBackend.add_permission)  # type: ignore[method-assign]
     _installed = True

@@ -181,6 +181,93 @@ def test_a_type_aws_does_not_have_is_refused_by_create_stack(moto_session: boto3
     assert "Unrecognized resource types: [AWS::Nope::Thing]" in str(raised.value)
 
 
+def with_table_named(name: str, **extra: Any) -> dict[str, Any]:
+    """A table whose name is `!Sub ${name}-table`, and whatever else is given at top level."""
+    table = {**TABLE, "Properties": {**TABLE["Properties"], "TableName": {"Fn::Sub": name}}}
+    return {"Resources": {"Table": table}, **extra}
+
+
+@pytest.mark.parametrize(
+    ("template", "unresolved"),
+    [
+        (
+            {
+                "Resources": {
+                    "Table": TABLE,
+                    "Logs": {
+                        "Type": "AWS::Logs::LogGroup",
+                        "Properties": {"LogGroupName": {"Ref": "Tabel"}},
+                    },
+                }
+            },
+            "Tabel",
+        ),
+        (with_table_named("${AWS::StackName}-${Stage}-${AWS::Regoin}"), "Stage, AWS::Regoin"),
+        ({"Resources": {"Table": {**TABLE, "DependsOn": ["Role"]}}}, "Role"),
+    ],
+    ids=["Ref", "Fn::Sub", "DependsOn"],
+)
+def test_a_name_the_template_does_not_have_is_refused_by_create_stack(
+    moto_session: boto3.Session, template: dict[str, Any], unresolved: str
+) -> None:
+    """Ref, Fn::Sub or DependsOn naming no parameter, resource or pseudo parameter: AWS's error."""
+    with pytest.raises(ClientError) as raised:
+        create(moto_session, template)
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert raised.value.response["Error"]["Message"] == (
+        f"Template format error: Unresolved resource dependencies [{unresolved}] in the"
+        " Resources block of the template"
+    )
+    assert moto_session.client("cloudformation").list_stacks()["StackSummaries"] == []
+    assert moto_session.client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_parameters_pseudo_parameters_and_sub_variables_resolve(
+    moto_session: boto3.Session,
+) -> None:
+    """What a Ref or ${} may name: a parameter, a resource, AWS::Region..., a Sub variable."""
+    template = with_table_named(
+        ["${AWS::StackName}-${Stage}-${AWS::Region}-${Suffix}-${!Literal}", {"Suffix": "x"}],
+        Parameters={"Stage": {"Type": "String", "Default": "dev"}},
+        Outputs={"Table": {"Value": {"Ref": "Table"}}, "Id": {"Value": {"Ref": "AWS::AccountId"}}},
+    )
+    found = outputs(create(moto_session, template))
+    assert found == {"Table": "demo-dev-us-east-1-x-${Literal}", "Id": "123456789012"}
+
+
+def test_an_output_naming_what_the_template_lacks_is_refused(moto_session: boto3.Session) -> None:
+    """A Ref in Outputs to nothing: "... in the Outputs block of the template"."""
+    template = {"Resources": {"Table": TABLE}, "Outputs": {"Url": {"Value": {"Ref": "Api"}}}}
+    with pytest.raises(ClientError) as raised:
+        create(moto_session, template)
+    assert raised.value.response["Error"]["Message"] == (
+        "Unresolved resource dependencies [Api] in the Outputs block of the template"
+    )
+
+
+def test_update_stack_and_create_change_set_refuse_a_name_the_template_lacks(
+    moto_session: boto3.Session,
+) -> None:
+    """The check is made by UpdateStack and CreateChangeSet too, before anything changes."""
+    create(moto_session, {"Resources": {"Table": TABLE}})
+    broken = with_table_named("${Nope}")
+    with pytest.raises(ClientError) as raised:
+        update(moto_session, broken)
+    assert "Unresolved resource dependencies [Nope] in the Resources" in str(raised.value)
+    cloudformation = moto_session.client("cloudformation")
+    with pytest.raises(ClientError) as raised:
+        cloudformation.create_change_set(
+            StackName="other",
+            ChangeSetName="first",
+            ChangeSetType="CREATE",
+            TemplateBody=json.dumps(broken),
+        )
+    assert "Unresolved resource dependencies [Nope] in the Resources" in str(raised.value)
+    assert cloudformation.describe_stacks(StackName="demo")["Stacks"][0]["StackStatus"] == (
+        "CREATE_COMPLETE"
+    )
+
+
 def test_a_type_the_local_cloud_lacks_rolls_the_stack_back_naming_the_type(
     moto_session: boto3.Session,
 ) -> None:
