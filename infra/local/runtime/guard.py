@@ -41,8 +41,7 @@ MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 
 
-class _Stop(Exception):
-    """SIGTERM from the parent: kill everything now."""
+WAITED = {signal.SIGTERM, signal.SIGCHLD}  # the guard's only events: a stop, a child's end
 
 
 def _libc() -> ctypes.CDLL:
@@ -55,14 +54,12 @@ def guard(request_fd: int, response_fd: int, tmp_mb: int, tmp_dir: str, private:
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     tmp = "private" if private and private_tmp(libc, tmp_mb) else "folder"
 
-    def stop(signum: int, frame: object) -> None:
-        raise _Stop
-
-    signal.signal(signal.SIGTERM, stop)  # before the fork: no window without it
+    # Blocked before the fork, taken with sigwait: no handler, so no moment it could be missed.
+    signal.pthread_sigmask(signal.SIG_BLOCK, WAITED)
     guard_pid = os.getpid()
     worker = os.fork()
     if worker == 0:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, WAITED)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != guard_pid:  # the guard died before the line above
             os._exit(1)
@@ -77,18 +74,22 @@ def guard(request_fd: int, response_fd: int, tmp_mb: int, tmp_dir: str, private:
 
 
 def _watch(worker: int) -> NoReturn:
+    """Wait for the worker's end or the parent's SIGTERM; then kill the rest and end alike."""
     status: int | None = None
-    try:
-        while status is None:
+    running = True
+    while running:
+        while True:  # reap whatever has ended (orphans re-parented here included)
             try:
-                pid, code = os.waitpid(-1, 0)
+                pid, code = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
+                running = False
+                break
+            if pid == 0:
                 break
             if pid == worker:
-                status = code
-    except _Stop:
-        status = None
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                status, running = code, False
+        if running and signal.sigwait(WAITED) == signal.SIGTERM:
+            running = False
     kill_descendants()
     _exit_as(status)
 
