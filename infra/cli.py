@@ -192,7 +192,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     else:
         try:
             cloud = LocalCloud(**_cloud_options(args)).start()  # type: ignore[arg-type]
-        except RuntimeError as error:
+        except (RuntimeError, OSError) as error:  # a port taken: found before or while binding
             raise _port_problem(error.__cause__ or error, args) from None
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
         _print_environment(cloud.url, cloud.region, public, cloud.settings.room_key)
@@ -200,8 +200,14 @@ def cmd_up(args: argparse.Namespace) -> int:
         env = {**os.environ, **cloud.env()}
     lab = lab_command(args)
     child = subprocess.Popen(lab, env=env)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # `kill PID` stops it as Ctrl-C does: JupyterLab first, then the cloud (its $disconnects run).
+    asked_to_stop = threading.Event()
+
+    def on_sigterm(*_: object) -> None:
+        asked_to_stop.set()
+        child.terminate()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         child.wait()
     except KeyboardInterrupt:
@@ -213,7 +219,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         if cloud is not None:
             cloud.stop()
-    return child.returncode or 0
+    return 0 if asked_to_stop.is_set() else child.returncode or 0
 
 
 def aws_lab_environment() -> dict[str, str]:
