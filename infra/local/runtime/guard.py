@@ -90,12 +90,20 @@ def _watch(worker: int) -> NoReturn:
                 status, running = code, False
         if running and signal.sigwait(WAITED) == signal.SIGTERM:
             running = False
+    if status is None:  # stopped: the worker first, then what it started is all ours
+        with contextlib.suppress(OSError):
+            os.kill(worker, signal.SIGKILL)
+            os.waitpid(worker, 0)
     kill_descendants()
     _exit_as(status)
 
 
 def kill_descendants() -> None:
-    """SIGKILL every live descendant of this process and reap them, until none is left."""
+    """SIGKILL every live descendant of this process and reap them, until none is left.
+
+    A subreaper whose worker has ended has as children everything the worker left running, so
+    with no child there is nothing to do and nothing to scan (the usual case).
+    """
     me = os.getpid()
     for _ in range(1000):
         if not _reap():  # no child at all: as a subreaper, then no descendant either
