@@ -314,3 +314,24 @@ def test_a_function_past_its_memory_size_fails_and_logs_as_lambda_does(aws: Any)
         logGroupName="/aws/lambda/faults-hog", filterPattern="REPORT"
     )["events"]
     assert any("Memory Size: 128 MB\tMax Memory Used: 128 MB" in e["message"] for e in events)
+
+
+def test_code_in_s3_over_250_mb_unzipped_is_refused_too(aws: Any, zip_bomb: bytes) -> None:
+    """The zip bomb as an S3 object (how CloudFormation deploys): refused at CreateFunction."""
+    aws("s3").create_bucket(Bucket="faults-code")
+    aws("s3").put_object(Bucket="faults-code", Key="bomb.zip", Body=zip_bomb)
+    lambda_ = aws("lambda")
+    message = "Unzipped size must be smaller than 262144000 bytes"
+    with pytest.raises(lambda_.exceptions.InvalidParameterValueException, match=message):
+        lambda_.create_function(
+            FunctionName="faults-s3-bomb",
+            Runtime="python3.12",
+            Role=lambda_role(aws("iam")),
+            Handler="app.handler",
+            Code={"S3Bucket": "faults-code", "S3Key": "bomb.zip"},
+        )
+    create_function(aws, "faults-s3-defused", "def handler(event, context):\n    return 1\n")
+    with pytest.raises(lambda_.exceptions.InvalidParameterValueException, match=message):
+        lambda_.update_function_code(
+            FunctionName="faults-s3-defused", S3Bucket="faults-code", S3Key="bomb.zip"
+        )

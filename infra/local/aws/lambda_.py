@@ -4,8 +4,8 @@ Both are read from moto's Lambda backend once per Lambda change, not on every in
 `install()` makes CreateFunction refuse runtimes the local cloud cannot run (only Python runs
 here), in moto's own error style, and CreateFunction and UpdateFunctionCode refuse code past
 Lambda's size quotas as Lambda does: a direct upload over 50 MB zipped (the request's limit,
-RequestEntityTooLargeException) and code over 250 MB unzipped, read from the zip's central
-directory before anything is unpacked (InvalidParameterValueException). AddPermission refuses
+RequestEntityTooLargeException) and code over 250 MB unzipped, uploaded or in S3, read from the
+zip's central directory before anything is unpacked (InvalidParameterValueException). AddPermission refuses
 a StatementId outside `([a-zA-Z0-9-_]+)` (ValidationException) and one the function's policy
 has already (ResourceConflictException), as Lambda does.
 """
@@ -22,8 +22,9 @@ import zipfile
 from typing import Any
 
 from moto.awslambda.exceptions import InvalidParameterValueException, ValidationException
-from moto.awslambda.models import LambdaBackend
+from moto.awslambda.models import LambdaBackend, _validate_s3_bucket_and_key
 from moto.core.exceptions import JsonRESTError
+from moto.utilities.utils import get_partition
 
 from ..runtime.spec import FunctionSpec
 from . import iam
@@ -120,19 +121,37 @@ class RequestEntityTooLargeException(JsonRESTError):
         super().__init__("RequestEntityTooLargeException", message)
 
 
-def check_code_size(code: dict[str, Any] | None, operation: str) -> None:
-    """Refuse a direct upload past Lambda's quotas, as Lambda words it (nothing is unpacked)."""
-    encoded = (code or {}).get("ZipFile")
-    if not isinstance(encoded, str | bytes):
+def check_code_size(backend: LambdaBackend, code: dict[str, Any] | None, operation: str) -> None:
+    """Refuse code past Lambda's quotas, as Lambda words it (nothing is unpacked).
+
+    A direct upload (`ZipFile`) is checked for both quotas; code in S3 (`S3Bucket`/`S3Key`, as
+    CloudFormation and `workshop deploy` give it) for its unzipped size only.
+    """
+    code = code or {}
+    encoded = code.get("ZipFile")
+    if isinstance(encoded, str | bytes):
+        if len(encoded) > ZIPPED_REQUEST_LIMIT:
+            raise RequestEntityTooLargeException(
+                f"Request must be smaller than {ZIPPED_REQUEST_LIMIT} bytes "
+                f"for the {operation} operation"
+            )
+        try:
+            archive_bytes = base64.b64decode(encoded)
+        except (binascii.Error, ValueError):
+            return  # not base64: moto's own answer
+    elif code.get("S3Bucket") and code.get("S3Key"):
+        try:
+            partition = get_partition(backend.region_name)
+            key = _validate_s3_bucket_and_key(backend.account_id, partition, code)
+            archive_bytes = key.value if key is not None else b""
+        except Exception:
+            return  # no such bucket or key: moto's own answer
+    else:
         return
-    if len(encoded) > ZIPPED_REQUEST_LIMIT:
-        raise RequestEntityTooLargeException(
-            f"Request must be smaller than {ZIPPED_REQUEST_LIMIT} bytes for the {operation} operation"
-        )
     try:
-        with zipfile.ZipFile(io.BytesIO(base64.b64decode(encoded))) as archive:
+        with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
             unzipped = sum(entry.file_size for entry in archive.infolist())
-    except (binascii.Error, ValueError, zipfile.BadZipFile):
+    except (ValueError, zipfile.BadZipFile):
         return  # not a zip: moto's own answer
     if unzipped > UNZIPPED_LIMIT:
         raise InvalidParameterValueException(
@@ -147,7 +166,7 @@ def _create_function_checked(original: Any) -> Any:
             raise InvalidParameterValueException(message)
         if iam.enforcing and not iam.lambda_may_assume(self.account_id, spec.get("Role") or ""):
             raise InvalidParameterValueException(CANNOT_ASSUME)
-        check_code_size(spec.get("Code"), "CreateFunction")
+        check_code_size(self, spec.get("Code"), "CreateFunction")
         return original(self, spec)
 
     create_function.__wrapped__ = original  # type: ignore[attr-defined]
@@ -158,7 +177,7 @@ def _update_function_code_checked(original: Any) -> Any:
     def update_function_code(
         self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
     ) -> Any:
-        check_code_size(body, "UpdateFunctionCode")
+        check_code_size(self, body, "UpdateFunctionCode")
         return original(self, function_name, qualifier, body)
 
     update_function_code.__wrapped__ = original  # type: ignore[attr-defined]
