@@ -39,6 +39,7 @@ Credentials = Callable[[FunctionSpec], Awaitable[Mapping[str, str]]]
 DEFAULT_REGION = "us-east-1"
 INIT_TIMEOUT = 10.0  # AWS's limit on the init phase of an on-demand function
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+UNZIPPED_LIMIT = 262144000  # Lambda's 250 MB of unzipped code
 
 
 class PoolRetired(RuntimeError):
@@ -314,6 +315,13 @@ class LambdaRuntime:
                 name = hashlib.sha256(spec.code_sha256.encode()).hexdigest()[:20]
                 path = os.path.join(self._root, name)
                 with zipfile.ZipFile(io.BytesIO(spec.code_zip)) as archive:
+                    # CreateFunction refuses such code; this guards the disk against code saved
+                    # by an older cloud, which did not (a zip bomb unpacked on every restart).
+                    if sum(entry.file_size for entry in archive.infolist()) > UNZIPPED_LIMIT:
+                        raise RuntimeError(
+                            f"the code of {spec.name} is over Lambda's 250 MB unzipped: "
+                            "it is not unpacked; deploy smaller code"
+                        )
                     archive.extractall(path)
                 self._code_dirs[spec.code_sha256] = path
             return path

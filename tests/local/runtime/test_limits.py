@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import errno
+import hashlib
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -365,3 +370,24 @@ def test_pages_a_fork_shares_with_the_worker_count_once(runtime: LambdaRuntime) 
     """A 90 MB worker with two forks sharing its pages stays under 128 MB (Pss, not RSS x 3)."""
     spec = make_spec("forks-sharing", FORKS_SHARING, memory_mb=128, timeout=10)
     assert runtime.invoke(spec, {}).json() == "shared"
+
+
+def test_code_over_250_mb_unzipped_is_never_unpacked(tmp_path: Path) -> None:
+    """Code saved before CreateFunction checked its size (a zip bomb) fails and is not unpacked."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
+        with archive.open("zeros.bin", "w", force_zip64=True) as member:
+            for _ in range(260):
+                member.write(bytes(1 << 20))
+    code = buffer.getvalue()
+    spec = dataclasses.replace(
+        make_spec("bomb", "x = 1\n"),
+        code_zip=code,
+        code_sha256=base64.b64encode(hashlib.sha256(code).digest()).decode(),
+    )
+    with LambdaRuntime(BASE_ENV, root=str(tmp_path)) as runtime:
+        with pytest.raises(RuntimeError, match="over Lambda's 250 MB unzipped"):
+            runtime.invoke(spec, {})
+        unpacked = sum(len(names) for _, _, names in os.walk(runtime.folder.path))
+        assert unpacked == 1  # the lock file only
