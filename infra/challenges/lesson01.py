@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 import boto3
 
 from infra.deploy import create_connections_table
@@ -10,7 +13,25 @@ from . import check, not_done, passed, require
 
 TABLE = "chat-connections"
 KEY = [{"AttributeName": "connectionId", "KeyType": "HASH"}]
+TAG = {"Key": "workshop:app", "Value": "chat"}
 ROW = {"connectionId": "handMadeRow", "name": "test"}
+
+
+def near_names(name: str, names: Iterable[str]) -> list[str]:
+    """Names that look like a slip for `name` (chat_connections, chat-connection...)."""
+    others = [other for other in names if other != name]
+    return difflib.get_close_matches(name, others, n=3, cutoff=0.85)
+
+
+def require_no_near_name(kind: str, name: str, names: Iterable[str], remove: str) -> None:
+    """Fail when the learner made `name` under another, similar name (an attempt, not a stub)."""
+    near = near_names(name, names)
+    require(
+        not near,
+        f"there is no {kind} {name}, but there is {near[0] if near else ''!r}: the lesson's"
+        f" later cells use the name {name!r}. Remove yours ({remove}) and make it again as"
+        f" {name!r}",
+    )
 
 
 @check
@@ -20,6 +41,12 @@ def connections_table(name: str = TABLE) -> None:
     try:
         table = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
+        tables = [
+            t
+            for page in dynamodb.get_paginator("list_tables").paginate()
+            for t in page["TableNames"]
+        ]
+        require_no_near_name("table", name, tables, "dynamodb.delete_table(TableName=...)")
         return not_done(
             f"there is no table {name}",
             "connections-table",
@@ -47,7 +74,15 @@ def connections_table(name: str = TABLE) -> None:
         f"{name} is {table['TableStatus']}: wait with"
         " dynamodb.get_waiter('table_exists').wait(TableName=...) before using it",
     )
-    passed(f"{name} is ACTIVE, keyed by the string connectionId, billed on demand")
+    tags = dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+    require(
+        TAG in tags,
+        f"{name} has no tag {TAG['Key']}={TAG['Value']}, so teardown('chat') would leave it"
+        " behind: add it with dynamodb.tag_resource(ResourceArn=table_arn, Tags=[{'Key':"
+        f" '{TAG['Key']}', 'Value': '{TAG['Value']}'}}]) (table_arn: describe_table's"
+        " ['Table']['TableArn'])",
+    )
+    passed(f"{name} is ACTIVE, keyed by the string connectionId, billed on demand, tagged")
 
 
 @check

@@ -12,6 +12,7 @@ from infra.deploy import create_lambda_role
 from infra.deploy.policies import trust_policy
 
 from . import check, not_done, passed, require
+from .lesson01 import require_no_near_name
 
 ROLE = "chat-lambda-role"
 POLICY_NAME = "least-privilege"
@@ -60,6 +61,17 @@ def chat_role() -> None:
     try:
         role = iam.get_role(RoleName=ROLE)["Role"]
     except iam.exceptions.NoSuchEntityException:
+        roles = [
+            r["RoleName"]
+            for page in iam.get_paginator("list_roles").paginate()
+            for r in page["Roles"]
+        ]
+        require_no_near_name(
+            "role",
+            ROLE,
+            roles,
+            "iam.delete_role_policy(...) for each policy, then iam.delete_role(RoleName=...)",
+        )
         return not_done(
             f"there is no role {ROLE}",
             "chat-role",
@@ -77,12 +89,6 @@ def chat_role() -> None:
         f"the trust policy is {json.dumps(statements)}: it should have one statement, Allow,"
         ' Principal {"Service": "lambda.amazonaws.com"}, Action "sts:AssumeRole". Fix it with'
         f" iam.update_assume_role_policy(RoleName={ROLE!r}, PolicyDocument=json.dumps(trust))",
-    )
-    tags = {tag["Key"]: tag["Value"] for tag in role.get("Tags", [])}
-    require(
-        tags.get(TAG[0]) == TAG[1],
-        f"the role has no tag {TAG[0]}={TAG[1]} (teardown finds it by that tag): add it with"
-        f" iam.tag_role(RoleName={ROLE!r}, Tags=[{{'Key': '{TAG[0]}', 'Value': '{TAG[1]}'}}])",
     )
     policy = _inline_policy()
     require(
@@ -102,6 +108,12 @@ def chat_role() -> None:
         f"the role has a managed policy attached ({attached[0]['PolicyName'] if attached else ''}):"
         f" detach it (iam.detach_role_policy(RoleName={ROLE!r}, PolicyArn=...)); the inline"
         " policy is all it needs",
+    )
+    tags = {tag["Key"]: tag["Value"] for tag in role.get("Tags", [])}
+    require(
+        tags.get(TAG[0]) == TAG[1],
+        f"the role has no tag {TAG[0]}={TAG[1]} (teardown finds it by that tag): add it with"
+        f" iam.tag_role(RoleName={ROLE!r}, Tags=[{{'Key': '{TAG[0]}', 'Value': '{TAG[1]}'}}])",
     )
     passed(f"{ROLE}: trusted by lambda.amazonaws.com only, with the least-privilege policy")
 
@@ -124,8 +136,8 @@ def chat_functions() -> None:
         return not_done(
             f"there is no function {' or '.join(missing)}",
             "chat-functions",
-            lambda: [lessons.chat_function(keys[name], role_arn) for name in FUNCTIONS],
-            'lessons.chat_function("$connect", role_arn) and the same for "$disconnect"',
+            lambda: [lessons.chat_function(keys[name], role_arn) for name in missing],
+            " and ".join(f"lessons.chat_function({keys[name]!r}, role_arn)" for name in missing),
         )
     for name, handler in FUNCTIONS.items():
         config = lambda_.get_function_configuration(FunctionName=name)
@@ -163,26 +175,77 @@ def chat_functions() -> None:
     passed("chat-connect and chat-disconnect are Active, run as chat-lambda-role, know the table")
 
 
+def _denies_put(policy: dict[str, Any]) -> bool:
+    """Whether a statement of the policy denies dynamodb:PutItem (or every DynamoDB action)."""
+    for statement in policy.get("Statement", []):
+        listed = statement.get("Action", [])
+        actions = {listed} if isinstance(listed, str) else set(listed)
+        if statement.get("Effect") == "Deny" and actions & {"dynamodb:PutItem", "dynamodb:*", "*"}:
+            return True
+    return False
+
+
+def other_policies() -> list[str]:
+    """The role's policies besides least-privilege: inline ones by name, managed ones by ARN."""
+    iam = boto3.client("iam")
+    inline = iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+    attached = iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]
+    return [name for name in inline if name != POLICY_NAME] + [
+        policy["PolicyArn"] for policy in attached
+    ]
+
+
+def _policy_without_put() -> dict[str, Any]:
+    without_put = json.loads(json.dumps(_chat_policy()))
+    for statement in without_put["Statement"]:
+        if statement["Sid"] == "Table":
+            statement["Action"].remove("dynamodb:PutItem")
+    return without_put
+
+
 @check
 def put_taken_away() -> None:
     """`deny-put`: the role's policy is the lesson's, minus dynamodb:PutItem (and nothing else)."""
+    iam = boto3.client("iam")
     policy = _inline_policy()
     full = _chat_policy()
     require(policy is not None, f"the role has no policy {POLICY_NAME!r}: run the role cells above")
+    others = other_policies()
+    require(
+        not others,
+        f"{ROLE} has another policy besides {POLICY_NAME!r}: {', '.join(others)}. A Deny there"
+        " does refuse PutItem (on AWS too), but later cells put least-privilege back and expect"
+        " the role whole again: remove it (iam.delete_role_policy(RoleName="
+        f"{ROLE!r}, PolicyName={others[0] if others else ''!r}) for an inline one,"
+        " iam.detach_role_policy for a managed one), then take PutItem out of a copy of"
+        f" `policy` and put_role_policy it as {POLICY_NAME!r}",
+    )
+    require(
+        not _denies_put(policy),
+        f"{POLICY_NAME!r} has a Deny statement: that refuses PutItem too, but the challenge is"
+        " to take the Allow away. Start again from a copy of `policy`, remove"
+        ' "dynamodb:PutItem" from the Table statement\'s Action, and put_role_policy it',
+    )
     wanted = _actions(full)
     wanted["Table"] = wanted["Table"] - {"dynamodb:PutItem"}
     if _actions(policy) == _actions(full):
-        without_put = json.loads(json.dumps(full))
-        for statement in without_put["Statement"]:
-            if statement["Sid"] == "Table":
-                statement["Action"].remove("dynamodb:PutItem")
-        iam = boto3.client("iam")
+
+        def kit_step() -> None:
+            without_put = _policy_without_put()
+            iam.put_role_policy(
+                RoleName=ROLE, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(without_put)
+            )
+            left = _inline_policy()
+            require(
+                left is not None and _actions(left) == wanted,
+                f"the kit's put_role_policy did not take: {POLICY_NAME!r} still allows"
+                f" {_actions(left or {})}; run this check again",
+            )
+
         return not_done(
             "the policy still allows dynamodb:PutItem",
             "deny-put",
-            lambda: iam.put_role_policy(
-                RoleName=ROLE, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(without_put)
-            ),
+            kit_step,
             "put_role_policy with a copy of `policy` that lacks dynamodb:PutItem",
         )
     require(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import io
 import json
+import re
 import secrets
 from typing import Any
 
@@ -14,7 +17,8 @@ from websockets.sync.client import connect
 from infra.deploy import add_route, create_websocket_api, deploy_stage
 from infra.deploy.aws import account_of, region_of
 
-from . import CheckFailed, check, not_done, passed, require
+from . import CheckFailed, check, is_strict, not_done, passed, require
+from .lesson01 import require_no_near_name
 
 API = "chat-api"
 SELECTION = "$request.body.action"
@@ -22,6 +26,7 @@ TABLE = "chat-connections"
 STAGE = "dev"
 TAG = ("workshop:app", "chat")
 GATEWAY = "apigateway.amazonaws.com"
+STATEMENT_ID = re.compile(r"[a-zA-Z0-9_-]+")  # what AWS accepts as add_permission's StatementId
 
 
 def _chat_apis() -> list[dict[str, Any]]:
@@ -39,6 +44,8 @@ def chat_api() -> None:
     """`chat-api`: one WebSocket API chat-api, routing on the frame's action, tagged for chat."""
     found = _chat_apis()
     if not found:
+        names = [api["Name"] for api in boto3.client("apigatewayv2").get_apis()["Items"]]
+        require_no_near_name("API", API, names, "apis.delete_api(ApiId=...)")
         return not_done(
             f"there is no API {API}",
             "chat-api",
@@ -100,12 +107,14 @@ def route(route_key: str, function: str) -> None:
     api_id = _api_id()
     routes = {item["RouteKey"]: item for item in apis.get_routes(ApiId=api_id)["Items"]}
     if route_key not in routes:
-        return not_done(
-            f"{API} has no {route_key} route",
-            "connect-route",
-            lambda: add_route(api_id, route_key, function),
-            f"add_route(api_id, {route_key!r}, {function!r})",
-        )
+        if route_key == "$connect":
+            return not_done(
+                f"{API} has no {route_key} route",
+                "connect-route",
+                lambda: add_route(api_id, route_key, function),
+                f"add_route(api_id, {route_key!r}, {function!r})",
+            )
+        return _wired_by_the_kit(api_id, route_key, function)
     target = routes[route_key].get("Target") or ""
     redo = (
         f"lessons.remove_route(api_id, {route_key!r}) takes the route away; then run"
@@ -135,22 +144,57 @@ def route(route_key: str, function: str) -> None:
         " the URI is arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
         f"{{function_arn}}/invocations. {redo}",
     )
-    invoked_as = f"arn:aws:execute-api:{region_of()}:{account_of()}:{api_id}/{STAGE}/{route_key}"
-    sources = [_source_arn(s) for s in _statements(function) if _principal(s) == GATEWAY]
+    statements = _statements(function)
+    refused = [str(s.get("Sid", "")) for s in statements if not _valid_sid(s.get("Sid", ""))]
+    require(
+        not refused,
+        f"{function}'s permission has the StatementId {refused[0] if refused else ''!r}: AWS"
+        " refuses it (a ValidationException: only letters, digits, - and _), so on AWS this"
+        " add_permission fails. Remove it (lambda_.remove_permission(FunctionName="
+        f"{function!r}, StatementId=...)) and add it again with, say,"
+        " route_key.removeprefix('$') in the StatementId",
+    )
+    arn_of = f"arn:aws:execute-api:{region_of()}:{account_of()}:{api_id}/{STAGE}/"
+    sources = [_source_arn(s) for s in statements if _principal(s) == GATEWAY]
     require(
         sources,
         f"API Gateway may not invoke {function}: every {route_key} would fail with 500."
         f" lambda_.add_permission(FunctionName={function!r}, Action='lambda:InvokeFunction',"
         f" Principal='{GATEWAY}', SourceArn=..., StatementId=...) in a new cell puts it right",
     )
+    covering = [s for s in sources if s and fnmatch.fnmatchcase(arn_of + route_key, s)]
+    wanted = f"SourceArn=f'arn:aws:execute-api:{{region}}:{{account}}:{{api_id}}/*/{route_key}'"
+    remove = "lambda_.remove_permission(FunctionName=..., StatementId=...) removes a wrong one"
     require(
-        any(s and fnmatch.fnmatchcase(invoked_as, s) for s in sources),
+        covering,
         f"the permission for {function} does not cover this route of this API (SourceArn"
-        f" {sources}): SourceArn=f'arn:aws:execute-api:{{region}}:{{account}}:{{api_id}}/*/"
-        "{route_key}'. lambda_.remove_permission(FunctionName=..., StatementId=...) removes a"
-        " wrong one",
+        f" {sources}): {wanted}. {remove}",
+    )
+    require(
+        any(not fnmatch.fnmatchcase(arn_of + "anotherRoute", s) for s in covering),
+        f"the permission for {function} lets API Gateway invoke it for every route of the API"
+        f" (SourceArn {covering}), not this route only: {wanted}. {remove}, then add it again",
     )
     passed(f"{route_key} → {function}: an AWS_PROXY integration, and API Gateway may invoke it")
+
+
+def _valid_sid(sid: object) -> bool:
+    return isinstance(sid, str) and STATEMENT_ID.fullmatch(sid) is not None
+
+
+def _wired_by_the_kit(api_id: str, route_key: str, function: str) -> None:
+    """No `route_key` route yet: the kit wires it (the cell above calls your wire_route)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        add_route(api_id, route_key, function)
+    if is_strict():
+        raise CheckFailed(f"not done: {API} has no {route_key} route")
+    print(
+        f"◻ Not done yet: {API} has no {route_key} route, so your wire_route (challenge"
+        f" connect-route) is not written yet. So the lesson can go on, the kit did it:"
+        f" add_route(api_id, {route_key!r}, {function!r}). Write wire_route in the"
+        " connect-route cell and run it, then the cell above and this check; stuck?"
+        " reveal('connect-route') shows an answer."
+    )
 
 
 @check

@@ -3,8 +3,11 @@ one frame and prunes a gone connection, deployed as the chat's own `send`."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import secrets
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +23,22 @@ from .lambda_code import deploy_chat_function
 TABLE = "chat-connections"
 FROM_NOTEBOOK = {"text": "hi ada"}
 SETTLE = 0.3  # seconds to wait for more frames after the expected one
+
+
+def written(function: Callable[..., Any]) -> bool:
+    """Whether the learner wrote anything in the function: its body is more than the stub's
+    docstring and `pass` (a source that cannot be read counts as written)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return True
+    definition = tree.body[0] if tree.body else None
+    body = definition.body if isinstance(definition, ast.FunctionDef) else []
+    return any(not (isinstance(node, ast.Pass) or _is_docstring(node)) for node in body)
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
 
 def _next_frame(client: WsCat, timeout: float) -> Any:
@@ -48,7 +67,7 @@ def post_to_connection(ada: WsCat, ada_id: str, connections: Any) -> None:
             _next_frame(ada, 5.0)
 
         return not_done(
-            "ada received nothing",
+            "ada received nothing from your cell",
             "post-to-connection",
             kit_step,
             'connections.post_to_connection(ConnectionId=ada_id, Data=json.dumps({"text":'
@@ -64,10 +83,13 @@ def post_to_connection(ada: WsCat, ada_id: str, connections: Any) -> None:
 
 
 def _failing_client(endpoint_url: str, code: str, status: int) -> Any:
-    """An @connections client whose every post fails with `code`, without a request sent."""
+    """An @connections client whose every post fails with `code`, without a request sent; its
+    `posts` list grows by one for each post tried with it."""
     api = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
+    api.posts = []
 
     def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        api.posts.append(code)
         error = {"Error": {"Code": code, "Message": "the check's refusal"}}
         response = AWSResponse(endpoint_url, status, {}, None)
         return response, {**error, "ResponseMetadata": {"HTTPStatusCode": status}}
@@ -91,6 +113,12 @@ def send_and_prune(
     result = send(connections, table, ada_id, frame)
     received = _next_frame(ada, 3.0)
     if received is None and result is None:
+        require(
+            not written(send),
+            "your send posted nothing to ada and returned None: post"
+            " json.dumps(frame).encode() to `connection` with api.post_to_connection, then"
+            " return True",
+        )
         return not_done(
             "send posts nothing yet",
             "send-and-prune",
@@ -135,6 +163,12 @@ def send_and_prune(
         swallowed = False
     kept = table.get_item(Key={"connectionId": busy}, ConsistentRead=True).get("Item")
     table.delete_item(Key={"connectionId": busy})
+    require(
+        refusing.posts,
+        "send posted with another client than its `api` parameter (the notebook's"
+        " `connections`?): chat-sendMessage passes its own client as `api`, so post with"
+        " api.post_to_connection(...)",
+    )
     require(
         kept is not None,
         "send deleted the row of a connection that is not gone (the post failed with"

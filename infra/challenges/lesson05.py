@@ -4,6 +4,7 @@ reply, deployed as the chat's own `on_default`."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from infra.lessons import LAMBDAS, WsCat, wait_until
 
 from . import CheckFailed, check, not_done, passed, require
 from .lambda_code import deploy_chat_function
+from .lesson04 import written
 
 
 def _help_frame() -> dict[str, Any]:
@@ -27,14 +29,16 @@ HELP = _help_frame()
 KIT_FRAME = {"action": "sendMessage", "data": "hi, I am carol"}
 
 
+def _from_carol(bob: Any) -> list[str]:
+    """What bob shows carol saying, oldest first."""
+    return [text for sender, text in bob.messages if sender == "carol"]
+
+
 @check
 def own_client_frame(carol: WsCat, bob: Any) -> None:
-    """`own-client-frame`: carol's chat message (a frame sent with her WsCat) reached bob."""
-
-    def from_carol() -> bool:
-        return any(sender == "carol" for sender, _ in bob.messages)
-
-    if not wait_until(from_carol, timeout=3.0):
+    """`own-client-frame`: carol's latest chat message (a frame sent with her WsCat) reached bob
+    with its text: an earlier wrong frame does not count once a right one followed it."""
+    if not wait_until(lambda: bool(_from_carol(bob)), timeout=3.0):
         answers = [frame for frame in carol.connection.received if isinstance(frame, dict)]
         helped = [frame for frame in answers if frame.get("type") == "help"]
         require(
@@ -45,18 +49,40 @@ def own_client_frame(carol: WsCat, bob: Any) -> None:
         refused = [frame for frame in answers if "message" in frame and "type" not in frame]
         if refused:
             raise CheckFailed(f"API Gateway answered carol: {refused[-1]}")
+
+        def kit_step() -> None:
+            carol.send(KIT_FRAME)
+            require(
+                wait_until(lambda: bool(_from_carol(bob)), timeout=5.0),
+                f"the kit's carol.send({KIT_FRAME}) did not reach bob either: is chat-sendMessage"
+                ' deployed? Its log says why: lessons.recent_logs("chat-sendMessage")',
+            )
+
         return not_done(
             "bob has no message from carol",
             "own-client-frame",
-            lambda: (carol.send(KIT_FRAME), wait_until(from_carol, timeout=5.0)),
+            kit_step,
             f"carol.send({KIT_FRAME})",
         )
-    text = next(text for sender, text in bob.messages if sender == "carol")
+    _settle(lambda: len(_from_carol(bob)))  # a frame sent just now may still be on its way
+    text = _from_carol(bob)[-1]
     require(
         text.strip() != "" and not text.startswith("{"),
-        f"bob shows carol's message as {text!r}: put the text itself in `data`",
+        f"bob shows carol's latest message as {text!r}: put the text itself in `data`, then"
+        " send again",
     )
     passed(f"bob received carol's {text!r}: her frame's action chose the sendMessage route")
+
+
+def _settle(count: Callable[[], int], quiet: float = 0.5, timeout: float = 3.0) -> None:
+    """Wait until `count()` has not changed for `quiet` seconds (or `timeout` passed)."""
+    deadline = time.monotonic() + timeout
+    last, since = count(), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
+        time.sleep(0.05)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
 
 
 def _default_event(body: str) -> dict[str, Any]:
@@ -80,6 +106,11 @@ def default_reply(on_default: Callable[[dict[str, Any]], Any], url: str) -> None
     then chat-default runs it."""
     reply = on_default(_default_event(json.dumps({"action": "dance"})))
     if reply is None:
+        require(
+            not written(on_default),
+            "your on_default returned None: return a dict, {'statusCode': 200, 'body':"
+            " json.dumps(HELP)}",
+        )
         return not_done(
             "on_default returns nothing yet",
             "default-reply",

@@ -85,10 +85,24 @@ def list_reply() -> None:
         " '$default' with apis.update_route(ApiId=..., RouteId=...,"
         " RouteResponseSelectionExpression='$default')",
     )
+    delete = (
+        "apis.delete_route_response(ApiId=..., RouteId=..., RouteResponseId=...) deletes one"
+        " (apis.get_route_responses lists their ids)"
+    )
+    require(
+        keys.count(DEFAULT) <= 1,
+        f"the list route has {keys.count(DEFAULT)} route responses with the key '$default':"
+        " AWS keeps one per key (a second create_route_response is a ConflictException there),"
+        f" so delete all but one: {delete}",
+    )
+    require(
+        DEFAULT in keys,
+        f"the list route's route responses are {keys}, none with the key '$default': create one"
+        " with apis.create_route_response(ApiId=..., RouteId=..., RouteResponseKey='$default')",
+    )
     require(
         keys == [DEFAULT],
-        f"the list route's route responses are {keys}: it needs one, with"
-        " RouteResponseKey='$default' (apis.create_route_response)",
+        f"the list route's route responses are {keys}: keep only the '$default' one; {delete}",
     )
     reply = _list_reply(_url(api))
     require(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Callable
 
 import boto3
 
-from infra.deploy import create_connections_table
-
-from . import check, not_done, passed, require
+from . import CheckFailed, check, not_done, passed, require
+from .lesson04 import written
 
 TABLE = "tictactoe-games"
 ATTRIBUTE = "ttl"
@@ -38,6 +35,11 @@ def game_winner(winner: Callable[[str], str | None]) -> None:
     """`game-winner`: winner(board) is "X"/"O" for a line, "draw" for a full board, else None."""
     answers = [winner(board) for board, _, _ in WINNER_CASES]
     if all(answer is None for answer in answers):
+        require(
+            not written(winner),
+            "your winner() answers None for every board, even a full one with a line: return"
+            ' "X" or "O" for a line, "draw" for a full board',
+        )
         return not_done(
             "winner() answers None for every board",
             "game-winner",
@@ -56,24 +58,44 @@ def game_winner(winner: Callable[[str], str | None]) -> None:
 def games_ttl() -> None:
     """`games-ttl`: Time to Live is on for `ttl` on the games table."""
     dynamodb = boto3.client("dynamodb")
-    ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
-    status, attribute = ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")
+
+    def read() -> tuple[str | None, str | None]:
+        ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+        return ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")
+
+    status, attribute = read()
+    if status == "DISABLING":
+        raise CheckFailed(
+            f"Time to Live is DISABLING on {TABLE}: on AWS it cannot be switched on again until"
+            " that is over (up to an hour). Delete the table (dynamodb.delete_table(TableName="
+            f"{TABLE!r}), then dynamodb.get_waiter('table_not_exists').wait(TableName={TABLE!r})),"
+            " run the catch-up cell at the top, which makes it again, then your cell"
+        )
     if status not in ("ENABLED", "ENABLING"):
+        specification = {"Enabled": True, "AttributeName": ATTRIBUTE}
 
         def kit_step() -> None:
-            with contextlib.redirect_stdout(io.StringIO()):
-                create_connections_table("tictactoe", TABLE, key="GameId", ttl_attribute=ATTRIBUTE)
+            dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=specification)
+            now = read()
+            require(
+                now[0] in ("ENABLED", "ENABLING") and now[1] == ATTRIBUTE,
+                f"the kit switched Time to Live on, yet {TABLE} says {now}: run this check again",
+            )
 
         return not_done(
             f"Time to Live is {status} on {TABLE}",
             "games-ttl",
             kit_step,
-            f'create_connections_table("tictactoe", "{TABLE}", key="GameId",'
-            f' ttl_attribute="{ATTRIBUTE}")',
+            f"dynamodb.update_time_to_live(TableName={TABLE!r},"
+            f" TimeToLiveSpecification={specification})",
         )
     require(
         attribute == ATTRIBUTE,
         f"Time to Live reads the attribute {attribute!r}, but a game's row keeps its expiry in"
-        f" 'ttl': switch it off (Enabled False, AttributeName {attribute!r}), then on for 'ttl'",
+        f" {ATTRIBUTE!r}. Changing it takes switching it off, and AWS then refuses to switch it"
+        " on again for up to an hour. So delete the table (dynamodb.delete_table(TableName="
+        f"{TABLE!r}), then dynamodb.get_waiter('table_not_exists').wait(TableName={TABLE!r})),"
+        " run the catch-up cell at the top, which makes it again without Time to Live, then"
+        f" your cell with AttributeName {ATTRIBUTE!r}",
     )
     passed(f"Time to Live is {status} on {TABLE}, reading each row's {ATTRIBUTE!r}")

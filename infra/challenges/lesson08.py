@@ -13,6 +13,7 @@ from infra.deploy.aws import APP_TAG, error_code
 from infra.deploy.functions import allow_invoke
 
 from . import check, not_done, passed, require
+from .lesson01 import require_no_near_name
 
 RULE = "push-schedule"
 FUNCTION = "push-broadcast"
@@ -46,6 +47,14 @@ def schedule_rule(rule: str = RULE, function: str = FUNCTION) -> None:
     except ClientError as error:
         if error_code(error) != "ResourceNotFoundException":
             raise
+        names = [
+            r["Name"]
+            for page in events.get_paginator("list_rules").paginate()
+            for r in page["Rules"]
+        ]
+        require_no_near_name(
+            "rule", rule, names, "events.remove_targets(...), then events.delete_rule(Name=...)"
+        )
         return not_done(
             f"there is no rule {rule}",
             "push-rule",
@@ -118,12 +127,31 @@ def _service(statement: dict[str, Any]) -> str:
 def events_may_invoke(rule: str = RULE, function: str = FUNCTION) -> None:
     """`push-permission`: the function's resource policy lets EventBridge invoke it, for this rule."""
     rule_arn = boto3.client("events").describe_rule(Name=rule)["Arn"]
-    mine = [s for s in _statements(function) if _service(s) == EVENTS]
+    statements = _statements(function)
+    strangers = [s for s in statements if _service(s) != EVENTS]
+    require(
+        not strangers,
+        f"{function}'s resource policy lets {_service(strangers[0]) if strangers else ''!r}"
+        f" invoke it (StatementId {strangers[0].get('Sid') if strangers else ''!r}): the"
+        f" schedule's service is {EVENTS!r}, and nothing else invokes this function. Remove that"
+        f" statement (lambda_.remove_permission(FunctionName={function!r}, StatementId=...)),"
+        f" then add it again with Principal={EVENTS!r}",
+    )
+    mine = [s for s in statements if _service(s) == EVENTS]
     if not mine:
+
+        def kit_step() -> None:
+            allow_invoke(function, EVENTS, rule_arn, STATEMENT)
+            require(
+                any(_service(s) == EVENTS for s in _statements(function)),
+                f"the kit's add_permission left {function} without a statement for {EVENTS}:"
+                " run this check again",
+            )
+
         return not_done(
             f"{function}'s resource policy has no statement for {EVENTS}",
             "push-permission",
-            lambda: allow_invoke(function, EVENTS, rule_arn, STATEMENT),
+            kit_step,
             f"lambda_.add_permission(FunctionName={function!r}, ..., Principal={EVENTS!r},"
             " SourceArn=rule_arn)",
         )
@@ -138,5 +166,11 @@ def events_may_invoke(rule: str = RULE, function: str = FUNCTION) -> None:
     require(
         statement.get("Action") == "lambda:InvokeFunction",
         f"the statement allows {statement.get('Action')!r}: Action='lambda:InvokeFunction'",
+    )
+    require(
+        len(mine) == 1,
+        f"{function}'s resource policy has {len(mine)} statements for {EVENTS} (StatementIds"
+        f" {[s.get('Sid') for s in mine]}): one is enough. Remove the others with"
+        f" lambda_.remove_permission(FunctionName={function!r}, StatementId=...)",
     )
     passed(f"{EVENTS} may invoke {function}, for the rule {rule} only")

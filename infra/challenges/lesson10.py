@@ -99,6 +99,15 @@ def _template_of(name: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _redeploy(name: str, packaged: Template) -> None:
+    """The kit's step for `stack-redeploy`, and a look that it took."""
+    update_stack(name, redeployed(packaged), parameters={"StageName": STAGE}, tags={APP_TAG: name})
+    require(
+        NEW_DEPLOYMENT in _resources(name),
+        f"the kit's update_stack left {name} without {NEW_DEPLOYMENT}: its events say why",
+    )
+
+
 @check
 def stage_serves_whisper(name: str, packaged: Template) -> None:
     """`stack-redeploy`: the stack's stage serves a deployment made after `WhisperRoute`."""
@@ -111,12 +120,7 @@ def stage_serves_whisper(name: str, packaged: Template) -> None:
         return not_done(
             f"{name}'s deployment is still the logical id Deployment, made before WhisperRoute",
             "stack-redeploy",
-            lambda: update_stack(
-                name,
-                redeployed(packaged),
-                parameters={"StageName": STAGE},
-                tags={APP_TAG: name},
-            ),
+            lambda: _redeploy(name, packaged),
             f"update_stack({name!r}, a copy of packaged whose Deployment is {NEW_DEPLOYMENT})",
         )
     status = _stack(name)["StackStatus"]

@@ -48,8 +48,8 @@
 # | neither | a local cloud started inside this kernel, in the background |
 
 # %% [markdown]
-# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
-# > lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
+# > **Catch-up cell.** Every lesson starts with one. Here it only picks the cloud, as the table
+# > above says; in later lessons it also builds what the earlier ones built. Running it again
 # > changes nothing.
 
 # %% tags=["nbval-ignore-output"]

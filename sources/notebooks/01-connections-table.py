@@ -40,7 +40,8 @@
 # **How the challenges work.** Where a cell says `# YOUR CODE HERE`, you write the code; the cell
 # after it checks what you built and answers in one line: ✓ done, ✗ what is still wrong, or
 # ◻ not done yet (then the kit does that step for you, so the lesson can go on). Stuck? Run
-# `reveal("the-challenge-id")` in a new cell to see an answer.
+# `reveal("the-challenge-id")` in a new cell to see an answer. Each challenge's minutes are part
+# of the lesson's **Teaching** time; the **Exercises** time is for the exercise notebook.
 
 # %% tags=["nbval-ignore-output"]
 from infra import lessons
@@ -59,10 +60,10 @@ lessons.catch_up(1)
 # | parameter | what it says | here |
 # |---|---|---|
 # | `TableName` | the table's name | `"chat-connections"` |
-# | `AttributeDefinitions` | the type of each key attribute: `S` for string | `connectionId`, `S` |
-# | `KeySchema` | which attribute is the key, and its role: `HASH`, the partition key | `connectionId`, `HASH` |
+# | `AttributeDefinitions` | the type of each key attribute, a list of `{"AttributeName": ..., "AttributeType": ...}`; `S` is string | `connectionId`, `S` |
+# | `KeySchema` | which attribute is the key, and its role, a list of `{"AttributeName": ..., "KeyType": ...}`; `HASH` is the partition key | `connectionId`, `HASH` |
 # | `BillingMode` | `PAY_PER_REQUEST`: on demand, no capacity to plan | |
-# | `Tags` | labels: `teardown("chat")` (lesson 09) finds the table by them | `workshop:app` = `chat` |
+# | `Tags` | labels, a list of `{"Key": ..., "Value": ...}`: `teardown("chat")` (lesson 09) finds the table by them | `workshop:app` = `chat` |
 #
 # A new table is `CREATING` for a while on AWS: calls that read or write it fail until it is
 # `ACTIVE`. A **waiter** asks `describe_table` again and again until it is:
@@ -70,7 +71,7 @@ lessons.catch_up(1)
 #
 # ### Challenge `connections-table` · 4 min
 #
-# Create `chat-connections` as the table above says, then wait for it. Creating a table that
+# Create `chat-connections` as the table above says, tagged, then wait for it. Creating a table that
 # exists is an error (`dynamodb.exceptions.ResourceInUseException`): catch it, so that running the
 # cell again is safe.
 

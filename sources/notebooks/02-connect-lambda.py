@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 02 · The `$connect` and `$disconnect` functions
 #
-# **Teaching** 20 min · **Exercises** 20 min
+# **Teaching** 25 min · **Exercises** 20 min
 #
 # **Questions**
 # - What runs when a client connects or leaves, and how can it refuse a connection?
@@ -108,7 +108,7 @@ print(json.dumps(policy, indent=2))
 #    | parameter | here |
 #    |---|---|
 #    | `RoleName` | `"chat-lambda-role"` |
-#    | `AssumeRolePolicyDocument` | the trust policy (described under this table), as `json.dumps(...)` |
+#    | `AssumeRolePolicyDocument` | the trust policy (its fields are just after this table), as `json.dumps(...)` |
 #    | `Path` (optional) | `"/workshop/"`: groups the workshop's roles |
 #    | `Tags` | `[{"Key": "workshop:app", "Value": "chat"}]`: `teardown("chat")` finds the role by it |
 #
@@ -305,6 +305,8 @@ assert any(line.startswith("REPORT RequestId") for line in lines), (
 # (`json.loads(json.dumps(policy))`, so that `policy` itself stays whole), remove
 # `"dynamodb:PutItem"` from the `Action` list of the statement whose `Sid` is `"Table"`, and
 # `put_role_policy` the copy under the same name, `least-privilege` (it replaces the old one).
+# (A `Deny` statement, in this policy or another, would refuse PutItem too; but here you take the
+# Allow away, so that putting `policy` back afterwards makes the role whole again.)
 
 # %% tags=["exercise:deny-put"]
 ### BEGIN SOLUTION
@@ -373,8 +375,11 @@ for _ in range(15):
 result
 
 # %%
+others = check.other_policies()  # what else is on the role, besides least-privilege
 assert result == {"statusCode": 200}, (
-    f"chat-connect still fails ({result}): run the cell above again (on AWS, IAM takes seconds)"
+    f"chat-connect still fails ({result}). The role's other policies: {others or 'none'}."
+    " Remove any of them that denies (iam.delete_role_policy(RoleName='chat-lambda-role',"
+    " PolicyName=...)), then run the cell above again (on AWS, IAM takes seconds)"
 )
 
 # %% [markdown]

@@ -184,7 +184,9 @@ statements = json.loads(lambda_.get_policy(FunctionName="push-broadcast")["Polic
 
 # %% [markdown]
 # (One statement, for `events.amazonaws.com` and the rule only: no API route invokes this
-# function, so API Gateway has none.) The kit's own step does the same three calls, and is what
+# function, so API Gateway has none. Running your cell again adds nothing: the same
+# `StatementId` is a conflict, which it catches. The check above passes only with exactly that
+# one statement.) The kit's own step does the same three calls, and is what
 # `deploy_app("push")` runs:
 
 # %% tags=["nbval-ignore-output"]
@@ -200,6 +202,10 @@ assert rule["ScheduleExpression"] == "rate(1 minute)", (
 )
 assert [target["Arn"] for target in targets] == [function_arn], (
     "push-schedule's one target should be push-broadcast: run the push-rule cell again"
+)
+assert len(statements) == 1, (
+    f"push-broadcast's policy has {len(statements)} statements, not one: run the push-permission"
+    " check again, it says which to remove"
 )
 
 # %% [markdown]

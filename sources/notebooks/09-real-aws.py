@@ -15,8 +15,9 @@
 # Everything you ran works unchanged against a real account: start JupyterLab with
 # `workshop up --aws` (or `WORKSHOP_TARGET=aws workshop up`), with credentials boto3 can find
 # (`aws configure`, `AWS_PROFILE`, SSO...), and `use_cloud()` says *aws*. Only the local cloud's
-# teaching aid, the `Trace` widget, has nothing to show there: it says so in its status line. Before you do, three things: what it costs, what your functions
-# are allowed to do, and how to remove it all.
+# teaching aid, the `Trace` widget, has nothing to show there: it says so in its status line.
+# Before you do, three things: what it costs, what your functions are allowed to do, and how to
+# remove it all.
 #
 # ```mermaid
 # flowchart LR
@@ -30,9 +31,8 @@
 # ```
 
 # %% [markdown]
-# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00) and builds whatever this
-# > lesson needs from the earlier ones. Every step is idempotent, so running it again, or after the earlier notebooks,
-# > changes nothing.
+# > **Catch-up cell.** Run it first: it picks the cloud (see lesson 00). This lesson needs
+# > nothing built by the earlier ones, so that is all it does; running it again changes nothing.
 
 # %% tags=["nbval-ignore-output"]
 from infra.session import use_cloud

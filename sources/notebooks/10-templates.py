@@ -342,11 +342,14 @@ assert reply is not None and reply["type"] == "help", (
 # it alone, and nothing redeployed. The fix is a **new deployment resource**: give it a new
 # logical id. CloudFormation then creates it (after `WhisperRoute`, which its `DependsOn`
 # names), points the `Stage` at it, and deletes the old deployment last, in the
-# `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` phase of the events. Here are the two resources as the
-# file has them:
+# `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` phase of the events. Here are the two resources as
+# `packaged` has them, the template this lesson just deployed (`whisper` included):
 
 # %% tags=["nbval-ignore-output"]
-lessons.show_template("chat/template.yaml", "Deployment", "Stage")
+import yaml
+
+shown = {logical_id: packaged["Resources"][logical_id] for logical_id in ("Deployment", "Stage")}
+print(yaml.safe_dump(shown, sort_keys=False))
 
 # %% [markdown]
 # ### Challenge `stack-redeploy` · 5 min

@@ -224,3 +224,159 @@ def test_a_stage_serving_a_deployment_without_connect_fails(
     finally:
         deploy_stage(api_id, "dev")
     assert apis.get_stage(ApiId=api_id, StageName="dev")["DeploymentId"]
+
+
+def test_a_deny_in_a_second_policy_fails_naming_it(table: str, lenient: None) -> None:
+    """A Deny of PutItem in another inline policy gets ✗ naming it, not ◻ and an overwrite."""
+    lesson02_role_exists()
+    iam = boto3.client("iam")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"}],
+    }
+    iam.put_role_policy(
+        RoleName="chat-lambda-role", PolicyName="no-put", PolicyDocument=json.dumps(deny)
+    )
+    try:
+        assert lesson02.other_policies() == ["no-put"]
+        with pytest.raises(CheckFailed, match="another policy besides 'least-privilege': no-put"):
+            lesson02.put_taken_away()
+        document = iam.get_role_policy(RoleName="chat-lambda-role", PolicyName="least-privilege")
+        assert "dynamodb:PutItem" in json.dumps(document["PolicyDocument"])  # left alone
+    finally:
+        iam.delete_role_policy(RoleName="chat-lambda-role", PolicyName="no-put")
+
+
+def test_a_deny_statement_in_least_privilege_fails_asking_for_the_allow_taken_away(
+    table: str,
+) -> None:
+    """A Deny added to least-privilege refuses PutItem too, but the challenge is the Allow."""
+    lesson02_role_exists()
+    policy = lessons.chat_policy(table)
+    denying = json.loads(json.dumps(policy))
+    denying["Statement"].append({"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"})
+    iam = boto3.client("iam")
+    iam.put_role_policy(
+        RoleName="chat-lambda-role",
+        PolicyName="least-privilege",
+        PolicyDocument=json.dumps(denying),
+    )
+    try:
+        with pytest.raises(CheckFailed, match="has a Deny statement"):
+            lesson02.put_taken_away()
+    finally:
+        iam.put_role_policy(
+            RoleName="chat-lambda-role",
+            PolicyName="least-privilege",
+            PolicyDocument=json.dumps(policy),
+        )
+
+
+def test_a_role_without_policy_or_tag_names_the_policy_first(table: str) -> None:
+    """The missing policy matters more than the missing tag: it is what the check says first."""
+    iam = boto3.client("iam")
+    lesson02_role_exists()
+    iam.delete_role_policy(RoleName="chat-lambda-role", PolicyName="least-privilege")
+    iam.untag_role(RoleName="chat-lambda-role", TagKeys=["workshop:app"])
+    try:
+        with pytest.raises(CheckFailed, match="no inline policy 'least-privilege'"):
+            lesson02.chat_role()
+    finally:
+        iam.tag_role(RoleName="chat-lambda-role", Tags=[{"Key": "workshop:app", "Value": "chat"}])
+        iam.put_role_policy(
+            RoleName="chat-lambda-role",
+            PolicyName="least-privilege",
+            PolicyDocument=json.dumps(lessons.chat_policy(table)),
+        )
+
+
+def _with_statement(function: str, statement_id: str, source_arn: str) -> None:
+    """The function's resource policy with this one API Gateway statement only."""
+    lambda_ = boto3.client("lambda")
+    for statement in lesson03._statements(function):
+        lambda_.remove_permission(FunctionName=function, StatementId=statement["Sid"])
+    lambda_.add_permission(
+        FunctionName=function,
+        StatementId=statement_id,
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=source_arn,
+    )
+
+
+def test_a_permission_for_every_route_fails_asking_for_this_route(
+    chat_functions: None, lenient: None
+) -> None:
+    """SourceArn …/{api_id}/* covers the route, but the lesson limits it to this route."""
+    lesson03.chat_api()
+    lesson03.route("$connect", "chat-connect")
+    api_id = lessons.chat_api_id()
+    region, account = boto3.client("lambda").meta.region_name, "123456789012"
+    _with_statement(
+        "chat-connect", "apigateway-wide", f"arn:aws:execute-api:{region}:{account}:{api_id}/*"
+    )
+    try:
+        with pytest.raises(CheckFailed, match="for every route of the API.*this route only"):
+            lesson03.route("$connect", "chat-connect")
+    finally:
+        _with_statement(
+            "chat-connect",
+            f"apigateway-{api_id}-connect",
+            f"arn:aws:execute-api:{region}:{account}:{api_id}/*/$connect",
+        )
+    lesson03.route("$connect", "chat-connect")
+
+
+def test_a_statement_id_with_a_dollar_fails_saying_aws_refuses_it(
+    chat_functions: None, lenient: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """StatementId "apigw-$connect" is refused by AWS (letters, digits, - and _): the check says so."""
+    lesson03.chat_api()
+    lesson03.route("$connect", "chat-connect")
+    statements = lesson03._statements("chat-connect")
+    monkeypatch.setattr(
+        lesson03,
+        "_statements",
+        lambda function: [{**statement, "Sid": "apigw-$connect"} for statement in statements],
+    )
+    with pytest.raises(CheckFailed, match="'apigw-\\$connect': AWS refuses it"):
+        lesson03.route("$connect", "chat-connect")
+
+
+def test_a_missing_disconnect_route_points_at_wire_route(
+    chat_functions: None, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The $disconnect cell has nothing to write: its ◻ says to write wire_route instead."""
+    lesson03.chat_api()
+    api_id = lessons.chat_api_id()
+    assert api_id is not None
+    lessons.remove_route(api_id, "$disconnect")
+    capsys.readouterr()
+    lesson03.route("$disconnect", "chat-disconnect")
+    said = capsys.readouterr().out
+    assert (
+        said.startswith("◻ Not done yet: chat-api has no $disconnect route")
+        and said.count("\n") == 1
+    )
+    assert "Write wire_route in the connect-route cell" in said
+    lesson03.route("$disconnect", "chat-disconnect")
+    assert capsys.readouterr().out.startswith("✓ $disconnect → chat-disconnect")
+
+
+def test_the_kit_makes_only_the_missing_function_and_keeps_the_learner_s(
+    chat_functions: None, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With chat-disconnect missing, the kit makes it alone: chat-connect's slip stays to fix."""
+    lambda_ = boto3.client("lambda")
+    lambda_.delete_function(FunctionName="chat-disconnect")
+    lambda_.update_function_configuration(FunctionName="chat-connect", Handler="connect.handler")
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName="chat-connect")
+    try:
+        lesson02.chat_functions()
+        said = capsys.readouterr().out
+        assert said.startswith("◻ Not done yet: there is no function chat-disconnect")
+        assert "chat_function('$connect'" not in said
+        with pytest.raises(CheckFailed, match="runs the handler 'connect.handler'"):
+            lesson02.chat_functions()
+    finally:
+        lessons.catch_up(3)

@@ -179,3 +179,68 @@ def test_the_help_reply_passes_and_a_wrong_action_gets_it_from_chat_default(
     with lessons.WsCat(url + "?name=typo", quiet=True) as client:
         client.send({"action": "sendmessage", "data": "hi"})
         assert client.receive() == lesson05.HELP
+
+
+def test_a_send_that_ignores_its_api_fails_saying_use_api(
+    ada: tuple[lessons.WsCat, str, Any],
+) -> None:
+    """A send that posts with the notebook's `connections`, not its `api`, is named as such."""
+    client, ada_id, connections = ada
+
+    def notebook_send(api: Any, table: Any, connection: str, frame: dict) -> bool:
+        return good_send(connections, table, connection, frame)
+
+    with pytest.raises(CheckFailed, match="another client than its `api` parameter"):
+        lesson04.send_and_prune(notebook_send, connections, client, ada_id)
+
+
+def test_an_untouched_post_says_only_its_one_line(
+    ada: tuple[lessons.WsCat, str, Any], lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the stub, the kit's post is not printed: the ◻ line is all the cell shows."""
+    client, ada_id, connections = ada
+    client.quiet = False  # the lesson's ada prints what she receives
+    lesson04.post_to_connection(client, ada_id, connections)
+    said = capsys.readouterr().out
+    assert said.startswith("◻ Not done yet: ada received nothing from your cell")
+    assert said.count("\n") == 1
+
+
+class Bob:
+    """What the check reads of bob's chat widget: (sender, text) of each message."""
+
+    def __init__(self, *messages: tuple[str, str]) -> None:
+        self.messages = list(messages)
+
+
+def test_carol_s_latest_message_is_judged_not_her_first() -> None:
+    """A wrong frame ('' for bob), then a right one: the check passes on the right one."""
+    bob = Bob(("carol", ""), ("ada", "hi"), ("carol", "hi, I am carol"))
+    lesson05.own_client_frame(None, bob)  # type: ignore[arg-type]
+
+
+def test_carol_s_latest_message_without_text_fails() -> None:
+    """A right frame, then a wrong one: the latest shows as '', and the check says so."""
+    bob = Bob(("carol", "hi, I am carol"), ("carol", ""))
+    with pytest.raises(CheckFailed, match="carol's latest message as ''"):
+        lesson05.own_client_frame(None, bob)  # type: ignore[arg-type]
+
+
+def forgetful_reply(event: dict) -> dict:  # type: ignore[return]
+    """Any frame no route matched gets the help frame back."""
+    {"statusCode": 200, "body": json.dumps(HELP)}  # noqa: B018 (no return: the learner's slip)
+
+
+def test_a_written_reply_without_return_fails_not_the_kit(
+    chat_url: str, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """on_default with code but no return gets ✗ saying return, not ◻ "the kit did it"."""
+    with pytest.raises(CheckFailed, match="your on_default returned None: return a dict"):
+        lesson05.default_reply(forgetful_reply, chat_url)
+    assert "◻" not in capsys.readouterr().out
+
+
+def test_only_a_stub_counts_as_not_written() -> None:
+    """A docstring and pass is a stub; any other statement is the learner's code."""
+    assert not lesson04.written(stub_send)
+    assert lesson04.written(forgetful_reply) and lesson04.written(careless_send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -116,8 +117,9 @@ def draw_first_winner(board: str) -> str | None:
     return right_winner(board)
 
 
-def stub_winner(board: str) -> str | None:
-    return None
+def stub_winner(board: str) -> str | None:  # type: ignore[return]
+    """As the learner's copy has it: the docstring, then pass."""
+    pass
 
 
 def test_a_right_winner_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -166,3 +168,63 @@ def test_ttl_on_another_attribute_fails_naming_ttl(games: str) -> None:
     finally:
         spec = {"Enabled": True, "AttributeName": "ttl"}
         dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
+
+
+def test_two_default_route_responses_fail_saying_delete_one(
+    arena: str, lenient: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two '$default' route responses on list (AWS refuses the second): delete one, it says."""
+    lesson06.list_reply()  # two-way, by the learner or the kit
+    real = lesson06.all_items
+
+    def twice(call: Any, **kwargs: Any) -> list[Any]:
+        items = list(real(call, **kwargs))
+        return items * 2 if call.__name__ == "get_route_responses" else items
+
+    monkeypatch.setattr(lesson06, "all_items", twice)
+    with pytest.raises(CheckFailed, match="2 route responses with the key '\\$default'.*delete"):
+        lesson06.list_reply()
+
+
+def test_the_kit_s_ttl_step_is_named_as_the_ttl_call(
+    games: str, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ◻ line names update_time_to_live, the call the learner was to write."""
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.update_time_to_live(
+        TableName=games, TimeToLiveSpecification={"Enabled": False, "AttributeName": "ttl"}
+    )
+    lesson07.games_ttl()
+    said = capsys.readouterr().out
+    assert said.startswith("◻ Not done yet") and "update_time_to_live(TableName=" in said
+    assert "create_connections_table" not in said
+
+
+def test_ttl_on_another_attribute_says_how_to_start_again_on_aws(games: str) -> None:
+    """Off-then-on waits an hour on AWS: the ✗ says to delete the table and catch up."""
+    dynamodb = boto3.client("dynamodb")
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
+    try:
+        with pytest.raises(CheckFailed, match="up to an hour.*delete the table.*catch-up cell"):
+            lesson07.games_ttl()
+    finally:
+        spec = {"Enabled": True, "AttributeName": "ttl"}
+        dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
+
+
+def test_a_written_winner_that_answers_none_fails_not_the_kit(
+    lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """winner() with code that never returns a verdict gets ✗, not ◻ "the kit did it"."""
+
+    def winner(board: str) -> str | None:
+        lines = [(0, 1, 2), (3, 4, 5), (6, 7, 8)]
+        for a, b, c in lines:
+            if board[a] == board[b] == board[c] == "?":
+                return board[a]
+        return None
+
+    with pytest.raises(CheckFailed, match="your winner\\(\\) answers None for every board"):
+        lesson07.game_winner(winner)
+    assert "◻" not in capsys.readouterr().out
