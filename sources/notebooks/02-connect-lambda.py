@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 02 · The `$connect` and `$disconnect` functions
 #
-# **Teaching** 25 min · **Exercises** 20 min
+# **Teaching** 20 min · **Exercises** 20 min
 #
 # **Questions**
 # - What runs when a client connects or leaves, and how can it refuse a connection?

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 03 · Routes and stages
 #
-# **Teaching** 25 min · **Exercises** 20 min
+# **Teaching** 20 min · **Exercises** 20 min
 #
 # **Questions**
 # - What do clients connect to, and how does a frame find its function?
