@@ -22,7 +22,9 @@ from tests.apps.helpers import TraceFeed
 
 AWAKE = ["ada", "bob", "cyd", "dan", "eve", "fay"]
 SENDERS = AWAKE[:3]
-MESSAGES_EACH = 70  # 210 messages of 30 KB: 6.3 MB for the sleeper, past the socket buffers and its outbox
+MESSAGES_EACH = (
+    70  # 210 messages of 30 KB: 6.3 MB for the sleeper, past the socket buffers and its outbox
+)
 TEXT_BYTES = 30 * 1024
 
 
@@ -86,8 +88,9 @@ def test_a_sleeping_client_never_stalls_the_broadcast(cloud: LocalCloud, chat_ur
                     await asyncio.sleep(0.05)
                 await asyncio.wait_for(asyncio.gather(*readers), timeout=60)
                 await trace.hop(
-                    lambda hop: hop.get("hop") == "disconnect"
-                    and hop.get("code") == OUTBOX_FULL[0],
+                    lambda hop: (
+                        hop.get("hop") == "disconnect" and hop.get("code") == OUTBOX_FULL[0]
+                    ),
                     timeout=20,
                 )
             finally:
@@ -101,7 +104,9 @@ def test_a_sleeping_client_never_stalls_the_broadcast(cloud: LocalCloud, chat_ur
         lid_closed.close()
     for name in AWAKE:
         others = [s for s in SENDERS if s != name]
-        wanted = sorted(f"{s}-{n:03d} "[:20].ljust(20, ".") for s in others for n in range(MESSAGES_EACH))
+        wanted = sorted(
+            f"{s}-{n:03d} "[:20].ljust(20, ".") for s in others for n in range(MESSAGES_EACH)
+        )
         assert sorted(received[name]) == wanted, name
     logs = client("logs").filter_log_events(
         logGroupName="/aws/lambda/chat-sendMessage", startTime=int(started * 1000)
