@@ -151,6 +151,21 @@ def test_a_learners_folder_missing_a_handler_module_fails_its_check_naming_the_f
     assert f"{folder} has no default.py, which the $default route's handler" in str(failed.value)
 
 
+@pytest.mark.parametrize(
+    ("expression", "hour"),
+    [("cron(0 10 * * ? *)", 10), ("cron(0 7 ? * * *)", 7), ("cron(00 23 * * ? *)", 23),
+     ("cron(30 10 * * ? *)", None), ("cron(0 10 * * ?)", None), ("cron(0 10 ? * MON *)", None),
+     ("rate(1 day)", None), (None, None)],
+)  # fmt: skip
+def test_the_reminder_check_reads_a_daily_cron_either_way(
+    expression: str | None, hour: int | None
+) -> None:
+    """Once a day at minute 0, with either day field `?`, is daily; anything else is not."""
+    from infra.exercises.checks.resources import _daily_hour
+
+    assert _daily_hour(expression) == hour
+
+
 NAMED_ANSWER = 'rows = scan_connections(table, FilterExpression=Attr("name").eq(name))'
 
 
@@ -184,18 +199,3 @@ def test_the_named_checks_hidden_variant_reads_every_page(moto_aws: None, tmp_pa
     checks.check_chat_named(folder)
     with pytest.raises(AssertionError, match="read every page"):
         checks.check_chat_named(folder, matches=3, page_size=1)
-
-
-@pytest.mark.parametrize(
-    ("expression", "hour"),
-    [("cron(0 10 * * ? *)", 10), ("cron(0 7 ? * * *)", 7), ("cron(00 23 * * ? *)", 23),
-     ("cron(30 10 * * ? *)", None), ("cron(0 10 * * ?)", None), ("cron(0 10 ? * MON *)", None),
-     ("rate(1 day)", None), (None, None)],
-)  # fmt: skip
-def test_the_reminder_check_reads_a_daily_cron_either_way(
-    expression: str | None, hour: int | None
-) -> None:
-    """Once a day at minute 0, with either day field `?`, is daily; anything else is not."""
-    from infra.exercises.checks.resources import _daily_hour
-
-    assert _daily_hour(expression) == hour
