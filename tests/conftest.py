@@ -50,8 +50,10 @@ def running_cloud(**settings: Any) -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    """A local cloud on a free port for the tests of one module."""
+    """A local cloud on a free port for the tests of one module, empty as a fresh `workshop
+    cloud` is: what an earlier module's cloud left in this process's moto is gone."""
     with running_cloud(ttl_interval=0.5) as running:
+        running.backends.reset()
         yield running
 
 

@@ -106,6 +106,16 @@ class Backends:
             self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="moto")
         return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
+    def reset(self) -> None:
+        """Empty every service, as a fresh process starts (moto's state is process-wide: a
+        cloud started after another one in the same process would see what it left)."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self.lock:
+            moto_api_backend.reset()
+            self._found.clear()
+            self.changed(ALL_SERVICES)
+
     def close(self) -> None:
         """Stop the backends' thread (what it was running finishes first)."""
         if self._thread is not None:
