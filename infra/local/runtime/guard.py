@@ -39,6 +39,7 @@ MS_NOSUID = 2
 MS_NODEV = 4
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
+MS_BIND = 4096
 
 
 WAITED = {signal.SIGTERM, signal.SIGCHLD}  # the guard's only events: a stop, a child's end
@@ -164,9 +165,13 @@ def _exit_as(status: int | None) -> NoReturn:
 
 
 def private_tmp(libc: ctypes.CDLL, size_mb: int) -> bool:
-    """Mount a tmpfs of `size_mb` on /tmp in new user and mount namespaces; False if refused."""
-    if any(_under_tmp(path) for path in [os.getcwd(), sys.executable, *sys.path] if path):
-        return False  # the code or Python itself lives in /tmp: hiding it would break them
+    """Mount a tmpfs of `size_mb` on /tmp in new user and mount namespaces; False if refused.
+
+    Where the code or Python itself lives in /tmp (a kit cloned there), those folders are bound
+    back into the new /tmp, so hiding the host's /tmp breaks nothing."""
+    needed = sorted(
+        {_top_of_tmp(path) for path in [os.getcwd(), sys.executable, *sys.path] if path} - {""}
+    )
     uid, gid = os.getuid(), os.getgid()
     if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
         return False  # no user namespaces here (macOS, a hardened distribution, a container)
@@ -178,8 +183,19 @@ def private_tmp(libc: ctypes.CDLL, size_mb: int) -> bool:
     except OSError:
         return False
     libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-    options = f"size={size_mb}m,mode=1777".encode()
-    return libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+    host_tmp = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY)  # still reachable once covered
+    try:
+        options = f"size={size_mb}m,mode=1777".encode()
+        if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
+            return False
+        for name in needed:
+            os.mkdir(f"/tmp/{name}")
+            source = f"/proc/self/fd/{host_tmp}/{name}".encode()
+            if libc.mount(source, f"/tmp/{name}".encode(), None, MS_BIND | MS_REC, None) != 0:
+                return False
+    finally:
+        os.close(host_tmp)
+    return True
 
 
 def folder_tmp(size_mb: int, folder: str) -> str:
@@ -195,9 +211,10 @@ def folder_tmp(size_mb: int, folder: str) -> str:
     return "folder"
 
 
-def _under_tmp(path: str) -> bool:
+def _top_of_tmp(path: str) -> str:
+    """The entry of /tmp that `path` lies in ("fresh" for /tmp/fresh/.venv/bin), or ""."""
     real = os.path.realpath(path)
-    return real == "/tmp" or real.startswith("/tmp/")
+    return real.split("/")[2] if real.startswith("/tmp/") else ""
 
 
 def _write(path: str, text: str) -> None:
