@@ -270,8 +270,32 @@ assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75), (
 )
 
 # %% [markdown]
+# ## Watch a move travel
+#
+# A move takes another road than a chat message: `arena-move` only writes the row, and the
+# table's **stream** invokes `arena-tableTriggers`, which posts the change to everyone. The
+# `Trace` widget of lesson 05 draws it: the frame in, the route, `arena-move`, then the stream's
+# Lambda on its own lane and its posts to each client. (On AWS the widget has nothing to show.)
+
+# %% tags=["nbval-ignore-output"]
+from infra.widgets import Trace
+
+trace = Trace(api_id=arena_url.rstrip("/").split("/")[-2])
+trace
+
+# %% tags=["nbval-ignore-output"]
+ada.move(0.5, 0.5)
+trace.wait_for(lambda hop: hop["hop"] == "post", timeout=10)
+
+# %%
+hops = {hop["hop"] for hop in trace.hops}
+assert {"frame_in", "route", "lambda", "post"} <= hops or not trace.available, (
+    f"the trace lacks a hop ({trace.status}): run the Trace cell, then the cell above, again"
+)
+
+# %% [markdown]
 # Move `ada` yourself: `ada.move(0.9, 0.1)` in a new cell, and watch her pointer jump in `bob`'s
-# square.
+# square and the hops appear in the trace.
 #
 # ## Join the room's arena
 #
@@ -289,7 +313,7 @@ assert (bob.pointers[ada_id]["x"], bob.pointers[ada_id]["y"]) == (0.25, 0.75), (
 # ## When you are done
 #
 # The widgets stay live as long as you like: nothing in this notebook closes them. To leave, run
-# `ada.close()` and `bob.close()` (and `room.close()`) in a new cell: each connection goes (and
+# `ada.close()`, `bob.close()` and `trace.close()` (and `room.close()`) in a new cell: each connection goes (and
 # its widget with it), its `$disconnect` removes its row, and the stream tells everyone that its
 # pointer left. Running the widget cell again also closes the old `ada` and `bob` first.
 
