@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import io
-import json
 import re
 import secrets
 from typing import Any
@@ -17,7 +16,7 @@ from websockets.sync.client import connect
 from infra.deploy import add_route, create_websocket_api, deploy_stage
 from infra.deploy.aws import account_of, region_of
 
-from . import CheckFailed, check, is_strict, not_done, passed, require
+from . import CheckFailed, check, is_strict, not_done, passed, permissions, require
 from .lesson01 import require_no_near_name
 
 API = "chat-api"
@@ -77,29 +76,6 @@ def chat_api() -> None:
     passed(f"{API}: a WebSocket API that routes each frame by its action field")
 
 
-def _statements(function: str) -> list[dict[str, Any]]:
-    lambda_ = boto3.client("lambda")
-    try:
-        policy = lambda_.get_policy(FunctionName=function)["Policy"]
-    except lambda_.exceptions.ResourceNotFoundException:
-        return []
-    return list(json.loads(policy).get("Statement", []))
-
-
-def _source_arn(statement: dict[str, Any]) -> str | None:
-    condition = statement.get("Condition") or {}
-    for test in ("ArnLike", "ArnEquals"):
-        arn = (condition.get(test) or {}).get("AWS:SourceArn")
-        if arn:
-            return str(arn)
-    return None
-
-
-def _principal(statement: dict[str, Any]) -> str:
-    principal = statement.get("Principal")
-    return str(principal.get("Service") if isinstance(principal, dict) else principal)
-
-
 @check
 def route(route_key: str, function: str) -> None:
     """`connect-route`: the route goes to the function (AWS_PROXY), which lets API Gateway in."""
@@ -144,7 +120,7 @@ def route(route_key: str, function: str) -> None:
         " the URI is arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
         f"{{function_arn}}/invocations. {redo}",
     )
-    statements = _statements(function)
+    statements = permissions.statements(function)
     refused = [str(s.get("Sid", "")) for s in statements if not _valid_sid(s.get("Sid", ""))]
     require(
         not refused,
@@ -155,7 +131,7 @@ def route(route_key: str, function: str) -> None:
         " route_key.removeprefix('$') in the StatementId",
     )
     arn_of = f"arn:aws:execute-api:{region_of()}:{account_of()}:{api_id}/{STAGE}/"
-    sources = [_source_arn(s) for s in statements if _principal(s) == GATEWAY]
+    sources = [permissions.source_arn(s) for s in statements if permissions.service(s) == GATEWAY]
     require(
         sources,
         f"API Gateway may not invoke {function}: every {route_key} would fail with 500."

@@ -3,16 +3,13 @@ permission to invoke the function."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import boto3
 from botocore.exceptions import ClientError
 
 from infra.deploy.aws import APP_TAG, error_code
 from infra.deploy.functions import allow_invoke
 
-from . import check, not_done, passed, require
+from . import check, not_done, passed, permissions, require
 from .lesson01 import require_no_near_name
 
 RULE = "push-schedule"
@@ -98,52 +95,27 @@ def schedule_rule(rule: str = RULE, function: str = FUNCTION) -> None:
     passed(f"{rule} invokes {function} every minute, enabled, tagged {APP_TAG}=push")
 
 
-def _statements(function: str) -> list[dict[str, Any]]:
-    try:
-        policy = boto3.client("lambda").get_policy(FunctionName=function)["Policy"]
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return []
-        raise
-    return list(json.loads(policy).get("Statement", []))
-
-
-def _source(statement: dict[str, Any]) -> str | None:
-    """The SourceArn the statement is limited to (None: any source)."""
-    condition = statement.get("Condition") or {}
-    for test in ("ArnLike", "ArnEquals"):
-        arn = (condition.get(test) or {}).get("AWS:SourceArn")
-        if arn:
-            return str(arn)
-    return None
-
-
-def _service(statement: dict[str, Any]) -> str:
-    principal = statement.get("Principal")
-    return str(principal.get("Service") if isinstance(principal, dict) else principal)
-
-
 @check
 def events_may_invoke(rule: str = RULE, function: str = FUNCTION) -> None:
     """`push-permission`: the function's resource policy lets EventBridge invoke it, for this rule."""
     rule_arn = boto3.client("events").describe_rule(Name=rule)["Arn"]
-    statements = _statements(function)
-    strangers = [s for s in statements if _service(s) != EVENTS]
+    statements = permissions.statements(function)
+    strangers = [s for s in statements if permissions.service(s) != EVENTS]
     require(
         not strangers,
-        f"{function}'s resource policy lets {_service(strangers[0]) if strangers else ''!r}"
+        f"{function}'s resource policy lets {permissions.service(strangers[0]) if strangers else ''!r}"
         f" invoke it (StatementId {strangers[0].get('Sid') if strangers else ''!r}): the"
         f" schedule's service is {EVENTS!r}, and nothing else invokes this function. Remove that"
         f" statement (lambda_.remove_permission(FunctionName={function!r}, StatementId=...)),"
         f" then add it again with Principal={EVENTS!r}",
     )
-    mine = [s for s in statements if _service(s) == EVENTS]
+    mine = [s for s in statements if permissions.service(s) == EVENTS]
     if not mine:
 
         def kit_step() -> None:
             allow_invoke(function, EVENTS, rule_arn, STATEMENT)
             require(
-                any(_service(s) == EVENTS for s in _statements(function)),
+                any(permissions.service(s) == EVENTS for s in permissions.statements(function)),
                 f"the kit's add_permission left {function} without a statement for {EVENTS}:"
                 " run this check again",
             )
@@ -155,7 +127,7 @@ def events_may_invoke(rule: str = RULE, function: str = FUNCTION) -> None:
             f"lambda_.add_permission(FunctionName={function!r}, ..., Principal={EVENTS!r},"
             " SourceArn=rule_arn)",
         )
-    sources = [_source(statement) for statement in mine]
+    sources = [permissions.source_arn(statement) for statement in mine]
     require(
         rule_arn in sources,
         f"{EVENTS} may invoke {function} for {sources}, not for this rule: remove that statement"

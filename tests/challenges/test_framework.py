@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,22 +27,6 @@ for name in ("a", "b"):
 # %% tags=["check:make-thing"]
 check.thing()
 """
-
-
-@pytest.fixture
-def lenient() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(False)
-    yield
-    challenges.strict(was)
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(True)
-    yield
-    challenges.strict(was)
 
 
 def test_check_failed_shows_one_line_and_no_traceback() -> None:

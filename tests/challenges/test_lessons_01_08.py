@@ -9,22 +9,14 @@ from pathlib import Path
 import boto3
 import pytest
 
-from infra import challenges, lessons
-from infra.challenges import CheckFailed, lesson01, lesson08
+from infra import lessons
+from infra.challenges import CheckFailed, lesson01, lesson08, permissions
 from infra.local.cloud import LocalCloud
 
 SOURCES = Path(__file__).resolve().parents[2] / "sources" / "notebooks"
 TEACHING = re.compile(r"\*\*Teaching\*\* (\d+) min")
 CHALLENGE = re.compile(r"^# ### Challenge `[^`]+` · (\d+) min$", re.M)
 READING = 5  # minutes, at least, for the text and the kit's cells around the challenges
-
-
-@pytest.fixture
-def lenient() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(False)
-    yield
-    challenges.strict(was)
 
 
 @pytest.mark.parametrize("path", sorted(SOURCES.glob("*.py")), ids=lambda path: path.stem)
@@ -90,7 +82,7 @@ def push(cloud: LocalCloud) -> Iterator[str]:
 
 def _clear_permissions() -> None:
     lambda_ = boto3.client("lambda")
-    for statement in lesson08._statements(lesson08.FUNCTION):
+    for statement in permissions.statements(lesson08.FUNCTION):
         lambda_.remove_permission(FunctionName=lesson08.FUNCTION, StatementId=statement["Sid"])
 
 

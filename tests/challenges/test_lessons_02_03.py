@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 
 import boto3
 import pytest
 
 from infra import challenges, lessons
-from infra.challenges import CheckFailed, lesson02, lesson03
+from infra.challenges import CheckFailed, lesson02, lesson03, permissions
 from infra.deploy import create_connections_table, deploy_stage
 from infra.local.cloud import LocalCloud
-
-
-@pytest.fixture
-def lenient() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(False)
-    yield
-    challenges.strict(was)
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(True)
-    yield
-    challenges.strict(was)
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +276,7 @@ def test_a_role_without_policy_or_tag_names_the_policy_first(table: str) -> None
 def _with_statement(function: str, statement_id: str, source_arn: str) -> None:
     """The function's resource policy with this one API Gateway statement only."""
     lambda_ = boto3.client("lambda")
-    for statement in lesson03._statements(function):
+    for statement in permissions.statements(function):
         lambda_.remove_permission(FunctionName=function, StatementId=statement["Sid"])
     lambda_.add_permission(
         FunctionName=function,
@@ -333,10 +316,10 @@ def test_a_statement_id_with_a_dollar_fails_saying_aws_refuses_it(
     """StatementId "apigw-$connect" is refused by AWS (letters, digits, - and _): the check says so."""
     lesson03.chat_api()
     lesson03.route("$connect", "chat-connect")
-    statements = lesson03._statements("chat-connect")
+    statements = permissions.statements("chat-connect")
     monkeypatch.setattr(
-        lesson03,
-        "_statements",
+        permissions,
+        "statements",
         lambda function: [{**statement, "Sid": "apigw-$connect"} for statement in statements],
     )
     with pytest.raises(CheckFailed, match="'apigw-\\$connect': AWS refuses it"):

@@ -11,20 +11,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from infra import challenges, lessons
+from infra import lessons
 from infra.challenges import CheckFailed, lesson04, lesson05
 from infra.challenges.lambda_code import with_function
 from infra.deploy import package_lambda
 from infra.deploy.packaging import code_sha256
 from infra.local.cloud import LocalCloud
-
-
-@pytest.fixture
-def lenient() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(False)
-    yield
-    challenges.strict(was)
 
 
 @pytest.fixture(scope="module")

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from infra import challenges, lessons
+from infra import lessons
 from infra.challenges import CheckFailed, lesson06, lesson07
 from infra.deploy import add_route_response, deploy_stage, find_api, map_stream
 from infra.local.cloud import LocalCloud
-
-
-@pytest.fixture
-def lenient() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(False)
-    yield
-    challenges.strict(was)
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    was = challenges.is_strict()
-    challenges.strict(True)
-    yield
-    challenges.strict(was)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from infra import lessons
-from infra.challenges import CheckFailed, lesson08, lesson10, strict
+from infra.challenges import CheckFailed, lesson08, lesson10, permissions, strict
 from infra.deploy.stacks import (
     artifacts_bucket,
     delete_stack,
@@ -43,7 +43,7 @@ def forget_rule() -> None:
     if events.list_rules(NamePrefix=lesson08.RULE)["Rules"]:
         events.remove_targets(Rule=lesson08.RULE, Ids=["function"])
         events.delete_rule(Name=lesson08.RULE)
-    for statement in lesson08._statements(lesson08.FUNCTION):
+    for statement in permissions.statements(lesson08.FUNCTION):
         boto3.client("lambda").remove_permission(
             FunctionName=lesson08.FUNCTION, StatementId=statement["Sid"]
         )
