@@ -70,7 +70,10 @@ identity = boto3.client("sts").get_caller_identity()
 identity["Account"], identity["Arn"]
 
 # %%
-assert identity["Account"].isdigit() and len(identity["Account"]) == 12
+assert identity["Account"].isdigit() and len(identity["Account"]) == 12, (
+    "STS did not answer with an account: run the first cell again, or `workshop doctor` in a"
+    " terminal"
+)
 
 # %% [markdown]
 # And list the DynamoDB tables: an empty list on a fresh local cloud, the tables of earlier lessons
