@@ -285,11 +285,18 @@ trace
 
 # %% tags=["nbval-ignore-output"]
 ada.move(0.5, 0.5)
-trace.wait_for(lambda hop: hop["hop"] == "post", timeout=10)
+seen = set()  # the kinds of hop the trace has shown (a busy room scrolls its window fast)
+for kind in ("frame_in", "route", "lambda", "post"):
+    try:
+        hop = trace.wait_for(lambda hop, kind=kind: hop["hop"] == kind, timeout=10)
+    except TimeoutError:
+        continue
+    if hop:
+        seen.add(hop["hop"])
+sorted(seen)
 
 # %%
-hops = {hop["hop"] for hop in trace.hops}
-assert {"frame_in", "route", "lambda", "post"} <= hops or not trace.available, (
+assert seen == {"frame_in", "route", "lambda", "post"} or not trace.available, (
     f"the trace lacks a hop ({trace.status}): run the Trace cell, then the cell above, again"
 )
 

@@ -239,9 +239,15 @@ def wait_for_pointer(page: Page, name: str, x: float, y: float, *, own: bool) ->
 def arena_name(page: Page) -> str:
     """The name the arena's $connect gave the page's own pointer (its status shows it)."""
     status = arena(page).locator(".arena-status")
-    expect(status).to_contain_text(" as ", timeout=WAIT_MS)
-    found = re.search(r" as (.+?) ·", status.inner_text())
-    assert found, status.inner_text()
+    named = re.compile(r" as (.+?) ·")
+    # The status is redrawn as people come and go: wait for a text that names the pointer, then
+    # read that text (reading it again later may catch it mid-redraw).
+    expect(status).to_have_text(named, timeout=WAIT_MS)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    status.scroll_into_view_if_needed()  # JupyterLab may not render cells far off screen
+    while not (found := named.search(text := status.text_content() or "")):
+        assert time.monotonic() < deadline, f"the arena's status never named its pointer: {text!r}"
+        time.sleep(0.1)
     return found.group(1)
 
 
