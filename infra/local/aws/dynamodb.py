@@ -197,18 +197,19 @@ def record_progress(backends: Backends, uuid: str, result: str, position: int) -
             backends.wrote()
 
 
-def expire_stream_records(backends: Backends, before: float) -> int:
+def expire_stream_records(backends: Backends, before: float, keep: int | None = None) -> int:
     """Drop the stream records created before `before` (epoch seconds), as DynamoDB Streams does
-    after 24 hours; returns how many. Sequence numbers and the kit's indexes stay as they were:
-    the shard's first sequence number moves on, and it counts what it dropped."""
+    after 24 hours, and all but a shard's newest `keep`; returns how many. Sequence numbers and
+    the kit's indexes stay as they were: the shard's first sequence number moves on, and it
+    counts what it dropped."""
     dropped = 0
     with backends.open() as services:
         for table in list(services.dynamodb.tables.values()):
             shard = getattr(table, "stream_shard", None)
             if shard is None or not shard.items:
                 continue
-            expired = 0
-            for record in shard.items:
+            expired = 0 if keep is None else max(0, len(shard.items) - keep)
+            for record in shard.items[expired:]:
                 if _created(record) >= before:
                     break
                 expired += 1

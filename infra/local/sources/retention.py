@@ -4,7 +4,9 @@ from memory (and, through the state's journal compaction, from disk).
 - A log group keeps its events for its `retentionInDays` (`put_retention_policy`). A group
   that never expires on AWS keeps them for `LOG_KEEP_SECONDS` here, and any group at most its
   newest `LOG_GROUP_BYTES`: a local cloud runs on a laptop.
-- A DynamoDB stream keeps its records for 24 hours, as on AWS.
+- A DynamoDB stream keeps its records for 24 hours, as on AWS, and here at most its newest
+  `STREAM_RECORDS_KEPT` (a room's arena writes 300 records a second: a day of them would not fit
+  in a laptop's memory). Only a mapping that fell that far behind loses records.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from infra.local.sources import CloudFacade
 from infra.local.sources.periodic import Periodic
 
 LOG_KEEP_SECONDS = 24 * 3600.0  # groups without a retention policy
-LOG_GROUP_BYTES = 16 * 1024 * 1024  # the newest events of a group kept, at most
+LOG_GROUP_BYTES = 4 * 1024 * 1024  # the newest events of a group kept, at most
 STREAM_KEEP_SECONDS = 24 * 3600.0  # DynamoDB Streams' retention
+STREAM_RECORDS_KEPT = 20_000  # a shard's newest records kept, at most (about a minute of a room)
 
 
 class Retention(Periodic):
@@ -30,18 +33,20 @@ class Retention(Periodic):
     def __init__(
         self,
         cloud: CloudFacade,
-        interval: float = 60.0,
+        interval: float = 15.0,
         clock: Callable[[], float] = time.time,
         *,
         log_keep_seconds: float = LOG_KEEP_SECONDS,
         log_group_bytes: int = LOG_GROUP_BYTES,
         stream_keep_seconds: float = STREAM_KEEP_SECONDS,
+        stream_records_kept: int = STREAM_RECORDS_KEPT,
     ) -> None:
         super().__init__(interval, clock)
         self.cloud = cloud
         self.log_keep_seconds = log_keep_seconds
         self.log_group_bytes = log_group_bytes
         self.stream_keep_seconds = stream_keep_seconds
+        self.stream_records_kept = stream_records_kept
 
     def tick(self) -> tuple[int, int]:
         return self.expire_now()
@@ -54,6 +59,6 @@ class Retention(Periodic):
             self.log_group_bytes,
         )  # fmt: skip
         records = dynamodb.expire_stream_records(
-            self.cloud.backends, now - self.stream_keep_seconds
+            self.cloud.backends, now - self.stream_keep_seconds, self.stream_records_kept
         )
         return events, records

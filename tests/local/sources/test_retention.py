@@ -79,3 +79,23 @@ def test_stream_records_older_than_24_hours_go_and_indexes_hold(
     assert aws_dynamodb.stream_records(cloud.backends, arn, 0, 10)[0]["dynamodb"]["Keys"] == {
         "k": {"S": "c"}
     }  # an index before the trim reads from the oldest record kept
+
+
+def test_a_shard_keeps_at_most_its_newest_records(cloud: FakeCloud) -> None:
+    """Past `stream_records_kept`, the oldest records go however young they are; the newest stay
+    at the indexes a reader expects."""
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="busy-stream",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    aws_dynamodb.install()
+    for key in "abcde":
+        dynamodb.put_item(TableName="busy-stream", Item={"k": {"S": key}})
+    arn = dynamodb.describe_table(TableName="busy-stream")["Table"]["LatestStreamArn"]
+    assert Retention(cloud, stream_records_kept=2).expire_now()[1] == 3
+    records = aws_dynamodb.stream_records(cloud.backends, arn, 3, 10)
+    assert [r["dynamodb"]["Keys"]["k"]["S"] for r in records] == ["d", "e"]
