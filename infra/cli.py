@@ -5,7 +5,8 @@ workshop up                 the local cloud and JupyterLab on your copy of the l
 workshop up --aws           JupyterLab on a real AWS account (no local cloud)
 workshop cloud              the local cloud alone, in the foreground
                             (both keep their state in .workshop-state/: --state DIR elsewhere,
-                            --fresh to start empty, --no-state to keep nothing)
+                            --fresh to start empty, --no-state to keep nothing; --timing aws
+                            for AWS's typical waits, --timing instant for none)
 workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL points
                             (--template: as the CloudFormation stack APP, from lambdas/APP/template.yaml)
 workshop teardown APP       remove everything tagged with that app (--template: delete the stack)
@@ -80,9 +81,23 @@ def _cloud_options(args: argparse.Namespace) -> dict[str, object]:
     options: dict[str, object] = {"host": args.host, "port": args.port, "iam": not args.no_iam}
     options["keep_heap"] = True  # this process is the cloud's (and JupyterLab runs apart)
     options.update(_state_settings(args))
+    options["timing"] = _timing_mode(args)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         options["room_key"] = _room_key()  # listening beyond loopback: lock the AWS APIs
     return options
+
+
+def _timing_mode(args: argparse.Namespace) -> str:
+    """The timing mode's name: --timing, else WORKSHOP_TIMING, else default (checked here, so a
+    bad WORKSHOP_TIMING is one line before anything starts)."""
+    from infra.local.timing import ENVIRONMENT, UnknownTiming, timing_named
+
+    name = (args.timing or os.environ.get(ENVIRONMENT) or "default").strip().lower()
+    try:
+        timing_named(name)
+    except UnknownTiming as error:
+        raise UsageError(f"WORKSHOP_TIMING: {error}") from None  # --timing has its choices
+    return name
 
 
 def _print_environment(
@@ -172,6 +187,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from infra.labfiles import OWN_COPY, make_own_copy
     from infra.labsettings import install_lab_overrides
     from infra.local.cloud import LocalCloud
+    from infra.local.timing import ENVIRONMENT
     from infra.session import use_cloud
 
     try:
@@ -197,7 +213,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
         _print_environment(cloud.url, cloud.region, public, cloud.settings.room_key)
         _print_state(cloud)
-        env = {**os.environ, **cloud.env()}
+        # Clouds that notebook kernels start (infra.session) take their time as this one does.
+        env = {**os.environ, **cloud.env(), ENVIRONMENT: _timing_mode(args)}
     lab = lab_command(args)
     child = subprocess.Popen(lab, env=env)
     # `kill PID` stops it as Ctrl-C does: JupyterLab first, then the cloud (its $disconnects run).
@@ -395,6 +412,18 @@ def _add_state_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_timing_option(command: argparse.ArgumentParser) -> None:
+    from infra.local.timing import MODES
+
+    command.add_argument(
+        "--timing",
+        choices=list(MODES),
+        help="how long tables, functions, roles and mappings take to settle: default (a second"
+        " or two), aws (AWS's typical times), short (tests), instant (no wait); default:"
+        " WORKSHOP_TIMING, else default",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="workshop", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -406,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-iam", action="store_true", help="do not check what functions' roles allow"
     )
     _add_state_options(cloud)
+    _add_timing_option(cloud)
     cloud.set_defaults(func=cmd_cloud)
 
     up = commands.add_parser("up", help="the local cloud plus JupyterLab on your copy, my-work/")
@@ -428,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the whole kit (solutions, apps) in JupyterLab",
     )
     _add_state_options(up)
+    _add_timing_option(up)
     up.set_defaults(func=cmd_up)
 
     deploy = commands.add_parser("deploy", help="stand up a finished app")

@@ -20,7 +20,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infra.session import LOCAL_KEYS, cloud_environment, local_client
@@ -28,6 +28,7 @@ from infra.session import LOCAL_KEYS, cloud_environment, local_client
 from .access.guard import Guard
 from .aws import Backends
 from .aws import iam as aws_iam
+from .aws import states as aws_states
 from .aws.apigatewayv2 import StageConfigs
 from .aws.backends import DEFAULT_ACCOUNT_ID
 from .aws.bridge import MotoBridge
@@ -43,6 +44,7 @@ from .invoker import Invoker
 from .logs import LogSink
 from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
 from .state.lifecycle import CloudState
+from .timing import INSTANT, Timing, timing_named
 from .trace import TraceHub
 
 log = logging.getLogger(__name__)
@@ -67,20 +69,25 @@ class CloudSettings:
     fresh_state: bool = False  # start empty, moving any saved state to state_dir/previous
     save_interval: float = 0.5  # seconds between saves at most (a change waits no longer)
     keep_heap: bool = False  # collect and freeze the heap now and then (a process of its own)
+    # How long resources take to settle (`workshop cloud --timing`; WORKSHOP_TIMING, else default).
+    # LocalCloud also takes a mode's name: LocalCloud(timing="short").
+    timing: Timing = field(default_factory=timing_named)
 
 
 class LocalCloud:
     """AWS on one port: moto for the control plane, our gateway and runtime for the data plane."""
 
     def __init__(self, settings: CloudSettings | None = None, **overrides: Any) -> None:
-        base = settings or CloudSettings()
-        self.settings = CloudSettings(**{**base.__dict__, **overrides})
+        if isinstance(overrides.get("timing"), str):
+            overrides["timing"] = timing_named(overrides["timing"])
+        self.settings = replace(settings, **overrides) if settings else CloudSettings(**overrides)
         self.region = self.settings.region
         self.account_id = self.settings.account_id
         self.port = self.settings.port
         self.backends = Backends(self.account_id, self.region)
         self.bridge = MotoBridge(self.backends)
         aws_iam.enforcing = self.settings.iam
+        aws_states.use(self.settings.timing)  # moto is process-wide: so are its states' clock
         self.guard = Guard(
             self.backends,
             enforce=self.settings.iam,
@@ -270,6 +277,8 @@ class LocalCloud:
             self.scheduler.notify_changed()
 
     def _shutdown_sync(self) -> None:
+        if aws_states.current() is self.settings.timing:
+            aws_states.use(INSTANT)  # moto used without a cloud settles at once, as moto does
         for source in self.sources:
             try:
                 source.stop()
