@@ -261,7 +261,7 @@ class LocalCloud:
         from .sources.streams import StreamPoller
         from .sources.ttl import TtlSweeper
 
-        self.scheduler = Scheduler(self)
+        self.scheduler = Scheduler(self, check_roles=self.settings.iam)
         self.backends.on_change(self._on_change)
         self.sources = [
             StreamPoller(self),
@@ -273,7 +273,7 @@ class LocalCloud:
             source.start()
 
     def _on_change(self, service: str) -> None:
-        if service in ("events", "*") and self.scheduler is not None:
+        if service in ("events", "scheduler", "*") and self.scheduler is not None:
             self.scheduler.notify_changed()
 
     def _shutdown_sync(self) -> None:

@@ -8,7 +8,8 @@ This is the only place that imports moto's internals or patches moto:
 - `lambda_.py`: runnable function specs, invoke permissions, the runtime check;
 - `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
 - `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
-- `events.py`, `logs.py`: scheduled rules and PutRule's checks, and CloudWatch Logs writing;
+- `events.py`, `scheduler.py`, `logs.py`: scheduled rules and PutRule's checks, Scheduler's
+  schedules and CreateSchedule's checks, and CloudWatch Logs writing;
 - `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
 - `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
 - `state.py`: every backend as one snapshot (stream records and log events in a journal) and
@@ -39,6 +40,7 @@ def install() -> None:
         json_protocol,
         lambda_,
         s3,
+        scheduler,
     )
 
     apigatewayv2.install()
@@ -49,4 +51,5 @@ def install() -> None:
     dynamodb.install()
     dynamodb_fast.install()
     events.install()
+    scheduler.install()
     json_protocol.install()

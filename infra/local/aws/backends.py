@@ -63,6 +63,10 @@ class Services:
         return self._backend("events", "events_backends")
 
     @property
+    def scheduler(self) -> Any:
+        return self._backend("scheduler", "scheduler_backends")
+
+    @property
     def iam(self) -> Any:
         backend = self._found.get("iam_backends")
         if backend is None:

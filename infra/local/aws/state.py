@@ -58,6 +58,7 @@ SERVICES = (
     ("moto.iam.models", "iam_backends"),
     ("moto.logs.models", "logs_backends"),
     ("moto.events.models", "events_backends"),
+    ("moto.scheduler.models", "scheduler_backends"),
     ("moto.cloudformation.models", "cloudformation_backends"),
     ("moto.s3.models", "s3_backends"),
 )

@@ -1,10 +1,22 @@
-"""EventBridge scheduled rules (``rate(...)`` and ``cron(...)``) that invoke Lambda targets.
+"""EventBridge scheduled rules and EventBridge Scheduler schedules that invoke Lambda targets.
 
-Rules live in moto's events backend. The scheduler thread sleeps on a ``threading.Event`` until
-the next due time; ``notify_changed()`` (called by the edge after PutRule, PutTargets,
-EnableRule, DisableRule, DeleteRule) wakes it to re-read the rules. As a safety net it also
-re-reads them every ``max_wait`` seconds.
+Rules live in moto's events backend, schedules in its scheduler backend; one loop runs both. The
+scheduler thread sleeps on a ``threading.Event`` until the next due time; ``notify_changed()``
+(called after any write to EventBridge or Scheduler) wakes it to re-read them. As a safety net it
+also re-reads them every ``max_wait`` seconds.
 
+Schedules, as Scheduler runs them: ``rate()`` (a minute at least), ``cron()`` in the schedule's
+``ScheduleExpressionTimezone``, one-time ``at()`` (fired at its time, so within its minute);
+``FlexibleTimeWindow`` FLEXIBLE fires at a random moment of the window after each due time;
+DISABLED schedules don't fire; StartDate and EndDate bound the fires. The target is invoked only
+when the schedule's role trusts ``scheduler.amazonaws.com`` and allows ``lambda:InvokeFunction``
+on it (IAM's verdict, as for any role); otherwise nothing is invoked and a warning is logged, as
+AWS counts a failed attempt. The target gets its ``Input`` with Scheduler's context attributes
+(``<aws.scheduler.scheduled-time>`` ...) filled in, or ``{}``. After a one-time schedule ran,
+``ActionAfterCompletion: DELETE`` deletes it. Not supported: retries and dead-letter queues,
+non-Lambda targets.
+
+Rules, as EventBridge runs them:
 As AWS: schedules are in UTC; a rate rule first fires one period after it was created (here:
 after the scheduler first saw it); a target's constant ``Input`` replaces the event; disabled
 rules don't fire; fires missed while the process was busy are not replayed.
@@ -20,19 +32,23 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from infra.local.aws import events
+from infra.local.aws import scheduler as aws_scheduler
 from infra.local.aws.events import RuleSnapshot
+from infra.local.aws.scheduler import ScheduleSnapshot
 from infra.local.sources import CloudFacade, InvokeResult
 
 log = logging.getLogger(__name__)
@@ -41,6 +57,7 @@ DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]  # AWS numbers the
 FIRST_YEAR, LAST_YEAR = 1970, 2199
 RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 CRON = re.compile(r"^cron\((.*)\)$")
+AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -63,21 +80,34 @@ class RateSchedule:
 class CronSchedule:
     expression: str  # croniter's 5 fields
     years: frozenset[int] | None  # None = every year
+    zone: ZoneInfo = ZoneInfo("UTC")  # where the fields' hours and days are counted
 
     def next_after(self, anchor: datetime, after: datetime) -> datetime | None:
-        start = after
+        start = after.astimezone(self.zone)
         while True:
             candidate: datetime = croniter(self.expression, start).get_next(datetime)
             if self.years is None or candidate.year in self.years:
-                return candidate
+                return candidate.astimezone(UTC)
             later = [y for y in self.years if y > candidate.year]
             if not later:
                 return None
-            start = datetime(min(later), 1, 1, tzinfo=UTC) - timedelta(seconds=1)
+            start = datetime(min(later), 1, 1, tzinfo=self.zone) - timedelta(seconds=1)
 
 
-def parse_schedule(expression: str) -> RateSchedule | CronSchedule:
-    """Parse an EventBridge ScheduleExpression; ValueError if it is not one we can run."""
+@dataclass(frozen=True)
+class OneTimeSchedule:
+    when: datetime  # at(...): once, at this moment
+
+    def next_after(self, anchor: datetime, after: datetime) -> datetime | None:
+        return self.when if self.when > after else None
+
+
+Parsed = RateSchedule | CronSchedule | OneTimeSchedule
+
+
+def parse_schedule(expression: str, timezone: str = "UTC") -> Parsed:
+    """Parse a ScheduleExpression (a rule's or a schedule's, whose cron() and at() count in
+    `timezone`); ValueError if it is not one we can run."""
     expression = expression.strip()
     if rate := RATE.match(expression):
         value = int(rate.group(1))
@@ -86,7 +116,10 @@ def parse_schedule(expression: str) -> RateSchedule | CronSchedule:
         unit = rate.group(2).removesuffix("s")
         return RateSchedule(timedelta(seconds=value * UNIT_SECONDS[unit]))
     if cron := CRON.match(expression):
-        return aws_cron(cron.group(1))
+        return replace(aws_cron(cron.group(1)), zone=ZoneInfo(timezone))
+    if at := AT.match(expression):
+        local = datetime.fromisoformat(at.group(1)).replace(tzinfo=ZoneInfo(timezone))
+        return OneTimeSchedule(local.astimezone(UTC))
     raise ValueError(f"not a schedule expression: {expression!r}")
 
 
@@ -175,16 +208,73 @@ def scheduled_event(rule_arn: str, account_id: str, region: str, when: datetime)
     }
 
 
+def scheduler_input(text: str, schedule_arn: str, when: datetime, execution_id: str) -> str:
+    """A schedule's Input with Scheduler's context attributes filled in."""
+    values = {
+        "schedule-arn": schedule_arn,
+        "scheduled-time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "execution-id": execution_id,
+        "attempt-number": "1",
+    }
+    for name, value in values.items():
+        text = text.replace(f"<aws.scheduler.{name}>", value)
+    return text
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A rule or a schedule, as the loop sees either."""
+
+    arn: str
+    name: str
+    expression: str
+    enabled: bool
+    timezone: str = "UTC"
+    window_minutes: int = 0  # a schedule's FlexibleTimeWindow (0: OFF)
+    start: datetime | None = None  # a schedule's StartDate and EndDate
+    end: datetime | None = None
+    rule: RuleSnapshot | None = None
+    schedule: ScheduleSnapshot | None = None
+
+    @classmethod
+    def of_rule(cls, rule: RuleSnapshot) -> _Job:
+        return cls(rule.arn, rule.name, rule.expression, rule.enabled, rule=rule)
+
+    @classmethod
+    def of_schedule(cls, schedule: ScheduleSnapshot) -> _Job:
+        return cls(
+            schedule.arn,
+            schedule.name,
+            schedule.expression,
+            schedule.enabled,
+            timezone=schedule.timezone,
+            window_minutes=schedule.window_minutes,
+            start=schedule.start,
+            end=schedule.end,
+            schedule=schedule,
+        )
+
+    @property
+    def timing_key(self) -> tuple[Any, ...]:
+        """What the due times depend on: a change re-reads the expression."""
+        return (self.expression, self.timezone, self.window_minutes, self.start)
+
+    def runs_at(self, when: datetime) -> bool:
+        """Whether `when` is within the schedule's StartDate and EndDate."""
+        return (self.start is None or when >= self.start) and (self.end is None or when <= self.end)
+
+
 @dataclass
 class _Timer:
-    expression: str
-    schedule: RateSchedule | CronSchedule | None  # None: the expression could not be parsed
+    key: tuple[Any, ...]
+    schedule: Parsed | None  # None: the expression could not be parsed
     anchor: datetime
-    next_due: datetime | None
+    next_due: datetime | None  # the time the expression names
+    fire_at: datetime | None  # next_due, later by a random part of a flexible window
 
 
 class Scheduler:
-    """Fires scheduled EventBridge rules at Lambda targets."""
+    """Fires scheduled EventBridge rules and EventBridge Scheduler schedules at Lambda targets."""
 
     def __init__(
         self,
@@ -192,10 +282,15 @@ class Scheduler:
         *,
         clock: Callable[[], float] = time.time,
         max_wait: float = 10.0,
+        check_roles: bool = True,
+        rng: random.Random | None = None,
     ) -> None:
         self.cloud = cloud
         self.clock = clock
         self.max_wait = max_wait
+        self.check_roles = check_roles  # a schedule's role must let Scheduler invoke its target
+        self.random = rng or random.Random()
+        self.refusals: dict[str, str] = {}  # schedule ARN -> why its last fire invoked nothing
         self._timers: dict[str, _Timer] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -203,7 +298,7 @@ class Scheduler:
         self._tick_lock = threading.Lock()
 
     def start(self) -> None:
-        """Take note of the existing rules now, then run in a daemon thread."""
+        """Take note of the existing rules and schedules now, then run in a daemon thread."""
         self._stopping.clear()
         self.tick()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
@@ -216,7 +311,7 @@ class Scheduler:
             self._thread.join(timeout)
 
     def notify_changed(self) -> None:
-        """Rules or targets changed (or the clock moved): re-read them now."""
+        """Rules, targets or schedules changed (or the clock moved): re-read them now."""
         self._wake.set()
 
     def fire_now(self, rule_name: str, event_bus: str = "default") -> list[InvokeResult]:
@@ -225,34 +320,52 @@ class Scheduler:
         rule = events.find_rule(self.cloud.backends, rule_name, event_bus)
         if rule is None:
             raise KeyError(f"no rule {rule_name!r} on event bus {event_bus!r}")
-        now = datetime.fromtimestamp(self.clock(), UTC).replace(microsecond=0)
-        return self._fire(rule, now)
+        return self._fire_rule(rule, self._now())
+
+    def fire_schedule_now(self, name: str, group: str = "default") -> list[InvokeResult]:
+        """Invoke the schedule's target right away, whatever its expression or state, with its
+        role checked as when it fires. KeyError if there is no such schedule, PermissionError
+        when its role does not let Scheduler invoke the target."""
+        schedule = aws_scheduler.find_schedule(self.cloud.backends, name, group)
+        if schedule is None:
+            raise KeyError(f"no schedule {name!r} in schedule group {group!r}")
+        problem = self._role_problem(schedule)
+        if problem is not None:
+            raise PermissionError(problem)
+        return self._fire_schedule(schedule, self._now(), completes=False)
 
     def tick(self) -> list[InvokeResult]:
-        """Fire every enabled rule that is due now; returns the invocation results."""
+        """Fire every enabled rule and schedule that is due now; returns the results."""
         with self._tick_lock:
             now = datetime.fromtimestamp(self.clock(), UTC)
-            due: list[tuple[RuleSnapshot, datetime]] = []
-            for rule in self._read_rules():
-                timer = self._timer_for(rule, now)
-                if timer.schedule is None or timer.next_due is None or timer.next_due > now:
+            due: list[tuple[_Job, datetime]] = []
+            for job in self._read_jobs():
+                timer = self._timer_for(job, now)
+                if timer.schedule is None or timer.fire_at is None or timer.fire_at > now:
                     continue
-                if rule.enabled:
-                    due.append((rule, timer.next_due))
+                if job.enabled and timer.next_due is not None and job.runs_at(timer.next_due):
+                    due.append((job, timer.next_due))
                 timer.next_due = timer.schedule.next_after(timer.anchor, now)
+                timer.fire_at = self._fire_time(job, timer.next_due)
         results: list[InvokeResult] = []
-        for rule, when in due:
-            results += self._fire(rule, when)
+        for job, when in due:
+            if job.rule is not None:
+                results += self._fire_rule(job.rule, when)
+            elif job.schedule is not None:
+                results += self._fire_schedule(job.schedule, when)
         return results
 
     def seconds_until_next_due(self) -> float:
         """How long the thread may sleep: until the next due time, at most ``max_wait``."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         with self._tick_lock:
-            dues = [t.next_due for t in self._timers.values() if t.next_due is not None]
+            dues = [t.fire_at for t in self._timers.values() if t.fire_at is not None]
         if not dues:
             return self.max_wait
         return max(0.0, min(self.max_wait, (min(dues) - now).total_seconds()))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC).replace(microsecond=0)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -263,28 +376,37 @@ class Scheduler:
                 log.exception("scheduler tick failed")
             self._wake.wait(self.seconds_until_next_due())
 
-    def _read_rules(self) -> list[RuleSnapshot]:
-        rules = events.scheduled_rules(self.cloud.backends)
-        live = {rule.arn for rule in rules}
+    def _read_jobs(self) -> list[_Job]:
+        jobs = [_Job.of_rule(rule) for rule in events.scheduled_rules(self.cloud.backends)]
+        jobs += [_Job.of_schedule(s) for s in aws_scheduler.schedules(self.cloud.backends)]
+        live = {job.arn for job in jobs}
         for arn in list(self._timers):
             if arn not in live:
                 del self._timers[arn]
-        return rules
+        return jobs
 
-    def _timer_for(self, rule: RuleSnapshot, now: datetime) -> _Timer:
-        timer = self._timers.get(rule.arn)
-        if timer is None or timer.expression != rule.expression:
+    def _timer_for(self, job: _Job, now: datetime) -> _Timer:
+        timer = self._timers.get(job.arn)
+        if timer is None or timer.key != job.timing_key:
             try:
-                schedule: RateSchedule | CronSchedule | None = parse_schedule(rule.expression)
+                schedule: Parsed | None = parse_schedule(job.expression, job.timezone)
             except ValueError as error:
-                log.warning("rule %s: %s", rule.name, error)
+                log.warning("%s: %s", job.name, error)
                 schedule = None
-            next_due = schedule.next_after(now, now) if schedule else None
-            timer = _Timer(rule.expression, schedule, anchor=now, next_due=next_due)
-            self._timers[rule.arn] = timer
+            anchor = now if job.start is None or job.start > now else job.start
+            next_due = schedule.next_after(anchor, now) if schedule else None
+            fire_at = self._fire_time(job, next_due)
+            timer = _Timer(job.timing_key, schedule, anchor, next_due, fire_at)
+            self._timers[job.arn] = timer
         return timer
 
-    def _fire(self, rule: RuleSnapshot, when: datetime) -> list[InvokeResult]:
+    def _fire_time(self, job: _Job, due: datetime | None) -> datetime | None:
+        """When to fire for `due`: at once, or at a random moment of a flexible window."""
+        if due is None or job.window_minutes <= 0:
+            return due
+        return due + timedelta(seconds=self.random.uniform(0, job.window_minutes * 60))
+
+    def _fire_rule(self, rule: RuleSnapshot, when: datetime) -> list[InvokeResult]:
         results = []
         for target in rule.targets:
             arn = target.get("Arn", "")
@@ -301,4 +423,41 @@ class Scheduler:
                 results.append(self.cloud.invoke(arn, event))
             except Exception:
                 log.exception("rule %s: invoking %s failed", rule.name, arn)
+        return results
+
+    def _role_problem(self, schedule: ScheduleSnapshot) -> str | None:
+        if not self.check_roles:
+            return None
+        target = schedule.target
+        return aws_scheduler.role_problem(
+            self.cloud.backends, str(target.get("RoleArn", "")), str(target.get("Arn", ""))
+        )
+
+    def _fire_schedule(
+        self, schedule: ScheduleSnapshot, when: datetime, *, completes: bool = True
+    ) -> list[InvokeResult]:
+        """Invoke the schedule's target with its role, as Scheduler does; then, when this run
+        `completes` a one-time schedule with ActionAfterCompletion DELETE, delete it."""
+        results: list[InvokeResult] = []
+        arn = str(schedule.target.get("Arn", ""))
+        problem = self._role_problem(schedule)
+        if ":lambda:" not in arn:
+            log.info("schedule %s: target %s is not a Lambda function; skipped", schedule.name, arn)
+        elif problem is not None:
+            log.warning("schedule %s: nothing invoked: %s", schedule.name, problem)
+            self.refusals[schedule.arn] = problem
+        else:
+            self.refusals.pop(schedule.arn, None)
+            text = schedule.target.get("Input")
+            event = (
+                json.loads(scheduler_input(text, schedule.arn, when, uuid.uuid4().hex[:16]))
+                if text is not None
+                else {}
+            )
+            try:
+                results.append(self.cloud.invoke(arn, event))
+            except Exception:
+                log.exception("schedule %s: invoking %s failed", schedule.name, arn)
+        if completes and schedule.one_time and schedule.delete_after_completion:
+            aws_scheduler.delete_schedule(self.cloud.backends, schedule.name, schedule.group)
         return results
