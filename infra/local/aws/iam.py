@@ -4,13 +4,18 @@ Lambda hands each function temporary credentials from an STS AssumeRole of its e
 `assume_role` does that in moto's STS, so `sts.get_caller_identity()` inside a function answers
 with the assumed role, as on AWS. Everything is read under the backends' lock and returned as
 plain data.
+
+AWS managed policies (`arn:aws:iam::aws:policy/...`) exist for every call that names one, with
+AWS's documents (`managed_policies.json`, else moto's bundled copy).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .backends import Backends
@@ -144,16 +149,112 @@ def role_documents_held(account_id: str, role_arn: str) -> list[str] | None:
     return documents
 
 
+# ---------------------------------------------------------------- AWS managed policies
+
+AWS_POLICY_PREFIX = f"arn:{PARTITION}:iam::aws:policy/"
+# The managed policies a WebSocket app uses, with AWS's documents and versions (the data file
+# says where they come from). Any other AWS managed policy comes from the copy moto bundles.
+MANAGED_POLICIES_FILE = Path(__file__).with_name("managed_policies.json")
+
+
+@functools.cache
+def aws_managed_policies() -> dict[str, dict[str, Any]]:
+    """The kit's AWS managed policies by ARN, as the data file holds them."""
+    data = json.loads(MANAGED_POLICIES_FILE.read_text())
+    return {policy["Arn"]: policy for policy in data["policies"]}
+
+
+@functools.cache
+def _moto_managed_policies() -> dict[str, dict[str, Any]]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    bundled = json.loads(aws_managed_policies_data)
+    return {
+        f"{AWS_POLICY_PREFIX}{data['Path'].lstrip('/')}{name}": {"PolicyName": name, **data}
+        for name, data in bundled.items()
+    }
+
+
+def aws_managed_policy(arn: str) -> dict[str, Any] | None:
+    """An AWS managed policy's name, path, version, dates and document, or None."""
+    if not arn.startswith(AWS_POLICY_PREFIX):
+        return None
+    return aws_managed_policies().get(arn) or _moto_managed_policies().get(arn)
+
+
+def ensure_aws_managed_policy(backend: Any, arn: str) -> None:
+    """Make an AWS managed policy exist in an IAM backend before a call names it.
+
+    On AWS every account sees AWS's managed policies; moto loads its 1,500 only when told to
+    (and slowly), so the local cloud adds each the first time a call names it. A cloud restored
+    from a saved state has the ones its roles use already.
+    """
+    if arn in backend.managed_policies:
+        return
+    data = aws_managed_policy(arn)
+    if data is None:
+        return
+    from moto.iam.models import AWSManagedPolicy
+
+    policy = AWSManagedPolicy.from_data(
+        data["PolicyName"], backend.account_id, backend.region_name, data
+    )
+    policy.description = data.get("Description", "")
+    backend.managed_policies[policy.arn] = policy
+
+
+def _naming_a_policy(method: Any, position: int) -> Any:
+    """`method`, with the AWS managed policy its `position`th argument names made to exist."""
+
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arn = kwargs.get("policy_arn", args[position] if len(args) > position else None)
+        if isinstance(arn, str):
+            ensure_aws_managed_policy(self, arn)
+        return method(self, *args, **kwargs)
+
+    wrapped.__wrapped__ = method  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _listing_aws_policies(method: Any) -> Any:
+    """ListPolicies with Scope AWS or All lists the kit's AWS managed policies too."""
+
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for arn in aws_managed_policies():
+            ensure_aws_managed_policy(self, arn)
+        return method(self, *args, **kwargs)
+
+    wrapped.__wrapped__ = method  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _install_managed_policies(backend_class: Any) -> None:
+    for name in (
+        "attach_role_policy",
+        "detach_role_policy",
+        "attach_group_policy",
+        "detach_group_policy",
+        "attach_user_policy",
+        "detach_user_policy",
+        "get_policy",
+    ):
+        setattr(backend_class, name, _naming_a_policy(getattr(backend_class, name), 0))
+    backend_class.list_policies = _listing_aws_policies(backend_class.list_policies)
+
+
 _installed = False
 
 
 def install() -> None:
     """CreateRole and UpdateAssumeRolePolicy refuse a trust policy that is no policy, as IAM
-    does: moto keeps any text (idempotent)."""
+    does: moto keeps any text; AWS managed policies exist for every call that names one
+    (idempotent)."""
     global _installed
     if _installed:
         return
     from moto.iam.models import IAMBackend
+
+    _install_managed_policies(IAMBackend)
 
     create_role, update = IAMBackend.create_role, IAMBackend.update_assume_role_policy
 
