@@ -265,7 +265,9 @@ class LocalCloud:
         self.backends.on_change(self._on_change)
         self.sources = [
             StreamPoller(self),
-            TtlSweeper(self, self.settings.ttl_interval),
+            TtlSweeper(
+                self, self.settings.ttl_interval, delete_delay=self.settings.timing.ttl_delete_delay
+            ),
             Retention(self),
             self.scheduler,
         ]

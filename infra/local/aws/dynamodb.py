@@ -31,7 +31,7 @@ from moto.dynamodb.models.table import StreamRecord, StreamShard
 from moto.dynamodbstreams import urls as streams_urls
 
 from ..access.policy import evaluate
-from . import iam
+from . import dynamodb_states, iam, mapping_states, states
 from .backends import Backends
 
 # The Streams API (GetRecords) spells it like this; Lambda events use "type"/"principalId".
@@ -122,7 +122,7 @@ class MappingState:
 
     function_arn: str
     event_source_arn: str
-    enabled: bool
+    enabled: bool  # Enabled (or Updating) now: the poller delivers records
     batch_size: int
     batching_window: float
     max_retry_attempts: int | None
@@ -131,6 +131,7 @@ class MappingState:
     shard_length: int | None  # None while the stream is gone or disabled
     position: int | None  # the next record to deliver, once a batch was handled (saved state)
     trimmed: int = 0  # records expired from the shard's front (indexes count them)
+    settles_in: float | None = None  # seconds until its Creating, Enabling... runs out
 
 
 def is_dynamodb_stream(arn: str) -> bool:
@@ -151,10 +152,15 @@ def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
         if mapping is None:
             return None
         shard = _shard(services.dynamodb, mapping.event_source_arn)
+        delivering = bool(mapping.enabled) and mapping_states.state(mapping) in (
+            mapping_states.DELIVERING
+        )
+        if delivering and "workshop_enabled_at" in mapping.__dict__:
+            _latest_once_enabled(mapping, shard)
         return MappingState(
             function_arn=mapping.function_arn,
             event_source_arn=mapping.event_source_arn,
-            enabled=bool(mapping.enabled),
+            enabled=delivering,
             batch_size=int(mapping.batch_size),
             batching_window=float(mapping.max_batch_window or 0),
             max_retry_attempts=mapping.max_retry_attempts,
@@ -163,7 +169,22 @@ def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
             shard_length=_length(shard) if shard is not None else None,
             position=getattr(mapping, "workshop_position", None),
             trimmed=_trimmed(shard) if shard is not None else 0,
+            settles_in=mapping_states.settles_in(mapping),
         )
+
+
+def _latest_once_enabled(mapping: Any, shard: StreamShard | None) -> None:
+    """LATEST starts after every record written before the mapping was Enabled (AWS delivers
+    none of them), not only those before CreateEventSourceMapping."""
+    enabled_at = mapping.__dict__.pop("workshop_enabled_at")
+    latest = getattr(mapping, "workshop_latest_index", None)
+    if latest is None or shard is None:
+        return
+    trimmed = _trimmed(shard)
+    index = max(latest - trimmed, 0)
+    while index < len(shard.items) and getattr(shard.items[index], "workshop_at", 0.0) < enabled_at:
+        index += 1
+    mapping.workshop_latest_index = index + trimmed
 
 
 def _trimmed(shard: Any) -> int:
@@ -285,24 +306,26 @@ def _expiry(item: Any, attribute: str) -> float | None:
         return None
 
 
-def sweep_expired(backends: Backends, now: float) -> int:
-    """Delete every item whose TTL attribute is in the past (as DynamoDB does, but now).
+def sweep_expired(backends: Backends, now: float, delay: float = 0.0) -> int:
+    """Delete every item whose TTL attribute is more than `delay` seconds in the past (as
+    DynamoDB does, "within a few days"; until then reads still return it).
 
-    Like AWS, only Number attributes holding epoch seconds count, and items whose expiry is
-    more than five years in the past are left alone. The REMOVE stream records carry
-    ``userIdentity``. Returns how many items were deleted.
+    Like AWS, only Number attributes holding epoch seconds count, items whose expiry is more
+    than five years in the past are left alone, and only tables whose TTL is ENABLED (not
+    ENABLING) are swept. The REMOVE stream records carry ``userIdentity``. Returns how many
+    items were deleted.
     """
     deleted = 0
     with backends.open() as services, _removals_by_ttl():
         for table in list(services.dynamodb.tables.values()):
-            if table.ttl.get("TimeToLiveStatus") != "ENABLED":
+            if dynamodb_states.ttl_status(table) != "ENABLED":
                 continue
             attribute = table.ttl.get("AttributeName")
             if not attribute:
                 continue
             for item in table.all_items():
                 expires = _expiry(item, attribute)
-                if expires is not None and now - FIVE_YEARS <= expires < now:
+                if expires is not None and now - FIVE_YEARS <= expires < now - delay:
                     table.delete_item(item.hash_key, item.range_key)
                     deleted += 1
         if deleted:
@@ -338,6 +361,7 @@ def _add_record(self: StreamShard, old: Any, new: Any) -> None:
     record.record["awsRegion"] = self.table.region_name
     if event_name == "REMOVE" and getattr(_state, "ttl", False):
         record.record["userIdentity"] = dict(TTL_USER_IDENTITY)
+    record.workshop_at = states.now()  # a LATEST mapping not yet Enabled skips it
     self.items.append(record)
     stream_changes.bump()
 
@@ -411,6 +435,8 @@ def install() -> None:
         EventSourceMapping.get_configuration = _configuration_with_result(  # type: ignore[method-assign]
             EventSourceMapping.get_configuration
         )
+        dynamodb_states.install()
+        mapping_states.install()  # after the wrappers above: Creating is set on their mapping
         if ACCOUNT_BASED_STREAMS_HOST not in streams_urls.url_bases:
             streams_urls.url_bases.append(ACCOUNT_BASED_STREAMS_HOST)
             backend_index.backend_url_patterns.append(

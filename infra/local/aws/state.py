@@ -359,6 +359,7 @@ class Snapshots:
                 backend_dict = getattr(importlib.import_module(module_name), attr)
                 dict.__setitem__(backend_dict[account], region, backend)
             _continue_log_event_ids(roots)
+            _settle_states(roots)
             self._journals = restored
             self._blobs_written = blobs_read
             self.journal_records = sum(len(items) for items in saved.values())
@@ -403,6 +404,18 @@ def journal_index(frames: Iterable[bytes]) -> dict[str, list[Any]]:
         for name, items in appends.items():
             records.setdefault(name, []).extend(items)
     return records
+
+
+def _settle_states(roots: dict[RootKey, Any]) -> None:
+    """A restored table is ACTIVE, its TTL settled, a mapping Enabled or Disabled: their
+    deadlines were on the saved process's clock."""
+    from . import dynamodb_states, mapping_states
+
+    for (module_name, *_), backend in roots.items():
+        if module_name == "moto.dynamodb.models":
+            dynamodb_states.settle_all(backend)
+        elif module_name == "moto.awslambda.models":
+            mapping_states.settle_all(backend)
 
 
 def _continue_log_event_ids(roots: dict[RootKey, Any]) -> None:

@@ -14,6 +14,8 @@ Running on the loop, they never wait for a thread or queue behind a lock that a 
 
 Supported: StartingPosition LATEST/TRIM_HORIZON, BatchSize, MaximumBatchingWindowInSeconds,
 Enabled, deletion, MaximumRetryAttempts (-1 or absent = retry until it works, as AWS).
+A mapping delivers only once it is Enabled (`aws/mapping_states.py`: Creating, Enabling, ... take
+time), and with LATEST never a record written before then.
 Not supported: FilterCriteria, BisectBatchOnFunctionError, MaximumRecordAgeInSeconds,
 FunctionResponseTypes (ReportBatchItemFailures), DestinationConfig, ParallelizationFactor.
 """
@@ -73,7 +75,7 @@ class _MappingWorker:
         if mapping is None:
             return "gone"
         if not mapping.enabled or mapping.shard_length is None:
-            return None
+            return mapping.settles_in  # Creating, Enabling: look again once it is Enabled
         if self.cursor is None:
             self.cursor = self._start_index(mapping)
         if self.cursor < mapping.trimmed:  # expired before they were read: gone, as on AWS

@@ -1,7 +1,8 @@
 """DynamoDB Time to Live: delete expired items in the background, as DynamoDB does.
 
-AWS deletes expired items "within a few days"; locally we sweep every few seconds so learners
-see it happen. Like AWS, only Number attributes holding epoch seconds count, items whose expiry
+AWS deletes expired items "within a few days", and reads return them until then; locally an
+item goes `delete_delay` seconds after it expires (the timing's `ttl_delete_delay`: seconds, so
+learners see both), swept every `interval` seconds. Like AWS, only Number attributes holding epoch seconds count, items whose expiry
 is more than five years in the past are left alone, and the REMOVE stream records carry
 ``userIdentity {"type": "Service", "principalId": "dynamodb.amazonaws.com"}``.
 """
@@ -22,10 +23,15 @@ class TtlSweeper(Periodic):
     name = "ttl-sweeper"
 
     def __init__(
-        self, cloud: CloudFacade, interval: float = 5.0, clock: Callable[[], float] = time.time
+        self,
+        cloud: CloudFacade,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        delete_delay: float = 0.0,
     ) -> None:
         super().__init__(interval, clock)
         self.cloud = cloud
+        self.delete_delay = delete_delay
 
     def start(self) -> None:
         dynamodb.install()
@@ -35,6 +41,6 @@ class TtlSweeper(Periodic):
         return self.sweep_now()
 
     def sweep_now(self) -> int:
-        """Delete every expired item now; return how many were deleted."""
+        """Delete every item expired `delete_delay` ago or more, now; return how many."""
         dynamodb.install()
-        return dynamodb.sweep_expired(self.cloud.backends, self.clock())
+        return dynamodb.sweep_expired(self.cloud.backends, self.clock(), self.delete_delay)
