@@ -11,7 +11,7 @@ workshop deploy APP         stand a finished app up wherever AWS_ENDPOINT_URL po
                             (--template: as the CloudFormation stack APP, from lambdas/APP/template.yaml)
 workshop teardown APP       remove everything tagged with that app (--template: delete the stack)
 workshop logs FUNCTION      a function's CloudWatch logs (--follow to keep watching)
-workshop fire RULE          fire a schedule's targets now instead of waiting
+workshop fire NAME          run a schedule's (or a rule's) targets now instead of waiting
 workshop exercises build    rebuild notebooks/, solutions/ and exercises/ from sources/
 workshop check PATH...      grade learners' exercise notebooks
 workshop doctor             check this machine is ready for the workshop (exit status 0 or 1)
@@ -357,9 +357,16 @@ def _check_function(name: str, logs: Any) -> None:
 
 
 def cmd_fire(args: argparse.Namespace) -> int:
-    from infra.deploy import fire_rule
+    from infra.deploy import fire
 
-    for result in fire_rule(args.rule):
+    try:
+        results = fire(args.name)
+    except KeyError:
+        raise UsageError(
+            f"there is no schedule or rule called {args.name!r} (list them: aws scheduler"
+            " list-schedules, aws events list-rules)"
+        ) from None
+    for result in results:
         print(result)
     return 0
 
@@ -485,8 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", type=float, default=60.0, help="minutes back (default 60)")
     logs.set_defaults(func=cmd_logs)
 
-    fire = commands.add_parser("fire", help="invoke a schedule rule's targets now")
-    fire.add_argument("rule")
+    fire = commands.add_parser("fire", help="invoke a schedule's or a scheduled rule's targets now")
+    fire.add_argument("name", help="a Scheduler schedule (default group) or an EventBridge rule")
     fire.set_defaults(func=cmd_fire)
 
     exercises = commands.add_parser("exercises", help="exercise tools")

@@ -25,7 +25,14 @@ from infra.deploy.policies import (
     trust_policy,
 )
 from infra.deploy.roles import create_lambda_role
-from infra.deploy.schedules import fire_rule, schedule_rule
+from infra.deploy.schedules import (
+    create_scheduler_role,
+    fire,
+    fire_rule,
+    fire_schedule,
+    schedule_function,
+    schedule_rule,
+)
 from infra.deploy.stages import create_auto_deploy_stage, deploy_stage, stage_url
 from infra.deploy.streams import map_stream
 from infra.deploy.tables import create_connections_table, enable_stream, stream_arn
@@ -42,19 +49,23 @@ __all__ = [
     "create_connections_table",
     "create_lambda_role",
     "create_or_update_function",
+    "create_scheduler_role",
     "create_websocket_api",
     "deploy_app",
     "deploy_stage",
     "enable_stream",
     "execute_api_arn",
     "find_api",
+    "fire",
     "fire_rule",
+    "fire_schedule",
     "find_route",
     "integration_uri",
     "lambda_policy",
     "log_group_arn",
     "map_stream",
     "package_lambda",
+    "schedule_function",
     "schedule_rule",
     "stage_url",
     "stream_arn",

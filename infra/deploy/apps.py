@@ -14,7 +14,7 @@ from infra.deploy.functions import create_or_update_function
 from infra.deploy.packaging import app_folder, check_handlers, package_lambda
 from infra.deploy.policies import execute_api_arn, lambda_policy, log_group_arn
 from infra.deploy.roles import create_lambda_role
-from infra.deploy.schedules import schedule_rule
+from infra.deploy.schedules import schedule_function
 from infra.deploy.stages import deploy_stage
 from infra.deploy.streams import map_stream
 from infra.deploy.tables import create_connections_table
@@ -49,7 +49,7 @@ class AppPlan:
     stream_handler: str | None = None  # run on every table change (NEW_AND_OLD_IMAGES)
     stream_mapped: bool = True  # False: the stream function exists, nothing maps the stream to it
     scheduled_handler: str | None = None  # run on `schedule`
-    schedule: str | None = "rate(1 minute)"  # None: the scheduled function exists, no rule yet
+    schedule: str | None = "rate(1 minute)"  # None: the scheduled function exists, no schedule yet
     table_actions: tuple[str, ...] = ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "Scan")
     connection_methods: tuple[str, ...] = ("POST",)
     extra_environment: dict[str, str] = field(default_factory=dict)
@@ -203,7 +203,7 @@ def deploy_plan(
     if plan.scheduled_handler:
         name = function("broadcast", plan.scheduled_handler, with_endpoint)
         if plan.schedule:
-            schedule_rule(app, f"{app}-schedule", plan.schedule, name, session=session)
+            schedule_function(app, f"{app}-schedule", plan.schedule, name, session=session)
     return deploy_stage(api_id, stage, session=session)
 
 

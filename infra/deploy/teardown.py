@@ -13,7 +13,8 @@ from infra.deploy.roles import ROLE_PATH
 
 
 def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
-    """Delete the app's tagged rules, functions (with their mappings and logs), APIs, roles and tables.
+    """Delete the app's tagged rules, the schedules of its functions, its tagged functions (with
+    their mappings and logs), APIs, roles and tables.
 
     Resources are found through each service's tag listing, so untagged resources survive.
     Prints one line per deleted resource and returns the same descriptions.
@@ -33,7 +34,13 @@ def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
         deleted("rule", rule["Name"])
 
     lambda_, logs = client("lambda", session), client("logs", session)
-    for function in _tagged_functions(lambda_, app):
+    functions = _tagged_functions(lambda_, app)
+    scheduler = client("scheduler", session)
+    for schedule in _schedules_of(scheduler, functions):
+        scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule["GroupName"])
+        deleted("schedule", schedule["Name"])
+
+    for function in functions:
         name = function["FunctionName"]
         for page in lambda_.get_paginator("list_event_source_mappings").paginate(FunctionName=name):
             for mapping in page["EventSourceMappings"]:
@@ -78,8 +85,10 @@ def tagged_resources(app: str, *, session: boto3.Session | None = None) -> list[
     After ``teardown(app)``, or after deleting the app's stack, this is empty.
     """
     found = [f"rule {rule['Name']}" for rule in _tagged_rules(client("events", session), app)]
+    functions = _tagged_functions(client("lambda", session), app)
+    found += [f"function {f['FunctionName']}" for f in functions]
     found += [
-        f"function {f['FunctionName']}" for f in _tagged_functions(client("lambda", session), app)
+        f"schedule {s['Name']}" for s in _schedules_of(client("scheduler", session), functions)
     ]
     apis = client("apigatewayv2", session)
     found += [
@@ -113,6 +122,17 @@ def _tagged_rules(events: Any, app: str) -> Iterator[dict[str, Any]]:
             tags = events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]
             if _has_tag(_pairs(tags), app):
                 yield rule
+
+
+def _schedules_of(scheduler: Any, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Scheduler schedules whose target is one of `functions` (schedules carry no tags)."""
+    arns = {function["FunctionArn"] for function in functions}
+    return [
+        schedule
+        for page in scheduler.get_paginator("list_schedules").paginate()
+        for schedule in page["Schedules"]
+        if schedule["Target"]["Arn"] in arns
+    ]
 
 
 def _tagged_functions(lambda_: Any, app: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.cli import main
-from infra.deploy import deploy_app, fire_rule, teardown
+from infra.deploy import deploy_app, fire, teardown
 from infra.deploy.aws import APP_TAG, all_items, client
 from infra.local.cloud import LocalCloud
 
@@ -37,10 +37,10 @@ def ours(name: str) -> bool:
 def inventory() -> Inventory:
     """Every resource the app deploys create, as sorted lists (so duplicates show up)."""
     dynamodb, lambda_, apis = client("dynamodb"), client("lambda"), client("apigatewayv2")
-    events, iam, logs = client("events"), client("iam"), client("logs")
+    scheduler, iam, logs = client("scheduler"), client("iam"), client("logs")
     found: Inventory = {key: [] for key in (
         "tables", "functions", "permissions", "mappings", "apis", "routes", "integrations",
-        "route responses", "stages", "rules", "targets", "roles", "role policies",
+        "route responses", "stages", "schedules", "roles", "role policies",
     )}  # fmt: skip
     found["tables"] = [name for name in dynamodb.list_tables()["TableNames"] if ours(name)]
     for function in lambda_.list_functions()["Functions"]:
@@ -73,10 +73,19 @@ def inventory() -> Inventory:
         found["stages"] += [
             (name, stage["StageName"]) for stage in all_items(apis.get_stages, ApiId=api_id)
         ]
-    for rule in filter(lambda rule: ours(rule["Name"]), events.list_rules()["Rules"]):
-        found["rules"].append((rule["Name"], rule["ScheduleExpression"], rule["State"]))
-        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-        found["targets"] += [(rule["Name"], target["Arn"]) for target in targets]
+    for summary in scheduler.list_schedules()["Schedules"]:
+        if not ours(summary["Name"]):
+            continue
+        schedule = scheduler.get_schedule(Name=summary["Name"])
+        found["schedules"].append(
+            (
+                schedule["Name"],
+                schedule["ScheduleExpression"],
+                schedule["State"],
+                schedule["Target"]["Arn"],
+                schedule["Target"]["RoleArn"],
+            )
+        )
     for role in filter(lambda role: ours(role["RoleName"]), iam.list_roles()["Roles"]):
         found["roles"].append(role["RoleName"])
         for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
@@ -93,7 +102,8 @@ def inventory() -> Inventory:
 
 
 def tagged() -> list[str]:
-    """Tables, functions, APIs, roles and rules tagged ``workshop:app`` with one of the apps."""
+    """Tables, functions, APIs, roles and rules tagged ``workshop:app`` with one of the apps
+    (Scheduler's schedules carry no tags)."""
 
     def pairs(tags: list[dict[str, str]]) -> dict[str, str]:
         return {tag["Key"]: tag["Value"] for tag in tags}
@@ -140,11 +150,12 @@ def test_the_first_deploy_creates_each_resource_once(
 ) -> None:
     """One table, API, stage and role per app; one route and integration per route key."""
     first, _ = deployed_twice
-    assert len(first["tables"]) == len(first["apis"]) == len(first["roles"]) == len(APPS)
+    assert len(first["tables"]) == len(first["apis"]) == len(APPS)
+    assert len(first["roles"]) == len(APPS) + 1  # push's schedule has a role of its own
     assert len(first["stages"]) == len(APPS)
     assert len(first["routes"]) == len(set(first["routes"])) == len(first["integrations"]) == 16
     assert len(first["mappings"]) == 1  # arena's table stream
-    assert [rule[0] for rule in first["rules"]] == ["push-schedule"]
+    assert [schedule[0] for schedule in first["schedules"]] == ["push-schedule"]
 
 
 def test_the_cli_deploy_prints_the_websocket_url_last(
@@ -164,9 +175,9 @@ def test_teardown_leaves_no_tagged_resource(
 ) -> None:
     """Tearing every app down removes (and prints) all it created, leaving nothing behind."""
     first, _ = deployed_twice
-    kinds = ("tables", "functions", "apis", "roles", "rules")
+    kinds = ("tables", "functions", "apis", "roles")
     assert len(tagged()) == sum(len(first[kind]) for kind in kinds)
-    fire_rule("push-schedule")  # so there is a log group to remove too
+    fire("push-schedule")  # so there is a log group to remove too
     capsys.readouterr()
     for app in APPS:
         teardown(app)
@@ -176,7 +187,7 @@ def test_teardown_leaves_no_tagged_resource(
         assert f"table {table} (deleted)" in printed
     for name, _, _ in first["functions"]:
         assert f"function {name} (deleted)" in printed
-    assert "rule push-schedule (deleted)" in printed
+    assert "schedule push-schedule (deleted)" in printed
     left = {kind: items for kind, items in inventory().items() if items}
     assert left == {}
     assert tagged() == []

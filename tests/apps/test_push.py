@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from websockets.asyncio.client import connect
 
-from infra.deploy import deploy_app, fire_rule, teardown
+from infra.deploy import deploy_app, fire, teardown
 from infra.local.cloud import LocalCloud
 from tests.apps.helpers import Frame, receive
 
-RULE = "push-schedule"  # deploy_plan names it f"{app}-schedule"
+SCHEDULE = "push-schedule"  # deploy_plan names it f"{app}-schedule"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_a_client_receives_the_scheduled_message(push_url: str) -> None:
 
     async def scenario() -> tuple[list[dict[str, object]], Frame]:
         async with connect(f"{push_url}?name=ada") as ada:
-            results = await asyncio.to_thread(fire_rule, RULE)
+            results = await asyncio.to_thread(fire, SCHEDULE)
             return results, await receive(ada)
 
     results, frame = asyncio.run(scenario())

@@ -22,12 +22,12 @@ def push_deployed(moto_aws: boto3.Session) -> None:
 
 
 def test_removes_every_tagged_resource(moto_aws: boto3.Session, push_deployed: None) -> None:
-    """After teardown no function, API, role, rule or table of the app is left."""
+    """After teardown no function, API, role, schedule or table of the app is left."""
     teardown("push")
     assert moto_aws.client("lambda").list_functions()["Functions"] == []
     assert moto_aws.client("apigatewayv2").get_apis()["Items"] == []
     assert moto_aws.client("iam").list_roles(PathPrefix="/workshop/")["Roles"] == []
-    assert moto_aws.client("events").list_rules()["Rules"] == []
+    assert moto_aws.client("scheduler").list_schedules()["Schedules"] == []
 
 
 def test_untagged_table_survives(moto_aws: boto3.Session, push_deployed: None) -> None:
@@ -54,7 +54,7 @@ def test_reports_each_removal(
     removed = teardown("push")
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"✓ {item} (deleted)" for item in removed]
-    assert "rule push-schedule" in removed
+    assert "schedule push-schedule" in removed
     assert "table push-connections" in removed
     assert "role push-lambda-role" in removed
     assert {"function push-connect", "function push-disconnect", "function push-broadcast"} <= set(
