@@ -33,7 +33,7 @@ from moto.cloudformation.exceptions import AlreadyExistsException
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.core.responses import ActionResult
 
-from . import sam
+from . import cloudformation_language, sam
 from .cloudformation_engine import (
     _physical_id,
     create_resource,
@@ -75,12 +75,9 @@ def create_stack(
     if any(stack.name == name for stack in self.stacks.values()):
         raise AlreadyExistsException(f"Stack [{name}] already exists")
     raw = parse_template(template)
-    check_template(
-        processed_template(raw, parameters, self.region_name),
-        capabilities,
-        transformed=sam.is_sam(raw),
-        change_set=False,
-    )
+    processed = processed_template(raw, parameters, self.region_name)
+    check_template(processed, capabilities, transformed=sam.is_sam(raw), change_set=False)
+    cloudformation_language.check_rules(processed, parameters, self.account_id, self.region_name)
     stack = Stack(
         stack_id=cfn_models.generate_stack_id(name, self.region_name, self.account_id),
         name=name,
@@ -208,6 +205,9 @@ def _create_change_set(original: Any) -> Any:
         processed = processed_template(raw, kwargs.get("parameters") or {}, self.region_name)
         capabilities = getattr(_request, "capabilities", ())
         check_template(processed, capabilities, transformed=sam.is_sam(raw), change_set=True)
+        cloudformation_language.check_rules(
+            processed, kwargs.get("parameters") or {}, self.account_id, self.region_name
+        )
         return original(self, **kwargs)
 
     create_change_set.__wrapped__ = original  # type: ignore[attr-defined]
@@ -272,6 +272,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
+        cloudformation_language.install()
         parsing.parse_and_create_resource = create_resource
         parsing.resource_class_from_type = resource_class
         parsing.ResourceMap.validate_outputs = _validate_outputs(  # type: ignore[method-assign]

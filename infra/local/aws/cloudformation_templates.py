@@ -21,7 +21,7 @@ from typing import Any
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.common_models import CloudFormationModel
 
-from . import cloudformation_apigatewayv2, cloudformation_resources, sam
+from . import cloudformation_apigatewayv2, cloudformation_language, cloudformation_resources, sam
 
 IAM_TYPES = {
     "AWS::IAM::Role": "RoleName",
@@ -78,6 +78,7 @@ class UnsupportedResourceType(Exception):
 MODELS: dict[str, type[CloudFormationModel]] = {
     **{model.TYPE: model for model in cloudformation_apigatewayv2.MODELS},
     **cloudformation_resources.MODELS,
+    **cloudformation_language.MODELS,
 }
 
 

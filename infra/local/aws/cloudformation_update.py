@@ -35,6 +35,7 @@ from .cloudformation_engine import (
     stack_event,
     state_of,
 )
+from .cloudformation_language import check_rules
 from .cloudformation_templates import (
     check_template,
     create_only_properties,
@@ -213,6 +214,7 @@ def update_stack(
     raw = parse_template(template_body)
     template = processed_template(raw, parameters, stack.region_name)
     check_template(template, capabilities, transformed=sam.is_sam(raw), change_set=change_set)
+    check_rules(template, parameters, stack.account_id, stack.region_name)
     state = state_of(stack)
     if (
         template == stack.template_dict
