@@ -87,6 +87,11 @@ def leftovers(stack_name: str) -> list[str]:
         for rule in client("events").list_rules()["Rules"]
         if rule["Name"].startswith(prefix)
     ]
+    found += [
+        f"schedule {schedule['Name']}"
+        for schedule in client("scheduler").list_schedules()["Schedules"]
+        if schedule["Name"].startswith(prefix)
+    ]
     groups = client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")[
         "logGroups"
     ]

@@ -12,7 +12,7 @@ import time
 
 from websockets.asyncio.client import connect
 
-from infra.deploy import fire_rule
+from infra.deploy import fire
 from infra.deploy.aws import client
 from infra.deploy.stacks import create_stack, delete_stack, deploy_template, update_stack
 from infra.deploy.teardown import tagged_resources
@@ -84,27 +84,33 @@ def test_tictactoe_stack_plays_and_its_games_expire(cloud: LocalCloud) -> None:
     assert leftovers("tictactoe") == []
 
 
-def pushed(url: str, rule: str) -> dict:
-    """The frame a client gets when the schedule rule fires."""
+def pushed(url: str, schedule: str) -> dict:
+    """The frame a client gets when the schedule fires."""
 
     async def scenario() -> dict:
         async with connect(f"{url}?name=ada") as ada:
-            await asyncio.to_thread(fire_rule, rule)
+            await asyncio.to_thread(fire, schedule)
             return await receive_until(ada, lambda frame: frame["type"] == "push")
 
     return asyncio.run(scenario())
 
 
 def test_push_stack_broadcasts_on_its_schedule_and_takes_new_text(cloud: LocalCloud) -> None:
-    """The schedule's rule runs the broadcast; a new PushText parameter changes what it says."""
+    """The Scheduler schedule (SAM's ScheduleV2) runs the broadcast with a role of its own; a
+    new PushText parameter changes what it says."""
     template = packaged("push")
     outputs = create_stack("push", template)
-    rule = outputs["ScheduleRule"]
-    assert client("events").describe_rule(Name=rule)["ScheduleExpression"] == "rate(1 minute)"
-    assert pushed(outputs["WebSocketURL"], rule)["text"] == "Hello from a scheduled Lambda"
+    name = outputs["ScheduleName"]
+    schedule = client("scheduler").get_schedule(Name=name)
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["Target"]["Arn"].endswith(":function:push-broadcast")
+    role = schedule["Target"]["RoleArn"].rsplit("/", 1)[-1]
+    trust = client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"]["Service"] == ["scheduler.amazonaws.com"]
+    assert pushed(outputs["WebSocketURL"], name)["text"] == "Hello from a scheduled Lambda"
 
     update_stack("push", template, parameters={"PushText": "Updated by update_stack"})
-    assert pushed(outputs["WebSocketURL"], rule)["text"] == "Updated by update_stack"
+    assert pushed(outputs["WebSocketURL"], name)["text"] == "Updated by update_stack"
     assert stack_status("push") == "UPDATE_COMPLETE"
 
     assert "function push-broadcast" in leftovers("push")  # the check sees what exists
@@ -117,7 +123,7 @@ def test_a_stack_deployed_with_the_apps_tag_leaves_nothing_tagged(cloud: LocalCl
     """deploy_template tags the stack workshop:app=push; CloudFormation tags what it makes."""
     deploy_template("push")
     found = tagged_resources("push")
-    for kind in ("rule", "function", "api", "role", "table", "log group"):
+    for kind in ("schedule", "function", "api", "role", "table", "log group"):
         assert any(item.startswith(f"{kind} ") for item in found), kind
     settle(cloud)
     delete_stack("push")

@@ -137,4 +137,4 @@ def test_deploy_template_creates_then_updates_the_apps_stack(moto_aws: boto3.Ses
     assert {"Key": "workshop:app", "Value": "push"} in stack["Tags"]
     assert outputs["WebSocketURL"].endswith("/dev")
     assert deploy_template("push", stage="prod")["WebSocketURL"].endswith("/prod")
-    assert stack_outputs("push")["ScheduleRule"] == "push-schedule"
+    assert stack_outputs("push")["ScheduleName"] == "push-schedule"

@@ -21,7 +21,13 @@ from typing import Any
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.common_models import CloudFormationModel
 
-from . import cloudformation_apigatewayv2, cloudformation_language, cloudformation_resources, sam
+from . import (
+    cloudformation_apigatewayv2,
+    cloudformation_language,
+    cloudformation_resources,
+    cloudformation_scheduler,
+    sam,
+)
 
 IAM_TYPES = {
     "AWS::IAM::Role": "RoleName",
@@ -78,6 +84,7 @@ class UnsupportedResourceType(Exception):
 MODELS: dict[str, type[CloudFormationModel]] = {
     **{model.TYPE: model for model in cloudformation_apigatewayv2.MODELS},
     **cloudformation_resources.MODELS,
+    **cloudformation_scheduler.MODELS,  # EventBridge Scheduler (SAM's ScheduleV2)
     **cloudformation_language.MODELS,
 }
 
