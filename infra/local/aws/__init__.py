@@ -18,6 +18,8 @@ This is the only place that imports moto's internals or patches moto:
   unknown operations, required members left out), in each service's protocol;
 - `iam.py`, `s3.py`: trust policies and bucket policies checked as IAM and S3 check them.
 
+`tracking.py` turns off moto's list of every model it ever made (it kept all of them alive).
+
 `install()` applies every patch, once per process, before moto's server app is created.
 """
 
@@ -41,7 +43,10 @@ def install() -> None:
         lambda_,
         s3,
         scheduler,
+        tracking,
     )
+
+    tracking.install()
 
     apigatewayv2.install()
     iam.install()
