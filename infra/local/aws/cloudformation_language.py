@@ -14,6 +14,8 @@ The CDK and other tools synthesize templates with features moto parses wrongly o
   rule functions (`Fn::Contains`, `Fn::EachMemberEquals`, `Fn::EachMemberIn`, `Fn::Equals`,
   `Fn::Not`, `Fn::And`, `Fn::Or`); a false assertion refuses the operation with a
   ValidationError carrying its `AssertDescription`;
+- DescribeStacks gives an SSM-typed parameter's name as its value and what SSM held as its
+  `ResolvedValue`, and hides a NoEcho parameter whether it was given or defaulted;
 - `AWS::CDK::Metadata` (the CDK's usage report in every stack) is accepted and creates nothing.
 
 Conditions (`Fn::If`, `Fn::Equals`, `Fn::Or`, `Fn::And`, `Fn::Not`, `Condition` on resources and
@@ -30,6 +32,7 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.models import Stack
 from moto.core.common_models import CloudFormationModel
 
 SSM_TYPE = "AWS::SSM::Parameter::"
@@ -133,6 +136,27 @@ def ssm_parameter(account_id: str, region: str, name: str, value_type: str) -> A
 
 def _parse_ssm_parameter(self: parsing.ResourceMap, value: str, value_type: str) -> Any:
     return ssm_parameter(self._account_id, self._region_name, value, value_type)
+
+
+def _parameter_list(self: Stack) -> list[dict[str, Any]]:
+    """DescribeStacks' Parameters as AWS gives them: an SSM-typed one's ParameterValue is the
+    SSM parameter's name and its ResolvedValue the value read; a list is comma-separated; a
+    NoEcho one is "****" (moto compares the value, not the key, with the NoEcho keys)."""
+    resources = self.resource_map
+    declared = self.template_dict.get("Parameters") or {}
+    listed = []
+    for key, value in resources.resolved_parameters.items():
+        slot = declared.get(key) or {}
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else value
+        entry = {"ParameterKey": key, "ParameterValue": text}
+        kind = str(slot.get("Type", "String"))
+        if kind.startswith(SSM_TYPE) and not kind.startswith(f"{SSM_TYPE}Name"):
+            entry["ParameterValue"] = resources.input_parameters.get(key, slot.get("Default"))
+            entry["ResolvedValue"] = text
+        if str(slot.get("NoEcho", "false")).lower() == "true":
+            entry["ParameterValue"] = "****"
+        listed.append(entry)
+    return listed
 
 
 # ---------------------------------------------------------------- Rules
@@ -242,4 +266,5 @@ def install() -> None:
             return
         parsing.clean_json = _clean_json(parsing.clean_json)
         parsing.ResourceMap.parse_ssm_parameter = _parse_ssm_parameter  # type: ignore[method-assign]
+        Stack.parameter_list = property(_parameter_list)  # type: ignore[method-assign,assignment]
         _installed = True

@@ -415,3 +415,31 @@ def test_metadata_and_asset_parameters_with_defaults(aws: Callable[..., Any]) ->
     assert outputs(stack) == {"Where": "s3://cdk-assets/abc123.zip"}
     summary = aws("cloudformation").get_template_summary(StackName="metadata")
     assert summary["Metadata"]  # GetTemplateSummary shows the template's Metadata, as on AWS
+
+
+def test_describe_stacks_shows_the_ssm_name_and_its_resolved_value(
+    aws: Callable[..., Any], bootstrapped: None
+) -> None:
+    """An SSM-typed parameter: ParameterValue is the SSM name, ResolvedValue SSM's value; a
+    list is comma-separated; a NoEcho default is hidden."""
+    template = {
+        "Parameters": {
+            "BootstrapVersion": {
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": BOOTSTRAP,
+            },
+            "Zones": {"Type": "CommaDelimitedList", "Default": "a,b"},
+            "Secret": {"Type": "String", "Default": "hunter2", "NoEcho": True},
+        },
+        "Resources": {"Group": GROUP},
+    }
+    stack = created(aws, "resolved", template)
+    assert sorted(stack["Parameters"], key=lambda p: p["ParameterKey"]) == [
+        {
+            "ParameterKey": "BootstrapVersion",
+            "ParameterValue": BOOTSTRAP,
+            "ResolvedValue": "21",
+        },
+        {"ParameterKey": "Secret", "ParameterValue": "****"},
+        {"ParameterKey": "Zones", "ParameterValue": "a,b"},
+    ]
