@@ -148,7 +148,7 @@ def _parameters_for_update(stack: Stack, incoming: list[dict[str, Any]]) -> dict
     for parameter in incoming:
         key = parameter["ParameterKey"]
         if parameter.get("UsePreviousValue"):
-            values[key] = (stack.parameters or {}).get(key, stack.stack_parameters.get(key))
+            values[key] = cloudformation_language.previous_value(stack, key)
         else:
             values[key] = parameter["ParameterValue"]
     return values

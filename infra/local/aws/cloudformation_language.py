@@ -138,6 +138,16 @@ def _parse_ssm_parameter(self: parsing.ResourceMap, value: str, value_type: str)
     return ssm_parameter(self._account_id, self._region_name, value, value_type)
 
 
+def previous_value(stack: Stack, key: str) -> Any:
+    """A parameter's value for UsePreviousValue: as it was given (or defaulted), so an
+    SSM-typed one is its SSM name again, not the value SSM held then."""
+    given = stack.resource_map.input_parameters
+    if key in given:
+        return given[key]
+    slot = (stack.template_dict.get("Parameters") or {}).get(key) or {}
+    return slot.get("Default", stack.stack_parameters.get(key))
+
+
 def _parameter_list(self: Stack) -> list[dict[str, Any]]:
     """DescribeStacks' Parameters as AWS gives them: an SSM-typed one's ParameterValue is the
     SSM parameter's name and its ResolvedValue the value read; a list is comma-separated; a

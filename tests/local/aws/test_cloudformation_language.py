@@ -443,3 +443,24 @@ def test_describe_stacks_shows_the_ssm_name_and_its_resolved_value(
         {"ParameterKey": "Secret", "ParameterValue": "****"},
         {"ParameterKey": "Zones", "ParameterValue": "a,b"},
     ]
+
+
+def test_use_previous_value_keeps_the_ssm_name(aws: Callable[..., Any], bootstrapped: None) -> None:
+    """UpdateStack with UsePreviousValue for BootstrapVersion reads SSM again by its name."""
+    template = {
+        "Parameters": {
+            "BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": BOOTSTRAP}
+        },
+        "Resources": {"Group": GROUP},
+        "Outputs": {"Version": {"Value": {"Ref": "BootstrapVersion"}}},
+    }
+    created(aws, "previous", template)
+    template["Resources"]["Second"] = GROUP
+    cfn = aws("cloudformation")
+    cfn.update_stack(
+        StackName="previous",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}],
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName="previous", WaiterConfig=WAIT)
+    assert outputs(cfn.describe_stacks(StackName="previous")["Stacks"][0]) == {"Version": "21"}
