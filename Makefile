@@ -17,13 +17,21 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.workshop-installed
 
+# The SAM CLI and the AWS CLI that tests/tools runs, in a venv of their own (their boto3 pins
+# clash with the kit's); tests/tools/tools_env.py looks for them here.
+SAM_VENV := .venv-sam
+$(SAM_VENV)/.installed: tests/tools/requirements.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r tests/tools/requirements.txt
+	touch $@
+
 ## The workshop: the local cloud and JupyterLab on notebooks/.
 workshop: $(VENV)/.workshop-installed
 	$(BIN)/workshop up
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
 ## Two pytest workers; each test file runs whole on one (a worker's files share its local cloud).
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed $(SAM_VENV)/.installed
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

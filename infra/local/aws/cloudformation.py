@@ -13,7 +13,8 @@ cloud keeps moto's parsing and resource classes and runs the stacks itself:
 
 This module wires them into moto's CloudFormation backend and API: CreateStack (with
 Capabilities and OnFailure, which moto drops), UpdateStack, DeleteStack, change sets
-(`aws cloudformation deploy`), GetTemplate (original or processed) and ListStackResources.
+(`aws cloudformation deploy`, `sam deploy`), a TemplateURL in any of S3's URL styles
+(`s3.template_object`), GetTemplate (original or processed) and ListStackResources.
 `install()` applies the patches once per process; the bridge already tells every cache after a
 CloudFormation write that any service may have changed.
 """
@@ -33,7 +34,7 @@ from moto.cloudformation.exceptions import AlreadyExistsException
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.core.responses import ActionResult
 
-from . import cloudformation_language, sam
+from . import cloudformation_language, s3, sam
 from .cloudformation_engine import (
     _physical_id,
     create_resource,
@@ -266,6 +267,12 @@ def _change_set_parse(self: Any) -> None:
     self.template_dict = processed_template(raw, self.parameters or {}, self.stack.region_name)
 
 
+def _template_from_url(self: cfn_responses.CloudFormationResponse, template_url: str) -> str:
+    """A TemplateURL in any of S3's URL styles, read from the local S3 (moto reads a
+    path-style URL on the local endpoint as the virtual-hosted bucket "127")."""
+    return s3.template_object(template_url, self.current_account, self.partition)
+
+
 def install() -> None:
     """Run stacks with this module's engine (idempotent)."""
     global _installed
@@ -288,6 +295,7 @@ def install() -> None:
         CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
         cfn_models.ChangeSet._parse_template = _change_set_parse  # type: ignore[method-assign]
         response = cfn_responses.CloudFormationResponse
+        response._get_stack_from_s3_url = _template_from_url  # type: ignore[method-assign]
         response.create_stack = _response_create_stack  # type: ignore[method-assign]
         response.update_stack = _response_update_stack  # type: ignore[method-assign]
         response.get_template = _response_get_template  # type: ignore[method-assign]

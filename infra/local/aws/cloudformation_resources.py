@@ -28,6 +28,8 @@ from moto.iam.models import Role as MotoRole
 from moto.logs.models import logs_backends
 from moto.utilities.utils import get_partition
 
+from . import cloudformation_logs, cloudformation_s3
+
 
 def _pairs(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
@@ -269,6 +271,8 @@ MODELS = {
     "AWS::Lambda::Permission": Permission,
     "AWS::IAM::Role": Role,
     "AWS::DynamoDB::Table": Table,
+    **cloudformation_logs.MODELS,  # a log group's retention updated in place
+    **cloudformation_s3.MODELS,  # the SAM CLI's managed bucket and its policy
 }
 
 

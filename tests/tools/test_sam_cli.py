@@ -1,0 +1,148 @@
+"""The real SAM CLI and AWS CLI deploy the chat's template onto a local cloud, as on AWS.
+
+`sam deploy --resolve-s3` makes its managed stack (a bucket with a bucket policy), uploads the
+code and the template, creates a change set from the template's URL, waits, and prints the
+stack's outputs; `sam delete` removes the stack and its artefacts. `aws cloudformation package`
+and `deploy` do the same with a bucket of one's own. Each tool runs in `.venv-sam/`
+(tests/tools/tools_env.py) with AWS_ENDPOINT_URL pointing at the module's cloud.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from infra.deploy.aws import client
+from infra.local.cloud import LocalCloud
+from tests.apps.helpers import receive, receive_until
+from tests.apps.stacks import leftovers, settle
+from tests.tools.tools_env import tool_environment, tools_bin
+
+CHAT = Path(__file__).resolve().parents[2] / "lambdas" / "chat"
+CAPABILITIES = ["--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+pytestmark = pytest.mark.timeout(900)  # the first run installs the tools (a minute or two)
+
+
+@pytest.fixture(scope="module")
+def tools() -> Path:
+    return tools_bin()
+
+
+@pytest.fixture
+def run(cloud: LocalCloud, tools: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Run `sam` or `aws` in a copy of lambdas/chat; returns what it printed, failing on error."""
+    app = tmp_path / "chat"
+    shutil.copytree(CHAT, app, ignore=shutil.ignore_patterns("__pycache__"))
+    env = tool_environment(cloud.env(), tmp_path / "home")
+
+    def run_tool(tool: str, *args: str) -> str:
+        done = subprocess.run(
+            [str(tools / tool), *args],
+            cwd=app,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, f"{tool} {' '.join(args)} failed:\n{output}"
+        return output
+
+    run_tool.app = app  # type: ignore[attr-defined]
+    return run_tool
+
+
+def outputs(stack: str) -> dict[str, str]:
+    [found] = client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in found["Outputs"]}
+
+
+def chat(url: str) -> tuple[dict, dict]:
+    """ada's message as bob gets it, and the $default reply cyd gets for an unknown action."""
+
+    async def scenario() -> tuple[dict, dict]:
+        async with (
+            connect(f"{url}?name=ada") as ada,
+            connect(f"{url}?name=bob") as bob,
+            connect(f"{url}?name=cyd") as cyd,
+        ):
+            await ada.send(json.dumps({"action": "sendMessage", "data": "hi from sam"}))
+            message = await receive(bob)
+            await cyd.send(json.dumps({"action": "dance"}))
+            return message, await receive_until(cyd, lambda frame: frame["type"] == "help")
+
+    return asyncio.run(scenario())
+
+
+def gone(stack: str) -> bool:
+    names = [s["StackName"] for s in client("cloudformation").describe_stacks()["Stacks"]]
+    return stack not in names
+
+
+def test_sam_deploy_chats_redeploys_and_sam_delete_leaves_nothing(cloud: LocalCloud, run) -> None:  # type: ignore[no-untyped-def]
+    """`sam deploy --resolve-s3` deploys the chat, a change redeploys, `sam delete` leaves nothing."""
+    deploy = [
+        "deploy", "--resolve-s3", "--s3-prefix", "samchat", "--stack-name", "samchat",
+        *CAPABILITIES, "--no-confirm-changeset", "--no-progressbar",
+    ]  # fmt: skip
+    printed = run("sam", *deploy)
+    url = outputs("samchat")["WebSocketURL"]
+    assert "Successfully created/updated stack - samchat" in printed
+    assert url in printed  # the stack's outputs, printed
+    message, helped = chat(url)
+    assert message == {"type": "message", "from": "ada", "text": "hi from sam"}
+    assert helped["type"] == "help" and "(v2)" not in helped["text"]
+
+    default = run.app / "default.py"
+    default.write_text(
+        default.read_text().replace("to see who is here.", "to see who is here (v2).")
+    )
+    printed = run("sam", *deploy)
+    assert "* Modify" in printed and "DefaultFunction" in printed  # a change set with an update
+    assert "UPDATE_COMPLETE" in printed
+    assert outputs("samchat")["WebSocketURL"] == url
+    assert "(v2)" in chat(url)[1]["text"]  # the new code answers
+
+    settle(cloud)
+    run("sam", "delete", "--stack-name", "samchat", "--no-prompts")
+    assert gone("samchat")
+    assert leftovers("samchat") == []
+    # As on AWS, the managed stack and its bucket stay for the next deploy; the artefacts under
+    # the stack's prefix are deleted (the versioned bucket keeps their old versions).
+    bucket = outputs("aws-sam-cli-managed-default")["SourceBucket"]
+    left = client("s3").list_objects_v2(Bucket=bucket, Prefix="samchat/").get("Contents", [])
+    assert left == []
+
+
+def test_aws_cloudformation_package_and_deploy_the_chat(cloud: LocalCloud, run) -> None:  # type: ignore[no-untyped-def]
+    """`aws cloudformation package` uploads the code, `deploy` makes the stack from the template's
+    S3 URL, and the chat works; `delete-stack` leaves nothing."""
+    client("s3").create_bucket(Bucket="cli-artifacts")
+    run(
+        "aws", "cloudformation", "package", "--template-file", "template.yaml",
+        "--s3-bucket", "cli-artifacts", "--s3-prefix", "clichat",
+        "--output-template-file", "packaged.yaml",
+    )  # fmt: skip
+    assert "s3://cli-artifacts/clichat/" in (run.app / "packaged.yaml").read_text()
+    run(
+        "aws", "cloudformation", "deploy", "--template-file", "packaged.yaml",
+        "--stack-name", "clichat", "--s3-bucket", "cli-artifacts", "--s3-prefix", "clichat",
+        *CAPABILITIES,
+    )  # fmt: skip
+    message, _ = chat(outputs("clichat")["WebSocketURL"])
+    assert message == {"type": "message", "from": "ada", "text": "hi from sam"}
+
+    settle(cloud)
+    run("aws", "cloudformation", "delete-stack", "--stack-name", "clichat")
+    waiter = client("cloudformation").get_waiter("stack_delete_complete")
+    waiter.wait(StackName="clichat", WaiterConfig={"Delay": 1})  # the CLI's waits 30 s a poll
+    assert gone("clichat")
+    assert leftovers("clichat") == []
