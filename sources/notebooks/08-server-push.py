@@ -8,29 +8,30 @@
 # - Where does a function find the `@connections` address when no request context comes with it?
 #
 # **Objectives**
-# - Schedule a function with an EventBridge rule: `put_rule`, `put_targets` and the matching
-#   `add_permission`.
-# - Read a function's resource policy and say who may invoke it, next to its role's trust
-#   policy and role policy.
-# - Fire the rule now, without waiting for the schedule, and see the push arrive.
+# - Schedule a function with EventBridge Scheduler: a role it may assume, allowed to invoke the
+#   function, and `create_schedule`; say why not a (legacy) scheduled rule.
+# - Read a function's resource policy and say who may invoke it, next to a role's trust policy
+#   and role policy.
+# - Fire the schedule now, without waiting for it, and see the push arrive.
 #
 # ## Why?
 #
 # So far the server only spoke when a client spoke first. But `@connections` can be called by
 # **any** code with the permission (lesson 04): a price alert, a build finishing, a reminder. Here
-# an **EventBridge rule** invokes `push-broadcast` every minute, and it posts to every connection.
+# an **EventBridge Scheduler** schedule invokes `push-broadcast` every minute, and it posts to
+# every connection.
 #
-# A scheduled event has no `requestContext`, so the function cannot read the `@connections`
+# A scheduled invocation has no `requestContext`, so the function cannot read the `@connections`
 # address from its event: the deploy step gives it `CONNECTIONS_URL` in its environment.
 #
 # ```mermaid
 # sequenceDiagram
-#     participant R as EventBridge rule push-schedule
+#     participant R as Scheduler schedule push-schedule
 #     participant L as push-broadcast
 #     participant T as push-connections
 #     participant G as API Gateway @connections
 #     participant C as clients
-#     R->>L: Scheduled Event (every minute)
+#     R->>L: invoke, as push-scheduler-role (every minute)
 #     L->>T: Scan
 #     L->>G: POST @connections/{id} for each row
 #     G->>C: {"type": "push", "text": …}
@@ -64,156 +65,201 @@ url = lessons.catch_up_app("push")
 lessons.show_source("push/push.py", "lambda_handler")
 
 # %% [markdown]
+# ## Scheduler, not a scheduled rule
+#
+# EventBridge can run a function on a schedule two ways. A **scheduled rule** (`events.put_rule`
+# with a `ScheduleExpression`) is the older one, and AWS's EventBridge guide now says: "Scheduled
+# rules are a legacy feature of EventBridge ... We recommend that you use Scheduler to invoke
+# targets on a schedule." **EventBridge Scheduler** is the service built for it: one call,
+# `scheduler.create_schedule`, with time zones, one-time schedules and flexible windows, and
+# millions of schedules per account. This lesson uses Scheduler.
+#
+# (Rules still run, and much code out there uses them: the blog post this app comes from, seed
+# 004, does `put_rule`, `put_targets` and `add_permission`. `infra.deploy.schedule_rule` is that
+# path, the local cloud runs both, and `workshop fire NAME` fires either.)
+#
 # ## Who may call whom
 #
-# Three kinds of policy decide who may call whom here, and the rule adds the last arrow:
+# Three kinds of policy decide who may call whom here, and the schedule adds the last arrow:
 #
-# - the **trust policy** of the functions' role: `lambda.amazonaws.com` may assume
-#   `push-lambda-role` (lesson 02);
-# - the **role policy** on that role: what the functions' code may do, here `Scan`, `PutItem`
-#   and `DeleteItem` on the table, and `POST` to `@connections` (lesson 04);
-# - a function's **resource policy**: who may invoke it. `add_permission` writes one statement
-#   of it: API Gateway for a route (lesson 03), and now EventBridge for the rule.
+# - the **trust policy** of a role: who may assume it. `lambda.amazonaws.com` may assume
+#   `push-lambda-role` (lesson 02); now `scheduler.amazonaws.com` may assume a role of its own,
+#   `push-scheduler-role`;
+# - the **role policy**: what whoever assumes the role may do. The functions may `Scan`,
+#   `PutItem`, `DeleteItem` and `POST` to `@connections` (lesson 04); Scheduler may
+#   `lambda:InvokeFunction` on `push-broadcast`, and nothing else;
+# - a function's **resource policy**: who may invoke it (`add_permission`, lesson 03). Scheduler
+#   needs none: it comes in with its role. (A legacy rule has no role, so it needs a statement
+#   for `events.amazonaws.com` there: the dotted arrow.)
 #
 # ```mermaid
 # flowchart LR
-#     R["EventBridge rule<br/>push-schedule"] -->|"invoke: push-broadcast's resource policy<br/>(add_permission: events.amazonaws.com,<br/>SourceArn = the rule)"| F["push-broadcast"]
+#     S["EventBridge Scheduler<br/>schedule push-schedule"] -->|"assumes: trust policy<br/>(scheduler.amazonaws.com)"| SR["role push-scheduler-role"]
+#     SR -->|"role policy:<br/>lambda:InvokeFunction"| F["push-broadcast"]
 #     G["API Gateway push-api"] -->|"invoke: resource policy<br/>(apigateway.amazonaws.com, lesson 03)"| C["push-connect<br/>push-disconnect"]
 #     F & C -.->|"run as: trust policy<br/>(lambda.amazonaws.com may assume it)"| Role["role push-lambda-role"]
 #     Role -->|"role policy: Scan, PutItem, DeleteItem"| T[("push-connections")]
 #     Role -->|"role policy: ManageConnections,<br/>POST @connections (lesson 04)"| M["@connections of push-api/dev"]
-#     S["EventBridge Scheduler<br/>(the newer service, not used here)"] -.->|"assumes its own role instead:<br/>trust scheduler.amazonaws.com,<br/>role policy lambda:InvokeFunction"| F
+#     R["legacy: EventBridge rule"] -.->|"invoke: resource policy<br/>(events.amazonaws.com, SourceArn = the rule)"| F
 # ```
 #
-# An EventBridge **rule** needs no role to invoke a Lambda function: the function's resource
-# policy lets it in. (EventBridge **Scheduler**, the dotted arrow, works the other way round: you
-# give it a role it may assume, and that role's policy allows `lambda:InvokeFunction`.)
+# ## The role Scheduler assumes
 #
-# ## The rule
+# As in lesson 02, a role is a trust policy plus a role policy:
 #
-# Three calls, as for a route (lesson 03):
+# 1. `iam.create_role(RoleName=..., AssumeRolePolicyDocument=json.dumps(trust), Tags=[...])`,
+#    where `trust` lets the service principal `scheduler.amazonaws.com` call `sts:AssumeRole`;
+# 2. `iam.put_role_policy(RoleName=..., PolicyName=..., PolicyDocument=json.dumps(policy))`,
+#    where `policy` allows `lambda:InvokeFunction` on the function's ARN (and `ARN:*`, its
+#    versions and aliases) only.
 #
-# 1. `events.put_rule`: the rule and its **schedule expression**;
-# 2. `events.put_targets`: what the rule invokes, here the function's ARN;
-# 3. `lambda_.add_permission` on the function, for `events.amazonaws.com` and this rule only.
+# ### Challenge `push-scheduler-role` · 4 min
 #
-# `put_rule` takes:
+# Make the role `push-scheduler-role`, trusted by `scheduler.amazonaws.com`, tagged
+# `workshop:app` = `push`, with an inline policy that lets it invoke `push-broadcast`. Keep its
+# ARN in `role_arn`. Creating a role that exists is an error, `iam.exceptions.EntityAlreadyExistsException`:
+# catch it, so the cell can run again.
+
+# %% tags=["exercise:push-scheduler-role"]
+import json
+
+import boto3
+
+iam, lambda_ = boto3.client("iam"), boto3.client("lambda")
+function_arn = lambda_.get_function_configuration(FunctionName="push-broadcast")["FunctionArn"]
+### BEGIN SOLUTION
+trust = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+policy = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": [function_arn, f"{function_arn}:*"],
+        }
+    ],
+}
+try:
+    iam.create_role(
+        RoleName="push-scheduler-role",
+        Path="/workshop/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[{"Key": "workshop:app", "Value": "push"}],
+    )
+except iam.exceptions.EntityAlreadyExistsException:
+    print("push-scheduler-role exists already")
+iam.put_role_policy(
+    RoleName="push-scheduler-role", PolicyName="invoke-function", PolicyDocument=json.dumps(policy)
+)
+iam.get_waiter("role_exists").wait(RoleName="push-scheduler-role", WaiterConfig={"Delay": 1})
+role_arn = iam.get_role(RoleName="push-scheduler-role")["Role"]["Arn"]
+### END SOLUTION
+
+# %% tags=["check:push-scheduler-role"]
+check.scheduler_role()
+
+# %% [markdown]
+# ## The schedule
+#
+# One call, `scheduler.create_schedule`:
 #
 # | parameter | what it says | here |
 # |---|---|---|
-# | `Name` | the rule's name | `"push-schedule"` |
-# | `ScheduleExpression` | when: `rate(N minute[s] / hour[s] / day[s])`, or `cron(min hour day-of-month month day-of-week year)`, in UTC | every minute |
-# | `State` | `ENABLED` or `DISABLED` | `ENABLED` |
-# | `Tags` | a list of `{"Key": ..., "Value": ...}`; `teardown("push")` (lesson 09) finds the rule by them | `workshop:app` = `push` |
+# | `Name` | the schedule's name (in the schedule group `default`) | `"push-schedule"` |
+# | `ScheduleExpression` | when: `rate(N minute[s] / hour[s] / day[s])` (a minute at least), `cron(min hour day-of-month month day-of-week year)`, or once: `at(2026-12-24T18:00:00)` | every minute |
+# | `ScheduleExpressionTimezone` | where `cron()` and `at()` count their hours (`"Europe/Paris"`); UTC without it | leave it out |
+# | `FlexibleTimeWindow` | `{"Mode": "OFF"}` fires on time; `{"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}` lets Scheduler pick any moment in the 15 minutes after, to spread the load | `OFF` |
+# | `Target` | `{"Arn": function_arn, "RoleArn": role_arn}`, and optionally `"Input"`: the JSON text the function gets as its event (`{}` without it) | `push-broadcast`, with `push-scheduler-role` |
+# | `State` | `ENABLED` (the default) or `DISABLED` | `ENABLED` |
+# | `ActionAfterCompletion` | `DELETE` removes a one-time `at()` schedule once it ran | leave it out |
 #
-# It returns the rule's ARN as `RuleArn`. `put_targets(Rule=..., Targets=[...])` takes a list of
-# targets, each a dict with an `Id` you choose (say `"function"`) and the `Arn` to invoke. Both
-# calls replace what is there, so running them again is safe (but `put_rule` applies `Tags` only
-# when it creates the rule).
+# It returns the schedule's ARN as `ScheduleArn`. Schedules carry no tags (only schedule groups
+# do): `teardown("push")` (lesson 09) finds this one by its target, one of the app's functions.
+# Creating a schedule that exists is an error, `scheduler.exceptions.ConflictException`;
+# `update_schedule` takes the same parameters and replaces every setting.
 #
-# ### Challenge `push-rule` · 4 min
+# ### Challenge `push-schedule` · 4 min
 #
-# Make the rule `push-schedule`, every minute, enabled and tagged, with `push-broadcast` as its
-# one target. Keep the rule's ARN in `rule_arn`.
+# Make the schedule `push-schedule`: every minute, on time, invoking `push-broadcast` with
+# `push-scheduler-role`. When it exists, update it instead, so the cell can run again. (IAM is
+# eventually consistent: on AWS, a role made seconds ago may not be usable yet, and
+# `create_schedule` answers `ValidationException` about the role; run the cell again a few
+# seconds later. The kit's step below retries by itself.)
 
-# %% tags=["exercise:push-rule"]
-import boto3
-
-events, lambda_ = boto3.client("events"), boto3.client("lambda")
-function_arn = lambda_.get_function_configuration(FunctionName="push-broadcast")["FunctionArn"]
+# %% tags=["exercise:push-schedule"]
+scheduler = boto3.client("scheduler")
+role_arn = iam.get_role(RoleName="push-scheduler-role")["Role"]["Arn"]
 ### BEGIN SOLUTION
-rule_arn = events.put_rule(
-    Name="push-schedule",
-    ScheduleExpression="rate(1 minute)",
-    State="ENABLED",
-    Tags=[{"Key": "workshop:app", "Value": "push"}],
-)["RuleArn"]
-events.put_targets(Rule="push-schedule", Targets=[{"Id": "function", "Arn": function_arn}])
-### END SOLUTION
-
-# %% tags=["check:push-rule"]
-check.schedule_rule()
-
-# %% [markdown]
-# The rule now invokes `push-broadcast` every minute, or would: the function's resource policy
-# does not let EventBridge in yet. `add_permission` adds one statement to it:
-#
-# | parameter | here |
-# |---|---|
-# | `FunctionName` | `"push-broadcast"` |
-# | `StatementId` | a name for the statement, unique in the function's policy: `"events-push-schedule"` |
-# | `Action` | `"lambda:InvokeFunction"` |
-# | `Principal` | the service that calls: `"events.amazonaws.com"` |
-# | `SourceArn` | the one rule that may: `rule_arn` (without it, any rule in any account could) |
-#
-# Adding a statement whose `StatementId` exists is an error,
-# `lambda_.exceptions.ResourceConflictException`.
-#
-# ### Challenge `push-permission` · 3 min
-#
-# Let EventBridge invoke `push-broadcast` for `push-schedule` only. Catch the conflict, so the
-# cell can run again.
-
-# %% tags=["exercise:push-permission"]
-rule_arn = events.describe_rule(Name="push-schedule")["Arn"]
-### BEGIN SOLUTION
+settings = {
+    "Name": "push-schedule",
+    "ScheduleExpression": "rate(1 minute)",
+    "FlexibleTimeWindow": {"Mode": "OFF"},
+    "Target": {"Arn": function_arn, "RoleArn": role_arn},
+}
 try:
-    lambda_.add_permission(
-        FunctionName="push-broadcast",
-        StatementId="events-push-schedule",
-        Action="lambda:InvokeFunction",
-        Principal="events.amazonaws.com",
-        SourceArn=rule_arn,
-    )
-except lambda_.exceptions.ResourceConflictException:
-    print("EventBridge may invoke push-broadcast already")
+    scheduler.create_schedule(**settings)
+except scheduler.exceptions.ConflictException:
+    scheduler.update_schedule(**settings)
 ### END SOLUTION
 
-# %% tags=["check:push-permission"]
-check.events_may_invoke()
+# %% tags=["check:push-schedule"]
+check.schedule()
 
 # %% [markdown]
 # **Predict, then run.** Who may invoke `push-broadcast` now? Guess how many statements its
-# resource policy holds, which principals they name, and for which source; then read it:
+# resource policy holds; then read it (a function with none answers
+# `ResourceNotFoundException`):
 
 # %%
-import json
-
-statements = json.loads(lambda_.get_policy(FunctionName="push-broadcast")["Policy"])["Statement"]
-[(statement["Principal"], statement.get("Condition")) for statement in statements]
+try:
+    policy_text = lambda_.get_policy(FunctionName="push-broadcast")["Policy"]
+    statements = json.loads(policy_text)["Statement"]
+except lambda_.exceptions.ResourceNotFoundException:
+    statements = []
+statements
 
 # %% [markdown]
-# (One statement, for `events.amazonaws.com` and the rule only: no API route invokes this
-# function, so API Gateway has none. Running your cell again adds nothing: the same
-# `StatementId` is a conflict, which it catches. The check above passes only with exactly that
-# one statement.) The kit's own step does the same three calls, and is what
-# `deploy_app("push")` runs:
+# (None: no API route invokes this function, and Scheduler comes in with its role, whose policy
+# you wrote. A legacy rule would have needed a statement here for `events.amazonaws.com`.) The
+# kit's own step makes the same role and schedule, and is what `deploy_app("push")` runs:
 
 # %% tags=["nbval-ignore-output"]
-from infra.deploy.schedules import schedule_rule
+from infra.deploy.schedules import schedule_function
 
-lessons.show_source(schedule_rule)
+lessons.show_source(schedule_function)
 
 # %%
-rule = events.describe_rule(Name="push-schedule")
-targets = events.list_targets_by_rule(Rule="push-schedule")["Targets"]
-assert rule["ScheduleExpression"] == "rate(1 minute)", (
-    "push-schedule does not run every minute: run the push-rule cell again"
+described = scheduler.get_schedule(Name="push-schedule")
+assert described["ScheduleExpression"] == "rate(1 minute)", (
+    "push-schedule does not run every minute: run the push-schedule cell again"
 )
-assert [target["Arn"] for target in targets] == [function_arn], (
-    "push-schedule's one target should be push-broadcast: run the push-rule cell again"
+assert described["Target"]["Arn"] == function_arn, (
+    "push-schedule's target should be push-broadcast: run the push-schedule cell again"
 )
-assert len(statements) == 1, (
-    f"push-broadcast's policy has {len(statements)} statements, not one: run the push-permission"
-    " check again, it says which to remove"
+assert described["Target"]["RoleArn"] == role_arn, (
+    "push-schedule should run with push-scheduler-role: run the push-schedule cell again"
+)
+assert statements == [], (
+    f"push-broadcast's resource policy has {len(statements)} statements: Scheduler needs none;"
+    " remove them with lambda_.remove_permission(FunctionName='push-broadcast', StatementId=...)"
 )
 
 # %% [markdown]
-# ## Listen, and fire the rule now
+# ## Listen, and fire the schedule now
 #
-# Waiting a minute is dull, so fire the rule at once: `fire_rule` invokes each of the rule's Lambda
-# targets with the event EventBridge would send. It is a plain `lambda:Invoke`, so it works on real
-# AWS too; `workshop fire push-schedule` does the same from a terminal.
+# Waiting a minute is dull, so fire the schedule at once: `fire` invokes its target with the
+# `Input` Scheduler would send. It is a plain `lambda:Invoke` with your own credentials, so it
+# works on real AWS too (where nothing else fires a schedule early); `workshop fire push-schedule`
+# does the same from a terminal, for a schedule or a legacy rule.
 
 # %% tags=["nbval-ignore-output"]
 from infra.widgets import ChatClient
@@ -222,33 +268,37 @@ ada = ChatClient(url, "ada")
 ada
 
 # %% tags=["nbval-ignore-output"]
-from infra.deploy import fire_rule
+from infra.deploy import fire
 
-fire_rule("push-schedule")
+fire("push-schedule")
 pushed = ada.wait_for(lambda f: f["type"] == "push", timeout=10)
 pushed
 
 # %%
-assert pushed is not None, "no push reached ada within 10 s: run the fire_rule cell again"
+assert pushed is not None, "no push reached ada within 10 s: run the fire cell again"
 assert pushed["text"] == "Hello from a scheduled Lambda", (
     "the push did not carry the default text: run the catch-up cell again (it deploys push.py)"
 )
 
 # %% [markdown]
-# Leave the widget on screen for a minute: the schedule itself pushes again. When you are done
-# with it, `ada.close()` in a new cell lets it go.
+# Leave the widget on screen for a minute: the schedule itself pushes again (the local cloud runs
+# schedules as Scheduler does, role check included). When you are done with it, `ada.close()` in
+# a new cell lets it go.
 
 # %% [markdown]
 # ## Key points
 #
 # - `@connections` can be called by any code with the permission: a schedule, a queue, a build.
-# - An EventBridge rule needs its target and the function's permission for
-#   `events.amazonaws.com`, scoped to the rule (`SourceArn`): a resource policy says who may
-#   invoke a function; the role's trust policy and role policy say what the function may do.
+# - EventBridge Scheduler runs a target with a role it assumes: the role's trust policy names
+#   `scheduler.amazonaws.com`, its policy allows `lambda:InvokeFunction` on the one function.
+#   Scheduled rules are legacy; a rule needs a resource-policy statement for
+#   `events.amazonaws.com` instead.
+# - A trust policy says who may assume a role, a role policy what the role may do, a resource
+#   policy who may invoke a function.
 # - Events without a request context carry no `@connections` address: the function gets it from
 #   its environment (`CONNECTIONS_URL`).
 #
-# **Exercises:** [08 · Server push](../exercises/08-server-push-exercises.ipynb): `schedule-rule`,
+# **Exercises:** [08 · Server push](../exercises/08-server-push-exercises.ipynb): `reminder`,
 # `push-time` and `policy`.
 #
 # **Next:** [09 · Going to real AWS](09-real-aws.ipynb): costs, least privilege, teardown.

@@ -19,69 +19,73 @@ from infra.session import use_cloud
 cloud = use_cloud()
 
 # %% [markdown]
-# ## 1 · A daily reminder `[schedule-rule]` · 5 min
+# ## 1 · A daily reminder `[reminder]` · 5 min
 #
-# **Why?** Lesson 08's rule ran every minute with `rate(...)` and pushed the function's default
-# greeting. A real reminder fires at a time of day, which is what `cron(...)` expressions say,
-# and says something of its own: a rule's target can carry a constant **`Input`**, a JSON text
-# that EventBridge sends instead of its scheduled event. `push.py` pushes the event's `text`
+# **Why?** Lesson 08's schedule ran every minute with `rate(...)` and pushed the function's
+# default greeting. A real reminder fires at a time of day, which is what `cron(...)` expressions
+# say, at that time **where its people are**: a schedule counts its hours in its
+# `ScheduleExpressionTimezone` (an IANA name such as `"Europe/Paris"`; UTC without it), and
+# moves with daylight saving time. It also says something of its own: a target's **`Input`**,
+# a JSON text, is the event Scheduler sends the function. `push.py` pushes the event's `text`
 # when it has one.
 #
-# **What?** Write `remind(rule_name, function_name, hour, text)`: a rule that invokes the
-# function **every day at `hour`:00 UTC**, its one target carrying the Input `{"text": text}`,
-# and EventBridge's permission to invoke the function for this rule only. Return the rule's ARN.
+# **What?** Write `remind(schedule_name, function_name, role_arn, hour, timezone, text)`: a
+# schedule that invokes the function **every day at `hour`:00 in `timezone`**, with the role
+# `role_arn` (made for you: Scheduler may assume it, and it may invoke the function) and the
+# Input `{"text": text}`. Return the schedule's ARN.
 #
-# - An EventBridge cron has six fields, `cron(minutes hours day-of-month month day-of-week year)`,
-#   in UTC; `*` means every, and one of the two day fields must be `?` (no matter which day).
+# - A cron has six fields, `cron(minutes hours day-of-month month day-of-week year)`; `*` means
+#   every, and one of the two day fields must be `?` (no matter which day).
 #   `cron(30 18 ? * FRI *)` is Fridays at 18:30.
-# - A target is `{"Id": ..., "Arn": ..., "Input": ...}`; `Input` is a string:
-#   `json.dumps({...})`.
-# - The permission is lesson 08's `add_permission`.
+# - The target is `{"Arn": ..., "RoleArn": ..., "Input": ...}`; `Input` is a string:
+#   `json.dumps({...})`. `FlexibleTimeWindow={"Mode": "OFF"}` fires on the minute.
+# - No `add_permission` this time: Scheduler comes in through the role, not through the
+#   function's resource policy.
 #
 # The check builds a copy of the push app with no schedule, runs your function, reads the
-# rule, its target and the permission back, and fires the rule: a connected client must receive
-# your text.
+# schedule back and fires it: a connected client must receive your text.
 
-# %% tags=["exercise:schedule-rule"]
+# %% tags=["exercise:reminder"]
 import json
 
 import boto3
 
 
-def remind(rule_name: str, function_name: str, hour: int, text: str) -> str:
-    """Push `text` every day at `hour`:00 UTC; return the rule's ARN."""
+def remind(
+    schedule_name: str, function_name: str, role_arn: str, hour: int, timezone: str, text: str
+) -> str:
+    """Push `text` every day at `hour`:00 in `timezone`; return the schedule's ARN."""
     ### BEGIN SOLUTION
-    events, lambda_ = boto3.client("events"), boto3.client("lambda")
-    rule_arn = events.put_rule(
-        Name=rule_name, ScheduleExpression=f"cron(0 {hour} * * ? *)", State="ENABLED"
-    )["RuleArn"]
-    function_arn = lambda_.get_function_configuration(FunctionName=function_name)["FunctionArn"]
-    target = {"Id": "reminder", "Arn": function_arn, "Input": json.dumps({"text": text})}
-    events.put_targets(Rule=rule_name, Targets=[target])
-    lambda_.add_permission(
-        FunctionName=function_name,
-        StatementId=f"events-{rule_name}",
-        Action="lambda:InvokeFunction",
-        Principal="events.amazonaws.com",
-        SourceArn=rule_arn,
-    )
-    return rule_arn
+    function_arn = boto3.client("lambda").get_function_configuration(FunctionName=function_name)[
+        "FunctionArn"
+    ]
+    return boto3.client("scheduler").create_schedule(
+        Name=schedule_name,
+        ScheduleExpression=f"cron(0 {hour} * * ? *)",
+        ScheduleExpressionTimezone=timezone,
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": function_arn, "RoleArn": role_arn, "Input": json.dumps({"text": text})},
+    )["ScheduleArn"]
     ### END SOLUTION
 
 
-# %% tags=["check:schedule-rule"]
-checks.check_schedule(remind, "mypush", "mypush-coffee", 10, "Coffee in the lobby")
+# %% tags=["check:reminder"]
+checks.check_reminder(remind, "mypush", "mypush-coffee", 10, "Europe/Paris", "Coffee in the lobby")
 
-# %% tags=["hidden:schedule-rule"]
+# %% tags=["hidden:reminder"]
 app = checks.unique("push")
-checks.check_schedule(remind, app, f"{app}-stand-up", 7, checks.unique("Stand-up in 5"))
+checks.check_reminder(
+    remind, app, f"{app}-stand-up", 7, "America/New_York", checks.unique("Stand-up in 5")
+)
 
 # %% [markdown]
 # ## 2 · Push the time, on a schedule `[push-time]` · 10 min
 #
-# **Why?** Lesson 08: an EventBridge rule invokes `push-broadcast` every minute and the server speaks
-# first. A scheduled event carries no `requestContext`, so the function finds the `@connections`
-# endpoint in its environment (`CONNECTIONS_URL`), and it carries the time it fired:
+# **Why?** Lesson 08: an EventBridge Scheduler schedule invokes `push-broadcast` every minute and
+# the server speaks first. A scheduled invocation carries no `requestContext`, so the function
+# finds the `@connections` endpoint in its environment (`CONNECTIONS_URL`). A schedule sends its
+# target's `Input` (or `{}`), with no time in it; a legacy EventBridge scheduled **rule** sends an
+# event that carries the time it fired:
 #
 # ```json
 # {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2024-02-09T12:00:00Z", "...": "..."}
@@ -90,14 +94,16 @@ checks.check_schedule(remind, app, f"{app}-stand-up", 7, checks.unique("Stand-up
 # **What?** In [`lambdas/push/push.py`](lambdas/push/push.py) write
 #
 # - `now_iso()`: the current UTC time as `"2024-02-09T12:00:00Z"` (whole seconds, ending in `Z`;
-#   `datetime.now(UTC)` is a start), used when the function is invoked by hand;
+#   `datetime.now(UTC)` is a start), used when the event carries no time (a schedule's `{}`, or
+#   an invoke by hand);
 # - `push_to_all(table, api, text, at)`: post `push_frame(text, at)` to every connection id
 #   (`common.connection_ids(table)`) with `common.post(api, connection, frame)`; when that returns
 #   `False` the client is gone: delete its row. Return `{"sent": …, "pruned": …}`.
 #
 # Every client then receives `{"type": "push", "text": "Hello from a scheduled Lambda", "at": "…"}`.
-# The check deploys your `lambdas/push/`, fires the rule (no need to wait a minute) and expects
-# `at` to be within a minute of now.
+# The check deploys your `lambdas/push/`, fires the schedule (no need to wait a minute) and
+# expects `at` to be within a minute of now; its hidden variant sends a rule's event and expects
+# its `time`.
 
 # %% tags=["check:push-time", "nbval-ignore-output"]
 checks.check_push_time("lambdas/push")

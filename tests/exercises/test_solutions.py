@@ -35,7 +35,7 @@ LESSONS = sorted(
 )
 BUILD_TRACK = {
     "table-create", "role-create", "function-deploy", "api-create", "routes-wire",
-    "stage-deploy", "stream-batch", "ttl-expire", "schedule-rule",
+    "stage-deploy", "stream-batch", "ttl-expire", "reminder",
 }  # fmt: skip
 APP_CODE = {
     "chat-nickname", "chat-named", "chat-whisper", "chat-who", "arena-color",
@@ -236,7 +236,7 @@ def test_a_partial_submission_passes_only_what_was_done(room: dict[str, Any]) ->
     """grace wrote the policy but not the push Lambda, and handed in no other notebook."""
     row = statuses(room, "grace")
     assert row["policy"] == "pass"
-    assert row["push-time"] == "fail" and row["schedule-rule"] == "fail"
+    assert row["push-time"] == "fail" and row["reminder"] == "fail"
     assert message(room, "grace", "table-create") == (
         "not handed in (01-connections-table-exercises.ipynb)"
     )

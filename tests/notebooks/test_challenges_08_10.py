@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from infra import lessons
-from infra.challenges import CheckFailed, lesson08, lesson10, permissions, strict
+from infra.challenges import CheckFailed, lesson08, lesson10, strict
 from infra.deploy.stacks import (
     artifacts_bucket,
     delete_stack,
@@ -32,69 +32,101 @@ def lenient() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def push(cloud: LocalCloud) -> Iterator[str]:
-    """The push app as lesson 08's catch-up leaves it: no rule yet (nor after the module: moto's
-    accounts outlive a cloud, and other modules expect no rule)."""
+    """The push app as lesson 08's catch-up leaves it: no schedule yet (nor after the module:
+    moto's accounts outlive a cloud, and other modules expect none)."""
     yield lessons.catch_up_app("push")
-    forget_rule()
+    forget_schedule()
 
 
-def forget_rule() -> None:
-    events = boto3.client("events")
-    if events.list_rules(NamePrefix=lesson08.RULE)["Rules"]:
-        events.remove_targets(Rule=lesson08.RULE, Ids=["function"])
-        events.delete_rule(Name=lesson08.RULE)
-    for statement in permissions.statements(lesson08.FUNCTION):
-        boto3.client("lambda").remove_permission(
-            FunctionName=lesson08.FUNCTION, StatementId=statement["Sid"]
-        )
+def forget_schedule() -> None:
+    """No schedule, and no scheduler role: lesson 08 before its challenges."""
+    scheduler, iam = boto3.client("scheduler"), boto3.client("iam")
+    if scheduler.list_schedules(NamePrefix=lesson08.SCHEDULE)["Schedules"]:
+        scheduler.delete_schedule(Name=lesson08.SCHEDULE)
+    try:
+        for name in iam.list_role_policies(RoleName=lesson08.ROLE)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=lesson08.ROLE, PolicyName=name)
+        iam.delete_role(RoleName=lesson08.ROLE)
+    except iam.exceptions.NoSuchEntityException:
+        pass
 
 
-def test_the_rule_stub_catches_up_then_both_checks_pass(
+def test_the_stubs_catch_up_then_both_checks_pass(
     push: str, lenient: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Untouched, the rule's check makes the rule and its target, the permission's the statement."""
-    forget_rule()
-    lesson08.schedule_rule()
-    lesson08.events_may_invoke()
-    assert [line[0] for line in capsys.readouterr().out.splitlines()] == ["◻", "◻"]
-    lesson08.schedule_rule()
-    lesson08.events_may_invoke()
+    """Untouched, the role's check makes the role, the schedule's the schedule; then both pass."""
+    forget_schedule()
+    lesson08.scheduler_role()
+    lesson08.schedule()
+    assert [line[0] for line in capsys.readouterr().out.splitlines() if line[:1] in "◻✓✗"] == [
+        "◻",
+        "◻",
+    ]
+    lesson08.scheduler_role()
+    lesson08.schedule()
     assert [line[0] for line in capsys.readouterr().out.splitlines()] == ["✓", "✓"]
 
 
 def test_a_strict_check_fails_a_stub_after_catching_up(push: str) -> None:
     """In a solved lesson, not done is a failure; the kit's step is still done for later cells."""
-    forget_rule()
+    forget_schedule()
     strict(True)
     try:
-        with pytest.raises(CheckFailed, match="not done: there is no rule push-schedule"):
-            lesson08.schedule_rule()
+        with pytest.raises(CheckFailed, match="not done: there is no schedule push-schedule"):
+            lesson08.schedule()
     finally:
         strict(False)
-    assert boto3.client("events").describe_rule(Name=lesson08.RULE)["State"] == "ENABLED"
+    assert boto3.client("scheduler").get_schedule(Name=lesson08.SCHEDULE)["State"] == "ENABLED"
 
 
-def test_a_rule_on_another_schedule_is_told_the_expression(push: str, lenient: None) -> None:
-    """A rule that runs hourly fails with the expression to put instead."""
-    forget_rule()
-    lesson08.put_schedule()
-    boto3.client("events").put_rule(Name=lesson08.RULE, ScheduleExpression="rate(1 hour)")
-    with pytest.raises(CheckFailed, match=r"runs on 'rate\(1 hour\)', not 'rate\(1 minute\)'"):
-        lesson08.schedule_rule()
-
-
-def test_a_permission_for_any_rule_is_told_to_name_this_one(push: str, lenient: None) -> None:
-    """EventBridge allowed without a SourceArn fails: any rule could invoke the function."""
-    forget_rule()
-    lesson08.put_schedule()
-    boto3.client("lambda").add_permission(
-        FunctionName=lesson08.FUNCTION,
-        StatementId="any-rule",
-        Action="lambda:InvokeFunction",
-        Principal=lesson08.EVENTS,
+def test_a_schedule_on_another_expression_is_told_the_expression(push: str, lenient: None) -> None:
+    """A schedule that runs hourly fails with the expression to use instead."""
+    forget_schedule()
+    lesson08.schedule()
+    described = boto3.client("scheduler").get_schedule(Name=lesson08.SCHEDULE)
+    boto3.client("scheduler").update_schedule(
+        Name=lesson08.SCHEDULE,
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=described["Target"],
     )
-    with pytest.raises(CheckFailed, match="not for this rule: remove that statement"):
-        lesson08.events_may_invoke()
+    with pytest.raises(CheckFailed, match=r"runs on 'rate\(1 hour\)', not 'rate\(1 minute\)'"):
+        lesson08.schedule()
+
+
+def test_a_role_trusted_by_lambda_is_told_to_trust_scheduler(push: str, lenient: None) -> None:
+    """A scheduler role whose trust policy names Lambda fails: Scheduler could not assume it."""
+    forget_schedule()
+    lesson08.scheduler_role()
+    iam = boto3.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.update_assume_role_policy(RoleName=lesson08.ROLE, PolicyDocument=json.dumps(trust))
+    with pytest.raises(CheckFailed, match="Principal {'Service': 'scheduler.amazonaws.com'}"):
+        lesson08.scheduler_role()
+
+
+def test_a_role_allowed_everything_is_told_least_privilege(push: str, lenient: None) -> None:
+    """A scheduler role whose policy allows lambda:* on '*' fails, naming the policy."""
+    forget_schedule()
+    lesson08.scheduler_role()
+    broad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}],
+    }
+    boto3.client("iam").put_role_policy(
+        RoleName=lesson08.ROLE, PolicyName="everything", PolicyDocument=json.dumps(broad)
+    )
+    with pytest.raises(CheckFailed, match="'everything' names '\\*'"):
+        lesson08.scheduler_role()
 
 
 @pytest.fixture(scope="module")

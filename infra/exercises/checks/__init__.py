@@ -39,7 +39,7 @@ from .resources import (
     check_deploy_function,
     check_deploy_stage,
     check_invite,
-    check_schedule,
+    check_reminder,
     check_tune_stream,
     check_wire_routes,
 )
@@ -76,7 +76,7 @@ check_deploy_stage = _one_line(check_deploy_stage)
 check_invite = _one_line(check_invite)
 check_policy = _one_line(check_policy)
 check_push_time = _one_line(check_push_time)
-check_schedule = _one_line(check_schedule)
+check_reminder = _one_line(check_reminder)
 check_tune_stream = _one_line(check_tune_stream)
 check_template_whisper = _one_line(check_template_whisper)
 check_validate_move = _one_line(check_validate_move)
@@ -100,7 +100,7 @@ __all__ = [
     "check_invite",
     "check_policy",
     "check_push_time",
-    "check_schedule",
+    "check_reminder",
     "check_tune_stream",
     "check_template_whisper",
     "check_validate_move",

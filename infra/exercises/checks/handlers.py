@@ -28,7 +28,7 @@ from infra.deploy import (
     create_lambda_role,
     create_or_update_function,
     deploy_app,
-    fire_rule,
+    fire_schedule,
 )
 from infra.deploy.aws import account_of, region_of
 from infra.deploy.packaging import PackagingError
@@ -369,8 +369,8 @@ def check_push_time(folder: str | Path, scheduled_at: str | None = None) -> None
     with Client(url, unique("listener")) as client:
         if scheduled_at is None:
             with quietly():
-                results = fire_rule("push-schedule")
-            assert results, "The rule push-schedule has no Lambda target"
+                results = fire_schedule("push-schedule")
+            assert results, "The schedule push-schedule has no Lambda target"
             for result in results:
                 assert result.get("error") is None, (
                     f"The scheduled push Lambda failed ({describe(result.get('response'))}): push_to_all"
@@ -382,7 +382,7 @@ def check_push_time(folder: str | Path, scheduled_at: str | None = None) -> None
                 "No push frame reached a connected client: post the frame to every id from"
                 " common.connection_ids(table) (hint: api.post_to_connection via common.post)"
             )
-            _assert_recent(frame, "the scheduled event's `time`")
+            _assert_recent(frame, "now_iso() (a Scheduler schedule sends `{}`, with no `time`)")
         else:
             event = {"source": "aws.events", "detail-type": "Scheduled Event", "time": scheduled_at}
             result = invoke("push-broadcast", event)

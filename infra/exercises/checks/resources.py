@@ -28,9 +28,10 @@ from infra.deploy import (
     add_route,
     create_connections_table,
     create_or_update_function,
+    create_scheduler_role,
     create_websocket_api,
     deploy_stage,
-    fire_rule,
+    fire_schedule,
 )
 from infra.deploy import add_route_response as kit_route_response
 from infra.deploy.apps import ARENA, PUSH, deploy_plan
@@ -757,65 +758,84 @@ def check_invite(invite: Callable[[str, str, str, int], int], table: str, attrib
 # -- 08 · the schedule --------------------------------------------------------------------------
 
 
-def check_schedule(
-    remind: Callable[[str, str, int, str], str], app: str, rule: str, hour: int, text: str
+def check_reminder(
+    remind: Callable[[str, str, str, int, str, str], str],
+    app: str,
+    schedule: str,
+    hour: int,
+    timezone: str,
+    text: str,
 ) -> None:
-    """`remind(rule, function, hour, text)`: a daily cron rule whose target's Input pushes `text`."""
-    events = boto3.client("events")
+    """`remind(schedule, function, role_arn, hour, timezone, text)`: a daily Scheduler schedule
+    in the time zone, whose target's Input pushes `text`, run with the role given."""
+    scheduler = boto3.client("scheduler")
     url = _push_without_rule(app)
     function = f"{app}-broadcast"
-    _delete_rule(rule)
-    _forget_permissions(function, EVENTS_PRINCIPAL)
-    rule_arn = answer(remind, rule, function, hour, text)
+    arn = boto3.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
+    with quietly():
+        role_arn = create_scheduler_role(app, arn)
+    _delete_schedule(schedule)
+    schedule_arn = answer(remind, schedule, function, role_arn, hour, timezone, text)
     try:
-        described = events.describe_rule(Name=rule)
+        described = scheduler.get_schedule(Name=schedule)
     except ClientError:
         raise AssertionError(
-            f"There is no rule {rule!r}: events.put_rule(Name=rule_name, ...)"
+            f"There is no schedule {schedule!r}: scheduler.create_schedule(Name=schedule_name, ...)"
         ) from None
     expression = described.get("ScheduleExpression")
     daily = f"cron(0 {hour} * * ? *)"
     assert _daily_hour(expression) == hour, (
-        f"The rule's schedule is {expression!r}, not every day at {hour}:00 UTC: cron has six"
+        f"The schedule's expression is {expression!r}, not every day at {hour}:00: cron has six"
         f" fields, minutes hours day-of-month month day-of-week year, and one of the two days is"
         f" ?: {daily}"
     )
+    zone = described.get("ScheduleExpressionTimezone")
+    assert zone == timezone, (
+        f"The schedule counts its hours in {zone!r}, not {timezone!r}:"
+        " ScheduleExpressionTimezone=timezone (without it, cron() is in UTC)"
+    )
     assert described.get("State") == "ENABLED", (
-        f"The rule is {described.get('State')}: State='ENABLED'"
+        f"The schedule is {described.get('State')}: State='ENABLED' (or leave State out)"
     )
-    assert rule_arn == described["Arn"], f"remind returned {rule_arn!r}, not the rule's ARN"
-    arn = boto3.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
-    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
-    assert [t["Arn"] for t in targets] == [arn], (
-        f"The rule's targets are {[t['Arn'] for t in targets]}, expected just {function}:"
-        " events.put_targets(Rule=rule_name, Targets=[{'Id': ..., 'Arn': function_arn, ...}])"
+    assert schedule_arn == described["Arn"], (
+        f"remind returned {schedule_arn!r}, not the schedule's ARN (create_schedule's ScheduleArn)"
     )
-    given = targets[0].get("Input")
+    target = described.get("Target", {})
+    assert target.get("Arn") == arn, (
+        f"The schedule's target is {target.get('Arn')!r}, expected {function}'s ARN:"
+        " Target={'Arn': function_arn, 'RoleArn': role_arn, 'Input': ...}"
+    )
+    assert target.get("RoleArn") == role_arn, (
+        f"The schedule runs with the role {target.get('RoleArn')!r}, not the one given"
+        f" ({role_arn}): Scheduler assumes Target's RoleArn to invoke the function"
+    )
+    given = target.get("Input")
     try:
         constant = json.loads(given) if given else None
     except ValueError:
         constant = given
     assert constant == {"text": text}, (
         f"The target's Input is {given!r}: the function pushes the event's `text`, so give the"
-        " target the constant Input json.dumps({'text': text}) (a JSON string)"
-    )
-    sources = [
-        statement_source(s) for s in _statements(function) if _principal(s) == EVENTS_PRINCIPAL
-    ]
-    assert rule_arn in sources, (
-        f"EventBridge may not invoke {function} for this rule: lambda_.add_permission(...,"
-        f" Principal='{EVENTS_PRINCIPAL}', SourceArn=rule_arn)"
+        " target the Input json.dumps({'text': text}) (a JSON string)"
     )
     with Client(url, "listener") as client, quietly():
-        results = fire_rule(rule)
+        results = fire_schedule(schedule)
         pushed = client.wait_for(lambda frame: frame.get("type") == "push")
     errors = [result for result in results if result.get("error")]
-    assert not errors, f"The rule fired but its function failed: {errors[0].get('response')}"
-    assert results and pushed is not None, f"Firing {rule} pushed nothing to a connected client"
+    assert not errors, f"The schedule fired but its function failed: {errors[0].get('response')}"
+    assert results and pushed is not None, f"Firing {schedule} pushed nothing to a connected client"
     assert pushed.get("text") == text, (
-        f"Firing {rule} pushed {pushed.get('text')!r}, not {text!r}: the target's Input is the"
-        " event the function gets"
+        f"Firing {schedule} pushed {pushed.get('text')!r}, not {text!r}: the target's Input is"
+        " the event the function gets"
     )
+
+
+def _delete_schedule(name: str) -> None:
+    try:
+        boto3.client("scheduler").delete_schedule(Name=name)
+    except ClientError as error:
+        if error_code(error) != "ResourceNotFoundException":
+            raise
 
 
 def _daily_hour(expression: str | None) -> int | None:

@@ -61,6 +61,7 @@ SERVICES = (
     ("moto.scheduler.models", "scheduler_backends"),
     ("moto.cloudformation.models", "cloudformation_backends"),
     ("moto.s3.models", "s3_backends"),
+    ("moto.ssm.models", "ssm_backends"),  # parameters templates read (the CDK's bootstrap version)
 )
 
 RootKey = tuple[str, str, str, str]  # module, BackendDict name, account, region
@@ -83,10 +84,33 @@ def _reduce_defaultdict(mapping: collections.defaultdict[Any, Any]) -> Any:
     if getattr(factory, "__name__", "") == "<lambda>":
         assert factory is not None
         empty = factory()
+        if type(empty) is collections.defaultdict and not empty:  # SSM's tags: of defaultdicts
+            factory = _defaultdict_of(_reduce_defaultdict(empty)[1][0])
+            return collections.defaultdict, (factory,), None, None, iter(mapping.items())
         if type(empty) not in (dict, list, set, int) or empty != type(empty)():
             raise pickle.PicklingError(f"cannot save a defaultdict of {factory!r}")
         factory = type(empty)
     return collections.defaultdict, (factory,), None, None, iter(mapping.items())
+
+
+def _defaultdict_of(factory: Any) -> Any:
+    return functools.partial(collections.defaultdict, factory)
+
+
+def _parameter_dict(
+    account_id: str, region: str, items: dict[str, Any], attributes: dict[str, Any]
+) -> Any:
+    from moto.ssm.models import ParameterDict
+
+    restored = ParameterDict(account_id, region)
+    restored.update(items)
+    vars(restored).update(attributes)
+    return restored
+
+
+def _reduce_parameter_dict(mapping: Any) -> Any:
+    """SSM's parameters (a defaultdict whose constructor takes the account and region)."""
+    return _parameter_dict, (mapping.account_id, mapping.region_name, dict(mapping), vars(mapping))
 
 
 _DISPATCH = copyreg.dispatch_table.copy()
@@ -100,6 +124,9 @@ _DISPATCH[collections.defaultdict] = _reduce_defaultdict
 def _roots() -> dict[RootKey, Any]:
     """Every backend of SERVICES that exists now (a service never imported has no state)."""
     roots: dict[RootKey, Any] = {}
+    ssm = sys.modules.get("moto.ssm.models")  # imported only when used: it takes seconds
+    if ssm is not None:
+        _DISPATCH[ssm.ParameterDict] = _reduce_parameter_dict
     for module_name, attr in SERVICES:
         module = sys.modules.get(module_name)
         if module is None:

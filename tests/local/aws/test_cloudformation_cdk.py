@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.core.base_backend import BackendDict
 from websockets.asyncio.client import connect
 
 from infra.deploy.packaging import package_lambda
 from infra.local.cloud import LocalCloud
+from infra.local.state.lifecycle import CloudState
 from tests.apps.helpers import extra_frames, receive
 from tests.apps.stacks import settle
 from tests.local.aws import cdk_chat
@@ -124,3 +127,21 @@ def leftovers(aws: Callable[..., Any], made: dict[str, tuple[str, str]]) -> list
         if gone is not None and name in gone:
             found.append(f"{kind} {logical_id} ({physical})")
     return found
+
+
+def test_the_bootstrap_version_is_saved_with_the_state(
+    aws: Callable[..., Any], cloud: LocalCloud, tmp_path: Path
+) -> None:
+    """SSM's parameters come back from a saved state: a restarted cloud stays bootstrapped."""
+    aws("ssm").put_parameter(
+        Name=cdk_chat.BOOTSTRAP_PARAMETER, Value="22", Type="String", Overwrite=True
+    )
+    before = aws("ssm").get_parameter(Name=cdk_chat.BOOTSTRAP_PARAMETER)["Parameter"]
+    state = CloudState(cloud.backends, tmp_path / "state", interval=3600).open()
+    assert state.save_now()
+    state.close()
+    with cloud.backends.lock:
+        BackendDict.reset()
+    CloudState(cloud.backends, tmp_path / "state", interval=3600).open().close()
+    parameter = aws("ssm").get_parameter(Name=cdk_chat.BOOTSTRAP_PARAMETER)["Parameter"]
+    assert parameter == before

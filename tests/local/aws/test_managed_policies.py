@@ -4,6 +4,7 @@ enforced like any policy, and are saved with the state."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from moto.core.base_backend import BackendDict
 from infra.local.aws.iam import aws_managed_policies
 from infra.local.cloud import LocalCloud
 from infra.local.state.lifecycle import CloudState
-from tests import waits
 from tests.conftest import ROLE_POLICY, make_zip
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -31,6 +31,7 @@ THE_SIX = [
     f"{POLICY}AmazonAPIGatewayInvokeFullAccess",
 ]
 TABLE = "managed-items"
+WAIT = {"Delay": 0.2, "MaxAttempts": 300}  # boto3's own delays are AWS's (20 s, 5 s)
 
 # Writes its own log lines, reads and writes the table, and says what AWS answered.
 TRY = """
@@ -73,6 +74,24 @@ def role(aws: Callable[..., Any], name: str, *managed: str) -> str:
     return arn
 
 
+def create_function(aws: Callable[..., Any], **params: Any) -> None:
+    """CreateFunction as AWS needs it: retried while the new role propagates, then waited on
+    until Active (boto3's waiter, at a short delay)."""
+    lambda_ = aws("lambda")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            lambda_.create_function(**params)
+            break
+        except ClientError as error:
+            if "cannot be assumed by Lambda" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    lambda_.get_waiter("function_active_v2").wait(
+        FunctionName=params["FunctionName"], WaiterConfig=WAIT
+    )
+
+
 def call(aws: Callable[..., Any], function: str, **event: Any) -> dict[str, Any]:
     response = aws("lambda").invoke(FunctionName=function, Payload=json.dumps(event))
     result: dict[str, Any] = json.loads(response["Payload"].read())
@@ -81,21 +100,22 @@ def call(aws: Callable[..., Any], function: str, **event: Any) -> dict[str, Any]
 
 @pytest.fixture(scope="module")
 def table(aws: Callable[..., Any]) -> str:
-    waits.create_table(
-        aws("dynamodb"),
+    dynamodb = aws("dynamodb")
+    dynamodb.create_table(
         TableName=TABLE,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    dynamodb.get_waiter("table_exists").wait(TableName=TABLE, WaiterConfig=WAIT)
     return TABLE
 
 
 @pytest.fixture(scope="module")
 def basic_function(aws: Callable[..., Any], table: str) -> str:
     """A function whose role has only AWSLambdaBasicExecutionRole."""
-    waits.create_function(
-        aws("lambda"),
+    create_function(
+        aws,
         FunctionName="managed-basic",
         Runtime="python3.12",
         Role=role(aws, "managed-basic-role", BASIC),
