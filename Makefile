@@ -31,11 +31,13 @@ workshop: $(VENV)/.workshop-installed
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
 ## Two pytest workers; each test file runs whole on one (a worker's files share its local cloud).
+## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
+## learners run them (tests/nbval_timing.py).
 test: $(VENV)/.test-installed $(SAM_VENV)/.installed
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 2 --dist loadfile
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

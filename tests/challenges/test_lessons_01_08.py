@@ -12,6 +12,7 @@ import pytest
 from infra import lessons
 from infra.challenges import CheckFailed, lesson01, lesson08, permissions
 from infra.local.cloud import LocalCloud
+from tests import waits
 
 SOURCES = Path(__file__).resolve().parents[2] / "sources" / "notebooks"
 TEACHING = re.compile(r"\*\*Teaching\*\* (\d+) min")
@@ -40,7 +41,8 @@ def test_lesson_01_says_challenge_minutes_are_teaching_time() -> None:
 def test_an_untagged_table_fails_saying_tag_resource(cloud: LocalCloud) -> None:
     """A right table without workshop:app=chat fails, naming the tag and tag_resource."""
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+    waits.create_table(
+        dynamodb,
         TableName="untagged-connections",
         AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
@@ -50,7 +52,7 @@ def test_an_untagged_table_fails_saying_tag_resource(cloud: LocalCloud) -> None:
         with pytest.raises(CheckFailed, match="no tag workshop:app=chat.*tag_resource"):
             lesson01.connections_table("untagged-connections")
     finally:
-        dynamodb.delete_table(TableName="untagged-connections")
+        waits.delete_table(dynamodb, "untagged-connections")
 
 
 def test_a_table_made_under_a_near_name_fails_naming_it(
@@ -58,7 +60,8 @@ def test_a_table_made_under_a_near_name_fails_naming_it(
 ) -> None:
     """chat-connection (one letter short) is an attempt: ✗ names it; the kit makes nothing."""
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+    waits.create_table(
+        dynamodb,
         TableName="chat-connection",
         AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
@@ -70,7 +73,7 @@ def test_a_table_made_under_a_near_name_fails_naming_it(
         assert "chat-connections" not in dynamodb.list_tables()["TableNames"]
         assert "◻" not in capsys.readouterr().out
     finally:
-        dynamodb.delete_table(TableName="chat-connection")
+        waits.delete_table(dynamodb, "chat-connection")
 
 
 @pytest.fixture(scope="module")

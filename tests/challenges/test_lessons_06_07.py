@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -9,8 +10,10 @@ import pytest
 
 from infra import lessons
 from infra.challenges import CheckFailed, lesson06, lesson07
-from infra.deploy import add_route_response, deploy_stage, find_api, map_stream
+from infra.deploy import add_route_response, deploy_stage, enable_stream, find_api, map_stream
+from infra.deploy.tables import delete_table
 from infra.local.cloud import LocalCloud
+from tests import waits
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +52,81 @@ def test_a_route_response_not_deployed_fails_saying_deploy(arena: str) -> None:
         deploy_stage(arena)
 
 
+def test_the_catch_up_leaves_the_stream_and_its_permission_to_the_lesson(arena: str) -> None:
+    """Lesson 06 starts with the table's stream off and a role that may not read a stream."""
+    table = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
+    assert not table.get("StreamSpecification", {}).get("StreamEnabled")
+    policy = boto3.client("iam").get_role_policy(
+        RoleName="arena-lambda-role", PolicyName="least-privilege"
+    )["PolicyDocument"]
+    assert "TableStream" not in [statement.get("Sid") for statement in policy["Statement"]]
+
+
+def test_stream_read_with_the_stream_off_says_switch_it_on(arena: str) -> None:
+    """The stream-read check before the update_table cell: run that cell first, it says."""
+    with pytest.raises(CheckFailed, match="the stream of arena-connections is off"):
+        lesson06.stream_readable()
+
+
+def _put_stream_statement(actions: list[str], resource: str) -> None:
+    iam = boto3.client("iam")
+    policy = iam.get_role_policy(RoleName="arena-lambda-role", PolicyName="least-privilege")[
+        "PolicyDocument"
+    ]
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "TableStream"]
+    policy["Statement"].append(
+        {"Sid": "TableStream", "Effect": "Allow", "Action": actions, "Resource": resource}
+    )
+    iam.put_role_policy(
+        RoleName="arena-lambda-role",
+        PolicyName="least-privilege",
+        PolicyDocument=json.dumps(policy),
+    )
+
+
+def test_stream_read_wants_all_four_actions_on_the_stream_only(
+    arena: str, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Untouched: ◻ and the kit adds it; three actions: ✗ names the fourth; dynamodb:*: too broad."""
+    enable_stream("arena-connections")
+    capsys.readouterr()
+    lesson06.stream_readable()
+    assert capsys.readouterr().out.startswith("◻ Not done yet: arena-lambda-role may not read")
+    lesson06.stream_readable()
+    assert capsys.readouterr().out.startswith("✓ arena-lambda-role may read the stream")
+    table_arn = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"][
+        "TableArn"
+    ]
+    three = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    _put_stream_statement(three, f"{table_arn}/stream/*")
+    with pytest.raises(CheckFailed, match="may not yet dynamodb:ListStreams"):
+        lesson06.stream_readable()
+    _put_stream_statement(["dynamodb:*"], f"{table_arn}/stream/*")
+    with pytest.raises(CheckFailed, match="too broad"):
+        lesson06.stream_readable()
+    _put_stream_statement([*three, "dynamodb:ListStreams"], f"{table_arn}/stream/*")
+    lesson06.stream_readable()
+    assert capsys.readouterr().out.startswith("✓")
+
+
+def test_the_catch_up_keeps_the_stream_once_the_lesson_switched_it_on(arena: str) -> None:
+    """Run again after the lesson's stream cells, the catch-up keeps the stream and its reading."""
+    lessons.catch_up_app("arena")
+    table = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
+    assert table["StreamSpecification"]["StreamEnabled"]
+    policy = boto3.client("iam").get_role_policy(
+        RoleName="arena-lambda-role", PolicyName="least-privilege"
+    )["PolicyDocument"]
+    assert "TableStream" in [statement.get("Sid") for statement in policy["Statement"]]
+
+
 def test_no_mapping_is_a_failure_when_strict_and_the_kit_maps_it(arena: str, strict: None) -> None:
     """Strict (the solved lesson): not done fails, yet the mapping is made for the next cells."""
     lambda_ = boto3.client("lambda")
     for mapping in lambda_.list_event_source_mappings(FunctionName="arena-tableTriggers")[
         "EventSourceMappings"
     ]:
-        lambda_.delete_event_source_mapping(UUID=mapping["UUID"])
+        waits.delete_event_source_mapping(lambda_, mapping["UUID"])
     with pytest.raises(CheckFailed, match="not done: nothing maps the stream"):
         lesson06.stream_mapped()
     assert [m["State"] for m in lessons.stream_mappings("arena-tableTriggers")] == ["Enabled"]
@@ -71,7 +142,8 @@ def test_a_second_mapping_fails_saying_each_move_would_be_told_twice(
     lesson06.stream_mapped()
     assert capsys.readouterr().out.startswith("✓ the stream of arena-connections invokes")
     stream = boto3.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
-    extra = lambda_.create_event_source_mapping(
+    extra = waits.create_event_source_mapping(
+        lambda_,
         EventSourceArn=stream["LatestStreamArn"],
         FunctionName="arena-tableTriggers",
         StartingPosition="LATEST",
@@ -80,7 +152,7 @@ def test_a_second_mapping_fails_saying_each_move_would_be_told_twice(
         with pytest.raises(CheckFailed, match="2 mappings read the stream"):
             lesson06.stream_mapped()
     finally:
-        lambda_.delete_event_source_mapping(UUID=extra)
+        waits.delete_event_source_mapping(lambda_, extra)
     assert lessons.stream_mappings("arena-tableTriggers")[0]["State"] == "Enabled", uuid
 
 
@@ -123,9 +195,11 @@ def test_a_stub_winner_is_not_done(lenient: None, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.startswith("◻ Not done yet: winner() answers None")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def games(cloud: LocalCloud) -> str:
-    """The game as lesson 07 starts it: Time to Live off."""
+    """The game as lesson 07 starts it: Time to Live off, on a new table (AWS refuses a second
+    TTL change on a table within the hour, so each test starts with a table of its own)."""
+    delete_table("tictactoe-games")
     lessons.catch_up_app("tictactoe")
     return "tictactoe-games"
 
@@ -137,7 +211,7 @@ def test_ttl_off_is_not_done_and_the_kit_switches_it_on(
     lesson07.games_ttl()
     assert capsys.readouterr().out.startswith("◻ Not done yet: Time to Live is DISABLED")
     lesson07.games_ttl()
-    assert capsys.readouterr().out.startswith("✓ Time to Live is ENABLED on tictactoe-games")
+    assert capsys.readouterr().out.startswith("✓ Time to Live is ENABL")  # ENABLING, or ENABLED
 
 
 def test_ttl_on_another_attribute_fails_naming_ttl(games: str) -> None:
@@ -145,12 +219,8 @@ def test_ttl_on_another_attribute_fails_naming_ttl(games: str) -> None:
     dynamodb = boto3.client("dynamodb")
     spec = {"Enabled": True, "AttributeName": "expires"}
     dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
-    try:
-        with pytest.raises(CheckFailed, match="keeps its expiry in 'ttl'"):
-            lesson07.games_ttl()
-    finally:
-        spec = {"Enabled": True, "AttributeName": "ttl"}
-        dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
+    with pytest.raises(CheckFailed, match="keeps its expiry in 'ttl'"):
+        lesson07.games_ttl()
 
 
 def test_two_default_route_responses_fail_saying_delete_one(
@@ -173,10 +243,6 @@ def test_the_kit_s_ttl_step_is_named_as_the_ttl_call(
     games: str, lenient: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The ◻ line names update_time_to_live, the call the learner was to write."""
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.update_time_to_live(
-        TableName=games, TimeToLiveSpecification={"Enabled": False, "AttributeName": "ttl"}
-    )
     lesson07.games_ttl()
     said = capsys.readouterr().out
     assert said.startswith("◻ Not done yet") and "update_time_to_live(TableName=" in said
@@ -188,12 +254,22 @@ def test_ttl_on_another_attribute_says_how_to_start_again_on_aws(games: str) -> 
     dynamodb = boto3.client("dynamodb")
     spec = {"Enabled": True, "AttributeName": "expires"}
     dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
-    try:
-        with pytest.raises(CheckFailed, match="up to an hour.*delete the table.*catch-up cell"):
-            lesson07.games_ttl()
-    finally:
-        spec = {"Enabled": True, "AttributeName": "ttl"}
+    with pytest.raises(CheckFailed, match="up to an hour.*delete the table.*catch-up cell"):
+        lesson07.games_ttl()
+
+
+def test_ttl_a_second_change_within_the_hour_is_refused_so_the_kit_asks_first(
+    games: str, lenient: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The kit switched TTL on; a careless second switch is refused, the check still passes."""
+    dynamodb = boto3.client("dynamodb")
+    lesson07.games_ttl()  # ◻: the kit switches it on
+    spec = {"Enabled": True, "AttributeName": "ttl"}
+    with pytest.raises(dynamodb.exceptions.ClientError, match="ValidationException"):
         dynamodb.update_time_to_live(TableName=games, TimeToLiveSpecification=spec)
+    capsys.readouterr()
+    lesson07.games_ttl()
+    assert capsys.readouterr().out.startswith("✓ Time to Live is ENABL")
 
 
 def test_a_written_winner_that_answers_none_fails_not_the_kit(

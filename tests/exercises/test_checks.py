@@ -66,7 +66,8 @@ def make_table(
 
 def waited(name: str, key: str, index: str = "by-player", index_key: str = "playerId") -> str:
     arn = make_table(name, key, index, index_key)
-    boto3.client("dynamodb").get_waiter("table_exists").wait(TableName=name)
+    waiter = boto3.client("dynamodb").get_waiter("table_exists")
+    waiter.wait(TableName=name, WaiterConfig={"Delay": 1})  # boto3 polls every 20 s
     return arn
 
 
@@ -132,7 +133,8 @@ def test_the_table_check_wants_on_demand_billing(moto_aws: None) -> None:
 
     def provisioned(name: str, key: str, index: str, index_key: str) -> str:
         arn = make_table(name, key, index, index_key, billing="PROVISIONED")
-        boto3.client("dynamodb").get_waiter("table_exists").wait(TableName=name)
+        waiter = boto3.client("dynamodb").get_waiter("table_exists")
+        waiter.wait(TableName=name, WaiterConfig={"Delay": 1})
         return arn
 
     with pytest.raises(AssertionError, match="^The table's billing mode is 'PROVISIONED'"):
@@ -199,3 +201,18 @@ def test_the_named_checks_hidden_variant_reads_every_page(moto_aws: None, tmp_pa
     checks.check_chat_named(folder)
     with pytest.raises(AssertionError, match="read every page"):
         checks.check_chat_named(folder, matches=3, page_size=1)
+
+
+def test_a_call_that_skips_a_wait_gets_aws_s_words_and_what_to_do() -> None:
+    """A learner's function refused for a role too new, or an update in progress, gets a hint."""
+    from botocore.exceptions import ClientError
+
+    def young_role() -> None:
+        error = {
+            "Code": "InvalidParameterValueException",
+            "Message": "The role defined for the function cannot be assumed by Lambda.",
+        }
+        raise ClientError({"Error": error}, "CreateFunction")
+
+    with pytest.raises(AssertionError, match="retry create_function"):
+        answer(young_role)

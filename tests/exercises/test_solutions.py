@@ -129,7 +129,7 @@ def create_table(name, key, index, index_key):
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    dynamodb.get_waiter("table_exists").wait(TableName="games")
+    dynamodb.get_waiter("table_exists").wait(TableName="games", WaiterConfig={"Delay": 1})
     return dynamodb.describe_table(TableName="games")["Table"]["TableArn"]
 '''
 

@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.conftest import create_function
 
 # Written the way AWS's SDK examples write it: the table from env, the endpoint from the event.
@@ -58,7 +59,8 @@ def handler(event, context):
 def deploy_chat(aws: Any, cloud: LocalCloud) -> str:
     """Deploy the chat with the boto3 calls a learner makes; returns the stage URL."""
     dynamodb = aws("dynamodb")
-    dynamodb.create_table(
+    waits.create_table(
+        dynamodb,
         TableName="e2e-connections",
         KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import websockets
 
+from tests import waits
 from tests.conftest import running_cloud
 from tests.local.gateway.helpers import GatewayLab
 
@@ -39,7 +40,8 @@ def test_stopping_the_cloud_runs_disconnect_for_every_open_connection() -> None:
             return session.client(service, endpoint_url=cloud.url, **kwargs)
 
         dynamodb = aws("dynamodb")
-        dynamodb.create_table(
+        waits.create_table(
+            dynamodb,
             TableName=TABLE,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],

@@ -16,6 +16,7 @@ import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.local.gateway.helpers import Deployed, GatewayLab, recv_text, run
 
 ROOM_TABLE = "faults-edge-room"
@@ -75,7 +76,8 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def room(lab: GatewayLab, aws: Any) -> Deployed:
     """The room API: $connect, a two-way broadcast, and a two-way echo."""
-    aws("dynamodb").create_table(
+    waits.create_table(
+        aws("dynamodb"),
         TableName=ROOM_TABLE,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],

@@ -22,6 +22,7 @@ import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.conftest import create_function, lambda_role
 from tests.local.gateway.helpers import Deployed, GatewayLab, recv_text, run
 
@@ -168,7 +169,8 @@ def test_twenty_crashes_in_a_row_leave_a_pool_that_serves(lambda_: Any) -> None:
 @pytest.fixture(scope="module")
 def room(lab: GatewayLab, aws: Any) -> tuple[Deployed, str]:
     """The fan-out room and its function's name; the function times out after 1 second."""
-    aws("dynamodb").create_table(
+    waits.create_table(
+        aws("dynamodb"),
         TableName=ROOM_TABLE,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -176,7 +178,7 @@ def room(lab: GatewayLab, aws: Any) -> tuple[Deployed, str]:
     )
     deployed = lab.deploy({"$connect": ROOM, "broadcast": ROOM})
     name = lab.function(ROOM).split(":")[-1]
-    aws("lambda").update_function_configuration(FunctionName=name, Timeout=1)
+    waits.update_function_configuration(aws("lambda"), FunctionName=name, Timeout=1)
     return deployed, name
 
 

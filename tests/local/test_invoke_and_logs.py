@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from infra.cli import main
 from infra.local.cloud import LocalCloud
 from infra.local.logs import follow_logs
+from tests import waits
 from tests.apps.helpers import TraceFeed
 from tests.conftest import create_function, make_zip
 
@@ -69,7 +70,8 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def functions(cloud: LocalCloud, aws: Any) -> Any:
     """The test functions and the marks table; returns a lambda client."""
-    aws("dynamodb").create_table(
+    waits.create_table(
+        aws("dynamodb"),
         TableName=MARKS_TABLE,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],

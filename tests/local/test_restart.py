@@ -24,6 +24,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from infra.local.cloud_process import ROOT, CloudProcess, child_environment, free_port
+from tests import waits
 from tests.apps.helpers import receive_until
 
 MARKS = "restart-marks"  # a table of our own: the apps' tables prune rows they do not know
@@ -130,7 +131,8 @@ def restart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restart]:
         with ThreadPoolExecutor(2) as pool:  # two `workshop deploy` processes at once
             deploys = {app: pool.submit(deploy, app, port) for app in ("chat", "arena")}
             urls = {app: future.result() for app, future in deploys.items()}
-        first.client("dynamodb").create_table(
+        waits.create_table(
+            first.client("dynamodb"),
             TableName=MARKS,
             KeySchema=[{"AttributeName": "mark", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "mark", "AttributeType": "S"}],

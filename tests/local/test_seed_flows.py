@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 
 from infra.deploy import fire_rule
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.apps.helpers import Frame, receive_until
 from tests.conftest import create_function
 
@@ -160,7 +161,8 @@ def table(aws: Any, name: str, key: str, *, stream: bool = False) -> str:
             "StreamEnabled": True,
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         }
-    created = aws("dynamodb").create_table(
+    created = waits.create_table(
+        aws("dynamodb"),
         TableName=name,
         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
@@ -173,8 +175,12 @@ def table(aws: Any, name: str, key: str, *, stream: bool = False) -> str:
 def on_stream(aws: Any, site: Site, function: str, source: str, stream_arn: str) -> None:
     """A function that runs on every batch of the stream, from the changes made from now on."""
     create_function(aws, function, source, Environment=site.environment)
-    aws("lambda").create_event_source_mapping(
-        EventSourceArn=stream_arn, FunctionName=function, StartingPosition="LATEST", BatchSize=10
+    waits.create_event_source_mapping(
+        aws("lambda"),
+        EventSourceArn=stream_arn,
+        FunctionName=function,
+        StartingPosition="LATEST",
+        BatchSize=10,
     )
 
 
@@ -261,8 +267,10 @@ def test_a_stream_lambda_posts_every_table_change_to_all_clients(site: Site) -> 
 def test_an_expired_game_is_removed_and_its_stream_record_delivered(site: Site, aws: Any) -> None:
     """TTL deletes an expired game; its REMOVE record, made by the DynamoDB service, reaches a Lambda."""
     games_stream = table(aws, GAMES, "GameId", stream=True)
-    aws("dynamodb").update_time_to_live(
-        TableName=GAMES, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    waits.update_time_to_live(
+        aws("dynamodb"),
+        TableName=GAMES,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
     )
     on_stream(aws, site, "seed-watch-games", WATCH_GAMES, games_stream)
 

@@ -12,6 +12,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from infra.local.aws.dynamodb import install
+from tests import waits
 
 CREDENTIALS = {
     "region_name": "us-east-1",
@@ -41,7 +42,8 @@ def read_stream(**client_options: str) -> list[dict]:
     """Create a table with a stream, write one item, read it back through the Streams API."""
     dynamodb = boto3.client("dynamodb", **CREDENTIALS, **client_options)
     name = "streams-api-test"
-    stream_arn = dynamodb.create_table(
+    stream_arn = waits.create_table(
+        dynamodb,
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -57,7 +59,7 @@ def read_stream(**client_options: str) -> list[dict]:
         ShardIteratorType="TRIM_HORIZON",
     )["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator)["Records"]
-    dynamodb.delete_table(TableName=name)
+    waits.delete_table(dynamodb, name)
     return records
 
 

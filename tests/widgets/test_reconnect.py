@@ -29,12 +29,12 @@ class Restartable:
     """A local cloud on a fixed port that can be stopped and started again."""
 
     def __init__(self) -> None:
-        self.cloud = LocalCloud(port=0, timing="instant").start()
+        self.cloud = LocalCloud(port=0).start()
         self.port = self.cloud.port
 
     def restart(self) -> None:
         self.cloud.stop()
-        self.cloud = LocalCloud(port=self.port, timing="instant").start()
+        self.cloud = LocalCloud(port=self.port).start()
 
     def stop(self) -> None:
         self.cloud.stop()

@@ -10,6 +10,7 @@ import pytest
 import websockets
 from botocore.exceptions import ClientError
 
+from tests import waits
 from tests.conftest import ROLE_POLICY, make_zip
 from tests.local.gateway.helpers import WHOAMI, GatewayLab, recv_text, run, whoami
 
@@ -53,7 +54,8 @@ def table_arn(name: str) -> str:
 def tables(aws: Any) -> None:
     dynamodb = aws("dynamodb")
     for name in (TABLE_A, TABLE_B):
-        dynamodb.create_table(
+        waits.create_table(
+            dynamodb,
             TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -71,7 +73,8 @@ def function_with(aws: Any, name: str, *statements: dict[str, Any]) -> str:
             PolicyName="only",
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
         )
-    aws("lambda").create_function(
+    waits.create_function(
+        aws("lambda"),
         FunctionName=name,
         Runtime="python3.12",
         Role=role["Role"]["Arn"],
@@ -254,7 +257,8 @@ def test_connections_refuse_unsigned_and_wrongly_signed_posts(stage: Any) -> Non
 def test_a_mapping_whose_role_cannot_read_the_stream_is_refused(aws: Any) -> None:
     """CreateEventSourceMapping checks the role can read the stream, with Lambda's message."""
     dynamodb = aws("dynamodb")
-    stream = dynamodb.create_table(
+    stream = waits.create_table(
+        dynamodb,
         TableName="enforced-stream",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -278,7 +282,8 @@ def test_a_mapping_that_loses_its_permission_reports_the_problem(aws: Any, cloud
     from tests.local.sources.conftest import READ_STREAMS  # allows dynamodb:* on *
 
     dynamodb = aws("dynamodb")
-    stream = dynamodb.create_table(
+    stream = waits.create_table(
+        dynamodb,
         TableName="enforced-lost",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -287,8 +292,8 @@ def test_a_mapping_that_loses_its_permission_reports_the_problem(aws: Any, cloud
     )["TableDescription"]["LatestStreamArn"]
     name = function_with(aws, "enforced-lost-reader", *json.loads(READ_STREAMS)["Statement"])
     lambda_ = aws("lambda")
-    uuid = lambda_.create_event_source_mapping(
-        EventSourceArn=stream, FunctionName=name, StartingPosition="LATEST"
+    uuid = waits.create_event_source_mapping(
+        lambda_, EventSourceArn=stream, FunctionName=name, StartingPosition="LATEST"
     )["UUID"]
     aws("iam").delete_role_policy(RoleName=f"{name}-role", PolicyName="only")
     dynamodb.put_item(TableName="enforced-lost", Item={"pk": {"S": "x"}})

@@ -16,6 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.conftest import make_zip, running_cloud
 from tests.local.gateway.helpers import ECHO, WHOAMI, GatewayLab, recv_text, run, whoami
 
@@ -95,7 +96,8 @@ def test_no_iam_turns_the_checks_off() -> None:
     """With iam=False a role without any policy may write, and a post needs no valid key."""
     with running_cloud(iam=False) as cloud:
         aws = clients(cloud)
-        aws("dynamodb").create_table(
+        waits.create_table(
+            aws("dynamodb"),
             TableName="no-iam-table",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -105,7 +107,8 @@ def test_no_iam_turns_the_checks_off() -> None:
         role = aws("iam").create_role(
             RoleName="no-iam-role", AssumeRolePolicyDocument=json.dumps(untrusting)
         )
-        aws("lambda").create_function(
+        waits.create_function(
+            aws("lambda"),
             FunctionName="no-iam-put",
             Runtime="python3.12",
             Role=role["Role"]["Arn"],

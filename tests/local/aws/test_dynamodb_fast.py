@@ -14,6 +14,7 @@ from moto.dynamodb.responses import DynamoHandler
 
 from infra.local import aws
 from infra.local.aws import dynamodb_fast
+from tests import waits
 
 ROW = {"pk": {"S": "row"}, "n": {"N": "1"}, "color": {"S": "#000000"}, "gsi": {"S": "g"}}
 LARGE = "x" * 410_000
@@ -96,7 +97,8 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def outcome(dynamodb: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Run one UpdateItem on a fresh table: the answer, the item left, the stream records."""
     name = "fast-path"
-    stream_arn = dynamodb.create_table(
+    stream_arn = waits.create_table(
+        dynamodb,
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[
@@ -135,7 +137,7 @@ def outcome(dynamodb: Any, params: dict[str, Any]) -> dict[str, Any]:
         | {"eventName": r["eventName"]}
         for r in streams.get_records(ShardIterator=iterator)["Records"]
     ]
-    dynamodb.delete_table(TableName=name)
+    waits.delete_table(dynamodb, name)
     return json.loads(json.dumps({"answer": answer, "items": items, "records": records}))
 
 

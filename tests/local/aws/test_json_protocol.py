@@ -13,6 +13,7 @@ from botocore.model import StructureShape
 from moto.core.responses import BaseResponse
 
 from infra.local.aws import json_protocol
+from tests import waits
 
 TABLE = "serializer-test"
 
@@ -24,7 +25,8 @@ Call = tuple[Any, Callable[[], Any]]  # a boto3 client, and one of its calls
 def calls(cloud: Any, aws: Any) -> dict[str, Call]:
     """Read-only calls whose answers cover every kind of value (sets, maps, blobs, dates)."""
     dynamodb = aws("dynamodb")
-    stream = dynamodb.create_table(
+    stream = waits.create_table(
+        dynamodb,
         TableName=TABLE,
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},

@@ -11,6 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests import waits
+
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -41,7 +43,8 @@ def a_function(session: boto3.Session, name: str = "fn") -> Any:
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return None\n")
     lambda_ = session.client("lambda")
-    lambda_.create_function(
+    waits.create_function(
+        lambda_,
         FunctionName=name,
         Runtime="python3.12",
         Role=role,

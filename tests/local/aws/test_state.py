@@ -21,6 +21,7 @@ from infra.local.cloud import LocalCloud
 from infra.local.state.errors import StateError
 from infra.local.state.lifecycle import CloudState
 from infra.local.state.store import JOURNAL
+from tests import waits
 from tests.conftest import create_function, lambda_role
 
 ECHO = "def handler(event, context):\n    print('echo', event)\n    return event\n"
@@ -60,15 +61,16 @@ def world(aws: Callable[..., Any], cloud: LocalCloud) -> dict[str, str]:
     """A table with items, TTL and a stream; a role, a function, a WebSocket API with a
     deployment and stages; a mapping, a scheduled rule and a log group with events."""
     ddb, lam, apis = aws("dynamodb"), aws("lambda"), aws("apigatewayv2")
-    table = ddb.create_table(
+    table = waits.create_table(
+        ddb,
         TableName=TABLE,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )["TableDescription"]
-    ddb.update_time_to_live(
-        TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    waits.update_time_to_live(
+        ddb, TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
     )
     for index in range(3):
         ddb.put_item(
@@ -105,7 +107,8 @@ def world(aws: Callable[..., Any], cloud: LocalCloud) -> dict[str, str]:
         Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
     )
-    mapping = lam.create_event_source_mapping(
+    mapping = waits.create_event_source_mapping(
+        lam,
         EventSourceArn=table["LatestStreamArn"],
         FunctionName="state-echo",
         StartingPosition="LATEST",

@@ -27,6 +27,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.conftest import create_function
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")  # 16 URL-safe base64 chars ending in "="
@@ -127,7 +128,8 @@ class GatewayLab:
         self._observer_api: Deployed | None = None
         dynamodb = aws("dynamodb")
         if OBSERVERS_TABLE not in dynamodb.list_tables()["TableNames"]:
-            dynamodb.create_table(
+            waits.create_table(
+                dynamodb,
                 TableName=OBSERVERS_TABLE,
                 KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],

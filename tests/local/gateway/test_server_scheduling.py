@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.local.gateway.helpers import WHOAMI, Deployed, GatewayLab, recv_text, run, whoami
 
 CHAT_TABLE = "scheduling-chat"
@@ -62,7 +63,8 @@ def handler(event, context):
 def chat(lab: GatewayLab, aws: Any) -> Deployed:
     dynamodb = aws("dynamodb")
     if CHAT_TABLE not in dynamodb.list_tables()["TableNames"]:
-        dynamodb.create_table(
+        waits.create_table(
+            dynamodb,
             TableName=CHAT_TABLE,
             KeySchema=[{"AttributeName": "connection_id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "connection_id", "AttributeType": "S"}],

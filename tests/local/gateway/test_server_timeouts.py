@@ -19,6 +19,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 from tests.conftest import running_cloud
 from tests.local.gateway.helpers import TIMEOUT, Deployed, GatewayLab, run
 
@@ -50,7 +51,8 @@ def cloud() -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def api(cloud: LocalCloud, aws: Any) -> Deployed:
-    aws("dynamodb").create_table(
+    waits.create_table(
+        aws("dynamodb"),
         TableName=TABLE,
         KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],

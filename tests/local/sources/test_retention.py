@@ -10,6 +10,7 @@ import boto3
 
 from infra.local.aws import dynamodb as aws_dynamodb
 from infra.local.sources.retention import Retention
+from tests import waits
 from tests.local.sources.conftest import FakeCloud
 
 DAY_MS = 86_400_000
@@ -54,7 +55,8 @@ def test_stream_records_older_than_24_hours_go_and_indexes_hold(
     """Records past 24 h are dropped; sequence numbers and the kit's indexes do not move, so
     new records still come at the index a reader expects."""
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+    waits.create_table(
+        dynamodb,
         TableName="old-stream",
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
@@ -85,7 +87,8 @@ def test_a_shard_keeps_at_most_its_newest_records(cloud: FakeCloud) -> None:
     """Past `stream_records_kept`, the oldest records go however young they are; the newest stay
     at the indexes a reader expects."""
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+    waits.create_table(
+        dynamodb,
         TableName="busy-stream",
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
