@@ -8,6 +8,8 @@ This is the only place that imports moto's internals or patches moto:
 - `lambda_.py`: runnable function specs, invoke permissions, the runtime check;
 - `dynamodb.py`: stream records that wake their readers, TTL sweeps, the Streams host;
 - `dynamodb_fast.py`: cached expressions and a quick way through simple UpdateItems;
+- `states.py`, `dynamodb_states.py`, `mapping_states.py`: resources take time as on AWS (a table
+  CREATING, TTL ENABLING, a mapping Creating), by the timing a `LocalCloud` hands over;
 - `events.py`, `scheduler.py`, `logs.py`: scheduled rules and PutRule's checks, Scheduler's
   schedules and CreateSchedule's checks, and CloudWatch Logs writing;
 - `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
