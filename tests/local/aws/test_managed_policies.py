@@ -126,6 +126,35 @@ def basic_function(aws: Callable[..., Any], table: str) -> str:
     return "managed-basic"
 
 
+def test_a_stacks_role_gets_them_with_awss_document(aws: Callable[..., Any]) -> None:
+    """A template's ManagedPolicyArns attach the same policies (first named by the stack)."""
+    arn = f"{POLICY}AmazonAPIGatewayInvokeFullAccess"
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": json.loads(ROLE_POLICY),
+                    "ManagedPolicyArns": [arn],
+                },
+            }
+        }
+    }
+    cfn = aws("cloudformation")
+    cfn.create_stack(
+        StackName="managed", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"]
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName="managed", WaiterConfig=WAIT)
+    policy = aws("iam").get_policy(PolicyArn=arn)["Policy"]
+    assert (policy["AttachmentCount"], policy["Description"]) == (
+        1,
+        aws_managed_policies()[arn]["Description"],
+    )
+    cfn.delete_stack(StackName="managed")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="managed", WaiterConfig=WAIT)
+    assert aws("iam").get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 0
+
+
 def test_the_six_attach_list_and_detach_with_plain_iam_calls(aws: Callable[..., Any]) -> None:
     """attach_role_policy of each of the six works, as on AWS; detach_role_policy undoes it."""
     iam = aws("iam")
