@@ -27,6 +27,7 @@ from infra.session import LOCAL_KEYS, cloud_environment, local_client
 
 from .access.guard import Guard
 from .aws import Backends
+from .aws import cloudformation_engine as aws_stacks
 from .aws import iam as aws_iam
 from .aws import states as aws_states
 from .aws.apigatewayv2 import StageConfigs
@@ -88,6 +89,7 @@ class LocalCloud:
         self.bridge = MotoBridge(self.backends)
         aws_iam.enforcing = self.settings.iam
         aws_states.use(self.settings.timing)  # moto is process-wide: so are its states' clock
+        aws_stacks.use(self.backends)  # stacks wait for their resources, under this lock
         self.guard = Guard(
             self.backends,
             enforce=self.settings.iam,
@@ -281,6 +283,7 @@ class LocalCloud:
     def _shutdown_sync(self) -> None:
         if aws_states.current() is self.settings.timing:
             aws_states.use(INSTANT)  # moto used without a cloud settles at once, as moto does
+            aws_stacks.use(None)
         for source in self.sources:
             try:
                 source.stop()

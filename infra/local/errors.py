@@ -66,6 +66,12 @@ class RequestEntityTooLargeException(AwsError):
     status, error_type = 413, "RequestEntityTooLargeException"
 
 
+class ResourceConflictException(AwsError):
+    """The function is not ready for this yet (`Pending`, or an update in progress)."""
+
+    status, error_type = 409, "ResourceConflictException"
+
+
 # ---------------------------------------------------------------- any service
 
 

@@ -2,7 +2,9 @@
 
 Every invocation goes through `Invoker.invoke` on the cloud's event loop: look the function up
 (cached per Lambda change), run it in a warm worker, queue its log lines for CloudWatch Logs,
-and publish its trace hop. Threads (the event sources) use `invoke_blocking`.
+and publish its trace hop. Threads (the event sources) use `invoke_blocking`. A `Pending`
+function is not invoked (ResourceConflictException, as Lambda answers); during an update the
+previous code and configuration run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from .aws.backends import Backends
 from .aws.lambda_ import Functions
+from .errors import ResourceConflictException
 from .gateway.config import ApiSnapshot
 from .gateway.server import IntegrationError
 from .logs import LogSink
@@ -52,7 +55,9 @@ class Invoker:
         self._background: set[asyncio.Task[Any]] = set()
 
     async def spec(self, name_or_arn: str) -> FunctionSpec | None:
-        return await self.backends.call(self.functions.spec, name_or_arn)
+        """What an invocation of the function runs now; ResourceConflictException while it is
+        `Pending` (Lambda invokes nothing then), None when there is no such function."""
+        return await self.backends.call(self.functions.invocable, name_or_arn)
 
     async def invoke(
         self,
@@ -62,7 +67,8 @@ class Invoker:
         source: str = "invoke",
         request_id: str | None = None,
     ) -> InvokeResult:
-        """Run a function's real code once; LookupError when there is no such function."""
+        """Run a function's real code once; LookupError when there is no such function,
+        ResourceConflictException while it is `Pending`."""
         for _ in range(3):
             spec = await self.spec(name_or_arn)
             if spec is None:
@@ -137,7 +143,10 @@ class Invoker:
             return await self.invoke(
                 function_arn, event, source="gateway", request_id=lambda_request_id
             )
-        except LookupError as error:
+        except (
+            LookupError,
+            ResourceConflictException,
+        ) as error:  # the client sees a failed integration
             raise IntegrationError(str(error)) from error
         finally:
             self.causes.pop(lambda_request_id, None)

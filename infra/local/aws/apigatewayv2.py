@@ -341,6 +341,11 @@ def set_public_base(ws_base: str | None) -> None:
     _public.ws_base = ws_base
 
 
+def public_base() -> str | None:
+    """The calling thread's `set_public_base` (a stack's background work carries it over)."""
+    return getattr(_public, "ws_base", None)
+
+
 def install() -> None:
     """Teach moto the operations above (idempotent)."""
     global _installed

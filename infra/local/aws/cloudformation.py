@@ -40,6 +40,7 @@ from .cloudformation_engine import (
     create_resource,
     delete_stack,
     run_create,
+    run_stack_operation,
     stack_event,
     state_of,
 )
@@ -72,7 +73,8 @@ def create_stack(
     capabilities: Iterable[str] = (),
     on_failure: str = "ROLLBACK",
 ) -> Stack:
-    """CreateStack: check, transform, then create the resources (synchronously)."""
+    """CreateStack: check, transform, then create the resources (in the background when they
+    take time, as on AWS: the stack is CREATE_IN_PROGRESS meanwhile)."""
     if any(stack.name == name for stack in self.stacks.values()):
         raise AlreadyExistsException(f"Stack [{name}] already exists")
     raw = parse_template(template)
@@ -99,11 +101,15 @@ def create_stack(
     state.capabilities = tuple(capabilities)
     self.stacks[stack.stack_id] = stack
     stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
-    run_create(stack, on_failure)
-    if stack.stack_id in self.stacks:
-        self._validate_export_uniqueness(stack)
-        for export in stack.exports:
-            self.exports[export.name] = export
+
+    def create() -> None:
+        run_create(stack, on_failure)
+        if stack.stack_id in self.stacks:
+            self._validate_export_uniqueness(stack)
+            for export in stack.exports:
+                self.exports[export.name] = export
+
+    run_stack_operation(stack, create)  # in the background when resources take time
     return stack
 
 
@@ -249,16 +255,22 @@ def execute_change_set(
         stack.resource_map = stack._create_resource_map()
         state_of(stack).original_template = change_set.template
         stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
-        run_create(stack)
-    else:
-        update_stack(
-            stack,
-            change_set.template,
-            change_set.parameters,
-            change_set.tags or None,
-            None,
-            change_set=True,
-        )
+        change_set.execution_status = "EXECUTE_IN_PROGRESS"
+
+        def create() -> None:
+            run_create(stack)
+            change_set.execution_status = "EXECUTE_COMPLETE"
+
+        run_stack_operation(stack, create)  # in the background when resources take time
+        return
+    update_stack(
+        stack,
+        change_set.template,
+        change_set.parameters,
+        change_set.tags or None,
+        None,
+        change_set=True,
+    )
     change_set.execution_status = "EXECUTE_COMPLETE"
 
 

@@ -6,11 +6,23 @@ or leaves it CREATE_FAILED with OnFailure=DO_NOTHING. Deletion goes in reverse o
 resource that is already gone counts as deleted, one that cannot go leaves DELETE_FAILED.
 A stack's tags reach every taggable resource, with the `aws:cloudformation:*` system tags
 where AWS adds them. moto's parsing (parameters, conditions, intrinsic functions) is reused.
+
+Stacks take as long as their resources, as on AWS: a table is CREATE_COMPLETE once it is
+`ACTIVE`, a function once it is `Active` (UPDATE_COMPLETE once its update is `Successful`), a
+mapping once it is `Enabled`, and a function waits out its new role's propagation first (AWS's
+CloudFormation retries it). So a cloud whose timing is not instant runs each stack operation in
+the background (`StackJobs`): the call answers `*_IN_PROGRESS` at once, and the operation holds
+moto's lock only between its waits. With instant timing, or moto without a cloud, it all happens
+before the call answers, as it used to.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +31,23 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Event, Stack
 from moto.core.common_models import CloudFormationModel
 
-from . import cloudformation_resources
+from . import (
+    apigatewayv2,
+    cloudformation_resources,
+    dynamodb_states,
+    iam,
+    lambda_,
+    mapping_states,
+    states,
+)
+from .backends import ALL_SERVICES, Backends
 from .cloudformation_templates import dependency_order, resource_class, system_tags_apply
 
+log = logging.getLogger(__name__)
+
 STACK_TYPE = "AWS::CloudFormation::Stack"
+POLL = 0.05  # seconds between two looks at a resource that is settling
+PATIENCE = 900.0  # seconds a resource may take to settle before its stack gives up on it
 
 
 COMPLETE_STATES = {
@@ -90,6 +115,138 @@ def add_event(
     )
 
 
+# ---------------------------------------------------------------- time
+
+
+class StackJobs:
+    """Stack operations run in the background, one at a time per stack, as CloudFormation runs
+    them: each holds moto's lock while it works and lets go of it while a resource settles."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+        self._stack_locks: dict[str, threading.Lock] = {}
+        self._running: dict[str, int] = {}
+
+    def start(self, stack: Stack, work: Callable[[], None]) -> None:
+        """Run `work` (which expects moto's lock held) after the stack's earlier operations."""
+        stack_lock = self._stack_locks.setdefault(stack.stack_id, threading.Lock())
+        self._running[stack.stack_id] = self._running.get(stack.stack_id, 0) + 1
+        base = apigatewayv2.public_base()  # the ApiEndpoint's host, as the caller reached us
+        thread = threading.Thread(
+            target=self._run, args=(stack.stack_id, stack_lock, work, base), daemon=True
+        )
+        thread.name = f"stack {stack.name}"
+        thread.start()
+
+    def busy(self, stack: Stack) -> bool:
+        """True while an operation of `stack` is queued or running."""
+        return self._running.get(stack.stack_id, 0) > 0
+
+    def _run(
+        self,
+        stack_id: str,
+        stack_lock: threading.Lock,
+        work: Callable[[], None],
+        base: str | None,
+    ) -> None:
+        apigatewayv2.set_public_base(base)
+        with stack_lock, self.backends.lock:
+            _job.current = self
+            try:
+                work()
+            except Exception:  # a bug of ours: the stack stays as it was left, the cloud goes on
+                log.exception("a stack operation failed")
+            finally:
+                _job.current = None
+                self._running[stack_id] -= 1
+                self.backends.changed(ALL_SERVICES)
+
+    def wait_until(self, done: Callable[[], bool], what: str) -> None:
+        """Let go of moto's lock until `done()` (read under the lock) is true."""
+        deadline = time.monotonic() + PATIENCE
+        lock: Any = self.backends.lock
+        while not done():
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{what} did not stabilize within {PATIENCE:.0f} seconds")
+            self.backends.changed(ALL_SERVICES)  # what the stack made so far is visible
+            saved = lock._release_save()  # all the way, as threading.Condition does
+            try:
+                time.sleep(POLL)
+            finally:
+                lock._acquire_restore(saved)
+
+
+_jobs: StackJobs | None = None
+_job = threading.local()  # `current`: the StackJobs whose operation this thread runs
+
+
+def use(backends: Backends | None) -> None:
+    """Run stack operations in the background against `backends` (None: synchronously)."""
+    global _jobs
+    _jobs = None if backends is None else StackJobs(backends)
+
+
+def _instant() -> bool:
+    timing = states.current()
+    return not any(
+        (
+            timing.table_create,
+            timing.table_update,
+            timing.table_delete,
+            timing.function_create,
+            timing.function_update,
+            timing.role_propagation,
+            timing.mapping_change,
+        )
+    )
+
+
+def run_stack_operation(stack: Stack, work: Callable[[], None]) -> None:
+    """Run `work` in the background when resources take time, else at once."""
+    if _jobs is None or _instant() or not _jobs.backends.lock._is_owned():  # type: ignore[attr-defined]
+        work()  # moto without the cloud's bridge (in-process tests), or nothing takes time
+        return
+    if stack.status == "CREATE_IN_PROGRESS":  # no outputs until created (reading them creates)
+        stack.output_map = parsing.OutputMap(stack.resource_map, {}, stack.stack_id)
+    _jobs.start(stack, work)
+
+
+def stack_busy(stack: Stack) -> bool:
+    """True while an operation of `stack` waits to run or runs in the background."""
+    return _jobs is not None and _jobs.busy(stack)
+
+
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    """In a background stack operation, wait (without moto's lock) until `done()`; elsewhere
+    nothing takes time, so nothing is waited for."""
+    current: StackJobs | None = getattr(_job, "current", None)
+    if current is not None:
+        current.wait_until(done, what)
+
+
+def stable(instance: Any, resource_type: str) -> bool:
+    """Whether a created or updated resource is done as CloudFormation counts it."""
+    if resource_type == "AWS::DynamoDB::Table":
+        return dynamodb_states.table_status(instance) == "ACTIVE"
+    if resource_type == "AWS::Lambda::Function":
+        return lambda_.settled(instance)
+    if resource_type == "AWS::Lambda::EventSourceMapping":
+        return mapping_states.state(instance) in ("Enabled", "Disabled")
+    return True
+
+
+def settle(instance: Any, resource_type: str, logical_id: str) -> None:
+    """Wait until a resource just created or updated is stable."""
+    wait_until(lambda: stable(instance, resource_type), f"Resource {logical_id}")
+
+
+def _gone(instance: Any, resource_type: str) -> bool:
+    """Whether a deleted resource is gone as CloudFormation counts it (a table's DELETING)."""
+    if resource_type == "AWS::DynamoDB::Table":
+        return states.settled(getattr(instance, "workshop_until", None))
+    return True
+
+
 def stack_event(stack: Stack, status: str, reason: str | None = None) -> None:
     """The stack's own event and status (StackStatusReason shows the reason)."""
     stack.status = status
@@ -154,6 +311,9 @@ def create_resource(
         name = _physical_name(
             model, logical_id, resource_type, resolved, resource_map["AWS::StackName"]
         )
+        if resource_type == "AWS::Lambda::Function":  # CloudFormation retries a new role
+            role = str(resolved["Properties"].get("Role") or "")
+            wait_until(lambda: not iam.propagating(account_id, role), f"Role {role}")
         instance = model.create_from_cloudformation_json(
             name,
             copy.deepcopy(resolved),  # models may rewrite it (a role's JSON policy documents)
@@ -166,6 +326,7 @@ def create_resource(
         instance.cf_resource_type = resource_type
         instance.logical_resource_id = logical_id
         _tag(resource_map, instance, resource_type, logical_id, resolved, account_id, region_name)
+        settle(instance, resource_type, logical_id)
     except ResourceFailed:
         raise
     except Exception as error:
@@ -225,6 +386,8 @@ def delete_resource(tracked: Tracked, account_id: str, region_name: str) -> None
     except Exception as error:
         if not _is_gone(error):
             raise
+        return
+    wait_until(lambda: _gone(instance, tracked.resource_type), f"Resource {tracked.logical_id}")
 
 
 def _is_gone(error: BaseException) -> bool:
@@ -343,7 +506,19 @@ def delete_stack(self: CloudFormationBackend, name_or_stack_id: str) -> None:
     )
     if stack is None:
         return  # deleting a stack that is not there succeeds, as on AWS
-    stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    if stack.status == "DELETE_IN_PROGRESS":
+        return  # already on its way
+    if not stack_busy(stack):
+        stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    run_stack_operation(stack, lambda: _run_delete(stack))
+
+
+def _run_delete(stack: Stack) -> None:
+    """Delete a stack's resources, then the stack (after any operation it was in)."""
+    if stack.status == "DELETE_COMPLETE":
+        return  # a second DeleteStack, queued behind the first
+    if stack.status != "DELETE_IN_PROGRESS":
+        stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
     problems = _delete_all(stack)
     if problems:
         stack_event(

@@ -32,6 +32,8 @@ from .cloudformation_engine import (
     _resolve,
     _tag,
     add_event,
+    run_stack_operation,
+    settle,
     stack_event,
     state_of,
 )
@@ -185,6 +187,7 @@ def _update_one(
                 stack.account_id,
                 stack.region_name,
             )
+        settle(tracked.instance, resource_type, logical_id)  # a function's update Successful
     except Exception as error:
         add_event(stack, logical_id, physical, resource_type, "UPDATE_FAILED", _reason(error))
         raise ResourceFailed(logical_id, _reason(error)) from error
@@ -215,7 +218,6 @@ def update_stack(
     template = processed_template(raw, parameters, stack.region_name)
     check_template(template, capabilities, transformed=sam.is_sam(raw), change_set=change_set)
     check_rules(template, parameters, stack.account_id, stack.region_name)
-    state = state_of(stack)
     if (
         template == stack.template_dict
         and parameters == (stack.parameters or {})
@@ -227,6 +229,26 @@ def update_stack(
         stack.tags = tags
         stack.resource_map.tags.update(tags)
     stack_event(stack, "UPDATE_IN_PROGRESS", "User Initiated")
+    run_stack_operation(
+        stack,
+        lambda: _run_update(
+            stack, template_body, template, parameters, capabilities, role_arn, before
+        ),
+    )
+
+
+def _run_update(
+    stack: Stack,
+    template_body: str | dict[str, Any],
+    template: dict[str, Any],
+    parameters: dict[str, Any],
+    capabilities: Iterable[str] | None,
+    role_arn: str | None,
+    before: dict[str, Any],
+) -> None:
+    """Apply the new template, clean up, or roll back (in the background when resources take
+    time: see `cloudformation_engine.StackJobs`)."""
+    state = state_of(stack)
     try:
         plan = apply_update(stack, template, parameters)
         stack.template_dict = template

@@ -1,5 +1,8 @@
 """IAM and STS as the access checks need them: role sessions, a role's policies, its trust.
 
+A role CreateRole made cannot be assumed by Lambda for the timing's `role_propagation` seconds
+(`propagating`), as IAM's eventual consistency makes it on AWS; a restored role is old.
+
 Lambda hands each function temporary credentials from an STS AssumeRole of its execution role;
 `assume_role` does that in moto's STS, so `sts.get_caller_identity()` inside a function answers
 with the assumed role, as on AWS. Everything is read under the backends' lock and returned as
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import functools
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import states
 from .backends import Backends
 
 PARTITION = "aws"
@@ -130,6 +135,22 @@ def lambda_may_assume(account_id: str, role_arn: str) -> bool:
     except Exception:
         return False
     return trusts_service(_text(role.assume_role_policy_document), "lambda.amazonaws.com")
+
+
+# A role CreateRole made -> the moment Lambda can assume it (IAM is eventually consistent). Kept
+# beside moto's role, not on it: a restored role (a new object) is old, and assumable at once.
+_propagated_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def propagating(account_id: str, role_arn: str) -> bool:
+    """Whether `role_arn` is too new for Lambda to assume yet (moto's lock is held)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        role = iam_backends[account_id][PARTITION].get_role(role_arn.rsplit("/", 1)[-1])
+    except Exception:
+        return False
+    return not states.settled(_propagated_at.get(role))
 
 
 def role_documents_held(account_id: str, role_arn: str) -> list[str] | None:
@@ -262,7 +283,9 @@ def install() -> None:
         self: Any, role_name: str, assume_role_policy_document: str, *args: Any, **kwargs: Any
     ) -> Any:
         check_trust_policy(assume_role_policy_document)
-        return create_role(self, role_name, assume_role_policy_document, *args, **kwargs)
+        role = create_role(self, role_name, assume_role_policy_document, *args, **kwargs)
+        _propagated_at[role] = states.settles_at(states.current().role_propagation)
+        return role
 
     def update_checked(self: Any, role_name: str, policy_document: str) -> Any:
         check_trust_policy(policy_document)

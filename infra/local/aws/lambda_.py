@@ -8,6 +8,14 @@ RequestEntityTooLargeException) and code over 250 MB unzipped, uploaded or in S3
 zip's central directory before anything is unpacked (InvalidParameterValueException). AddPermission refuses
 a StatementId outside `([a-zA-Z0-9-_]+)` (ValidationException) and one the function's policy
 has already (ResourceConflictException), as Lambda does.
+
+Functions take time, as on AWS (`states.current()`): CreateFunction leaves a function `Pending`
+for `function_create` seconds, and each UpdateFunctionCode or UpdateFunctionConfiguration leaves
+`LastUpdateStatus: InProgress` for `function_update` seconds. Meanwhile Invoke (while Pending),
+the updates and PublishVersion get Lambda's ResourceConflictException, and invocations during an
+update run the previous code and configuration. CreateFunction (or a configuration change of
+role) with a role IAM has not propagated yet gets InvalidParameterValueException, as on AWS. A
+function's settling is kept beside moto's object, never in it: a restored function is settled.
 """
 
 from __future__ import annotations
@@ -18,16 +26,19 @@ import fnmatch
 import io
 import json
 import re
+import weakref
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
 from moto.awslambda.exceptions import InvalidParameterValueException, ValidationException
-from moto.awslambda.models import LambdaBackend, _validate_s3_bucket_and_key
+from moto.awslambda.models import LambdaBackend, LambdaFunction, _validate_s3_bucket_and_key
 from moto.core.exceptions import JsonRESTError
 from moto.utilities.utils import get_partition
 
+from ..errors import ResourceConflictException
 from ..runtime.spec import FunctionSpec
-from . import iam
+from . import iam, states
 from .backends import Backends, Cached
 
 SUPPORTED_RUNTIME_PREFIX = "python3."
@@ -53,6 +64,119 @@ def function_name_of(name_or_arn: str) -> str:
     return name_or_arn.split(":function:")[-1].split(":")[0]
 
 
+def spec_of(fn: LambdaFunction) -> FunctionSpec:
+    """The runnable description of moto's function as it is now."""
+    return FunctionSpec(
+        name=fn.function_name,
+        arn=fn.function_arn,
+        handler=fn.handler,
+        code_zip=fn.code_bytes,
+        code_sha256=fn.code_sha_256,
+        environment=dict(fn.environment_vars or {}),
+        timeout=float(fn.timeout or 3),
+        memory_mb=int(fn.memory_size or 128),
+        runtime=fn.run_time or "python3.12",
+        role=fn.role or "",
+        ephemeral_mb=int(fn.ephemeral_storage or 512),
+    )
+
+
+@dataclass
+class Settling:
+    """When a function's creation and its latest update are done (on `states.now()`)."""
+
+    active_at: float | None = None  # `Pending` until then
+    updated_at: float | None = None  # `LastUpdateStatus: InProgress` until then
+    previous: FunctionSpec | None = None  # what invocations run until `updated_at`
+
+
+# moto's function -> its settling. Beside the object, not on it: the state saver pickles moto's
+# objects, and a restored function (a new object) is settled.
+_settling: weakref.WeakKeyDictionary[LambdaFunction, Settling] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Found:
+    """A function's spec and settling, as `Functions` caches them."""
+
+    spec: FunctionSpec
+    previous: FunctionSpec | None
+    active_at: float | None
+    updated_at: float | None
+
+    def runnable(self) -> FunctionSpec:
+        """The previous code and configuration while an update is in progress, else the spec."""
+        if self.previous is not None and not states.settled(self.updated_at):
+            return self.previous
+        return self.spec
+
+
+def pending_message() -> str:
+    return (
+        "The operation cannot be performed at this time. "
+        "The function is currently in the following state: Pending"
+    )
+
+
+def update_in_progress_message(arn: str) -> str:
+    return f"The operation cannot be performed at this time. An update is in progress for resource: {arn}"
+
+
+CREATING_REASON = "The function is being created."
+
+
+def begin_create(fn: LambdaFunction) -> None:
+    """`fn` was just created: `Pending` for the timing's `function_create`."""
+    _settling[fn] = Settling(active_at=states.settles_at(states.current().function_create))
+
+
+def begin_update(fn: LambdaFunction, previous: FunctionSpec) -> None:
+    """`fn` was just updated: `InProgress` for `function_update`, running `previous` meanwhile."""
+    settling = _settling.setdefault(fn, Settling())
+    settling.updated_at = states.settles_at(states.current().function_update)
+    settling.previous = previous
+
+
+def refuse_while_settling(fn: LambdaFunction) -> None:
+    """Lambda's ResourceConflictException for an update or PublishVersion that comes too soon."""
+    settling = _settling.get(fn)
+    if settling is None:
+        return
+    if not states.settled(settling.active_at):
+        raise FunctionConflict(pending_message())
+    if not states.settled(settling.updated_at):
+        raise FunctionConflict(update_in_progress_message(fn.function_arn))
+
+
+def settled(fn: LambdaFunction) -> bool:
+    """True once `fn` is `Active` and its latest update `Successful` (what CloudFormation waits for)."""
+    settling = _settling.get(fn)
+    return settling is None or (
+        states.settled(settling.active_at) and states.settled(settling.updated_at)
+    )
+
+
+def with_states(
+    fn: LambdaFunction, config: dict[str, Any], on_create: bool = False
+) -> dict[str, Any]:
+    """`config` (moto's GetFunctionConfiguration) with the function's State and LastUpdateStatus."""
+    settling = _settling.get(fn)
+    if settling is None:
+        return config
+    if not states.settled(settling.active_at):
+        config.update(State="Pending", StateReason=CREATING_REASON, StateReasonCode="Creating")
+        updating = not on_create  # function_updated_v2 waits for the creation too
+    else:
+        updating = not states.settled(settling.updated_at)
+    if updating:
+        config.update(
+            LastUpdateStatus="InProgress",
+            LastUpdateStatusReason=CREATING_REASON,
+            LastUpdateStatusReasonCode="Creating",
+        )
+    return config
+
+
 class Functions:
     """Function configurations and resource policies, cached per Lambda generation."""
 
@@ -61,27 +185,31 @@ class Functions:
         self._grants = Cached(backends, "lambda")
 
     def spec(self, name_or_arn: str) -> FunctionSpec | None:
-        """The runnable description of a function, or None when it does not exist."""
+        """What an invocation runs now (the previous code and configuration while an update is
+        in progress), or None when the function does not exist."""
+        found = self.found(name_or_arn)
+        return None if found is None else found.runnable()
+
+    def invocable(self, name_or_arn: str) -> FunctionSpec | None:
+        """`spec`, or Lambda's ResourceConflictException while the function is `Pending`."""
+        found = self.found(name_or_arn)
+        if found is None:
+            return None
+        if not states.settled(found.active_at):
+            raise ResourceConflictException(pending_message())
+        return found.runnable()
+
+    def found(self, name_or_arn: str) -> Found | None:
+        """A function's spec and settling, read from moto once per Lambda change."""
         name = function_name_of(name_or_arn)
 
-        def read(services: Any) -> FunctionSpec | None:
+        def read(services: Any) -> Found | None:
             try:
                 fn = services.lambda_.get_function(name)
             except Exception:  # moto raises its UnknownFunctionException
                 return None
-            return FunctionSpec(
-                name=fn.function_name,
-                arn=fn.function_arn,
-                handler=fn.handler,
-                code_zip=fn.code_bytes,
-                code_sha256=fn.code_sha_256,
-                environment=dict(fn.environment_vars or {}),
-                timeout=float(fn.timeout or 3),
-                memory_mb=int(fn.memory_size or 128),
-                runtime=fn.run_time or "python3.12",
-                role=fn.role or "",
-                ephemeral_mb=int(fn.ephemeral_storage or 512),
-            )
+            settling = _settling.get(fn) or Settling()
+            return Found(spec_of(fn), settling.previous, settling.active_at, settling.updated_at)
 
         return self._specs.get(name, read)  # type: ignore[no-any-return]
 
@@ -164,10 +292,18 @@ def _create_function_checked(original: Any) -> Any:
         message = unsupported_runtime_message(spec.get("Runtime"))
         if message is not None:
             raise InvalidParameterValueException(message)
-        if iam.enforcing and not iam.lambda_may_assume(self.account_id, spec.get("Role") or ""):
+        role = spec.get("Role") or ""
+        if iam.enforcing and not iam.lambda_may_assume(self.account_id, role):
+            raise InvalidParameterValueException(CANNOT_ASSUME)
+        if iam.propagating(self.account_id, role):  # IAM is eventually consistent
             raise InvalidParameterValueException(CANNOT_ASSUME)
         check_code_size(self, spec.get("Code"), "CreateFunction")
-        return original(self, spec)
+        fn = original(self, spec)
+        stored = self.get_function(fn.function_name)
+        begin_create(stored)
+        if fn is not stored:  # Publish=True answers with a copy
+            _settling[fn] = _settling[stored]
+        return fn
 
     create_function.__wrapped__ = original  # type: ignore[attr-defined]
     return create_function
@@ -178,10 +314,64 @@ def _update_function_code_checked(original: Any) -> Any:
         self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
     ) -> Any:
         check_code_size(self, body, "UpdateFunctionCode")
-        return original(self, function_name, qualifier, body)
+        fn = self.get_function(function_name, qualifier)
+        refuse_while_settling(fn)
+        if body.get("DryRun"):
+            return original(self, function_name, qualifier, body)
+        previous = spec_of(fn)
+        config = original(self, function_name, qualifier, body)
+        begin_update(fn, previous)
+        return with_states(fn, config) if isinstance(config, dict) else config
 
     update_function_code.__wrapped__ = original  # type: ignore[attr-defined]
     return update_function_code
+
+
+def _update_function_configuration_checked(original: Any) -> Any:
+    def update_function_configuration(
+        self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        fn = self.get_function(function_name, qualifier)
+        refuse_while_settling(fn)
+        role = body.get("Role")
+        if role and role != fn.role:
+            if iam.enforcing and not iam.lambda_may_assume(self.account_id, role):
+                raise InvalidParameterValueException(CANNOT_ASSUME)
+            if iam.propagating(self.account_id, role):
+                raise InvalidParameterValueException(CANNOT_ASSUME)
+        previous = spec_of(fn)
+        config = original(self, function_name, qualifier, body)
+        begin_update(fn, previous)
+        return with_states(fn, config) if isinstance(config, dict) else config
+
+    update_function_configuration.__wrapped__ = original  # type: ignore[attr-defined]
+    return update_function_configuration
+
+
+def _publish_version_checked(original: Any) -> Any:
+    def publish_version(self: LambdaBackend, function_name: str, description: str = "") -> Any:
+        refuse_while_settling(self.get_function(function_name))
+        return original(self, function_name, description)
+
+    publish_version.__wrapped__ = original  # type: ignore[attr-defined]
+    return publish_version
+
+
+def _get_configuration_with_states(original: Any) -> Any:
+    def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+        return with_states(self, original(self, on_create), on_create)
+
+    get_configuration.__wrapped__ = original  # type: ignore[attr-defined]
+    return get_configuration
+
+
+class FunctionConflict(JsonRESTError):
+    """Lambda's ResourceConflictException (409), as moto's handlers raise errors."""
+
+    code = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceConflictException", message)
 
 
 STATEMENT_ID = re.compile(r"([a-zA-Z0-9-_]+)")  # AddPermission's StatementId, 1 to 100 long
@@ -222,7 +412,7 @@ def _add_permission_checked(original: Any) -> Any:
 
 
 def install() -> None:
-    """Refuse non-Python runtimes and oversized code (idempotent)."""
+    """Refuse non-Python runtimes and oversized code; functions settle in time (idempotent)."""
     global _installed
     if _installed:
         return
@@ -233,4 +423,11 @@ def install() -> None:
         LambdaBackend.update_function_code
     )
     LambdaBackend.add_permission = _add_permission_checked(LambdaBackend.add_permission)  # type: ignore[method-assign]
+    LambdaBackend.update_function_configuration = _update_function_configuration_checked(  # type: ignore[method-assign]
+        LambdaBackend.update_function_configuration
+    )
+    LambdaBackend.publish_version = _publish_version_checked(LambdaBackend.publish_version)  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = _get_configuration_with_states(  # type: ignore[method-assign]
+        LambdaFunction.get_configuration
+    )
     _installed = True

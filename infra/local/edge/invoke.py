@@ -2,7 +2,8 @@
 
 moto would run the function in Docker; the local cloud runs it in its warm workers instead:
 RequestResponse returns the handler's result, Event queues it (202), DryRun checks and
-answers 204, and `X-Amz-Log-Type: Tail` returns the last 4 KB of the invocation's log.
+answers 204, and `X-Amz-Log-Type: Tail` returns the last 4 KB of the invocation's log. A
+`Pending` function gets ResourceConflictException, whatever the invocation type.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Protocol
 from ..errors import (
     InvalidRequestContentException,
     RequestEntityTooLargeException,
+    ResourceConflictException,
     ResourceNotFoundException,
 )
 from ..runtime import FunctionSpec, InvokeResult
@@ -44,7 +46,10 @@ async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpRe
         return RequestEntityTooLargeException(
             f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
         ).reply()
-    spec = await cloud.function_spec(name)
+    try:
+        spec = await cloud.function_spec(name)
+    except ResourceConflictException as error:  # Pending: Lambda invokes nothing yet
+        return error.reply()
     if spec is None:
         arn = f"arn:aws:lambda:{cloud.region}:{cloud.account_id}:function:{name}"
         return ResourceNotFoundException(f"Function not found: {arn}").reply()
@@ -59,7 +64,10 @@ async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpRe
     if invocation_type == "Event":
         cloud.invoke_later(spec.name, event)
         return HttpReply(202, [("x-amzn-RequestId", str(uuid.uuid4()))], b"")
-    result = await cloud.invoke_async(spec.name, event)
+    try:
+        result = await cloud.invoke_async(spec.name, event)
+    except ResourceConflictException as error:
+        return error.reply()
     headers = [
         ("Content-Type", "application/json"),
         ("X-Amz-Executed-Version", "$LATEST"),

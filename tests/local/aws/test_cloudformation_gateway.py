@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from infra.local.cloud import LocalCloud
+from tests import waits
 
 AUTHORIZER_CODE = """
 def handler(event, context):
@@ -162,6 +163,9 @@ def url(cloud: LocalCloud) -> str:
     cloudformation = boto3.client("cloudformation")
     cloudformation.create_stack(
         StackName="guarded", TemplateBody=json.dumps(TEMPLATE), Capabilities=["CAPABILITY_IAM"]
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName="guarded", WaiterConfig=waits.WAITER
     )
     [stack] = cloudformation.describe_stacks(StackName="guarded")["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
