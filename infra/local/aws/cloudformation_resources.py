@@ -22,9 +22,8 @@ from moto.awslambda.models import Permission as MotoPermission
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.events.models import events_backends
-from moto.iam.aws_managed_policies import aws_managed_policies_data
-from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.iam.models import Role as MotoRole
+from moto.iam.models import iam_backends
 from moto.logs.models import logs_backends
 from moto.utilities.utils import get_partition
 
@@ -192,15 +191,8 @@ class Role(MotoRole):
 
 
 def _attach(account_id: str, region_name: str, role_name: str, policy_arn: str) -> None:
-    """Attach a managed policy, loading AWS's own managed policies the first time they are used."""
-    iam = iam_backends[account_id][get_partition(region_name)]
-    if policy_arn not in iam.managed_policies and ":iam::aws:policy/" in policy_arn:
-        name = policy_arn.rsplit("/", 1)[-1]
-        data = json.loads(aws_managed_policies_data).get(name)
-        if data is not None:
-            policy = AWSManagedPolicy.from_data(name, account_id, region_name, data)
-            iam.managed_policies[policy.arn] = policy
-    iam.attach_role_policy(policy_arn, role_name)
+    """Attach a managed policy (an AWS managed one exists once named: `iam.py`)."""
+    iam_backends[account_id][get_partition(region_name)].attach_role_policy(policy_arn, role_name)
 
 
 class Table(MotoTable):
