@@ -439,14 +439,29 @@ assert tagged_resources(STACK) == [] and log_groups == [], (
 )
 
 # %% [markdown]
-# ## On AWS
+# ## The same stack with `sam deploy` (or the AWS CLI)
 #
-# The template deploys unchanged to an AWS account with the AWS CLI: `aws cloudformation package`
-# (zip and upload the code, as `package_template` did), then `aws cloudformation deploy` (create
-# or update the stack through a change set, and wait), with `--capabilities CAPABILITY_IAM
-# CAPABILITY_AUTO_EXPAND`. The chat's [README](../exercises/lambdas/chat/README.md) has the
-# commands; `workshop deploy chat --template` does the same on whatever cloud
-# `AWS_ENDPOINT_URL` points to, and `workshop teardown chat --template` deletes the stack.
+# Outside a notebook, people deploy a SAM template with the **SAM CLI**: `sam deploy` does this
+# lesson's steps in one command, the same API calls underneath.
+#
+# | This lesson (boto3) | SAM CLI | AWS CLI |
+# |---|---|---|
+# | `package_template`: zip `CodeUri`, upload it to S3 | `sam deploy --resolve-s3` (a bucket of its own, in the stack `aws-sam-cli-managed-default`) | `aws cloudformation package --s3-bucket B` |
+# | `create_stack` / `update_stack`, then a waiter | the same `sam deploy`: a change set, shown, executed, waited for | `aws cloudformation deploy` |
+# | `describe_stacks`: the `Outputs` | printed at the end of `sam deploy` | `aws cloudformation describe-stacks` |
+# | `delete_stack` | `sam delete` (the stack, and the code it uploaded) | `aws cloudformation delete-stack` |
+#
+# From a terminal in `lambdas/chat/`, pointed at the local cloud (the `export` lines that
+# `workshop cloud` prints) or at an AWS account (no `AWS_ENDPOINT_URL`), unchanged:
+# ```
+# sam deploy --resolve-s3 --stack-name chat --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+# sam delete --stack-name chat
+# ```
+# The SAM CLI is not in the workshop's environment: its pins clash with the kit's, so install it
+# in a venv of its own (`python3 -m venv ~/sam && ~/sam/bin/pip install aws-sam-cli`). After
+# `sam delete`, the managed bucket stays, as on AWS, for your next `sam deploy`. The chat's
+# [README](../exercises/lambdas/chat/README.md) has the AWS CLI's commands; `workshop deploy chat
+# --template` does the same from the kit, and `workshop teardown chat --template` deletes it.
 
 # %% [markdown]
 # ## Key points
@@ -459,6 +474,8 @@ assert tagged_resources(STACK) == [] and log_groups == [], (
 #   gets a new logical id (or you redeploy some other way).
 # - `delete_stack` removes everything the stack made, log groups included when the template
 #   declares them; tags prove that nothing is left.
+# - `sam deploy --resolve-s3` is package, change set, waiter and outputs in one command, on the
+#   local cloud and on AWS alike; `sam delete` undoes it.
 #
 # **Exercises:** [10 · The same app as a template](../exercises/10-templates-exercises.ipynb):
 # `template-whisper`, the whisper route added to the template by hand.
