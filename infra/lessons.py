@@ -461,11 +461,13 @@ def catch_up(lesson: int) -> str | None:
 
 # What each app's lesson adds by hand, so its catch-up leaves that out.
 LESSON_STEPS: dict[str, Callable[[AppPlan], AppPlan]] = {
-    # 06: the `list` route's route response, and the stream mapping.
+    # 06: the `list` route's route response, the table's stream, the role's right to read it,
+    # and the stream mapping.
     "arena": lambda plan: replace(
         plan,
         routes=tuple(replace(route, two_way=False) for route in plan.routes),
         stream_mapped=False,
+        stream_by_hand=True,
     ),
     # 07: Time to Live on the games table.
     "tictactoe": lambda plan: replace(plan, ttl_attribute=None),

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import io
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 
-from infra.deploy import add_route_response, deploy_stage, find_api, find_route, map_stream
+from infra.deploy import (
+    add_route_response,
+    create_lambda_role,
+    deploy_stage,
+    enable_stream,
+    find_api,
+    find_route,
+    map_stream,
+)
+from infra.deploy.apps import ARENA, plan_policy
 from infra.deploy.aws import all_items
+from infra.deploy.policies import STREAM_ACTIONS, check_least_privilege
 from infra.lessons import WsCat
 
 from . import check, not_done, passed, require
@@ -19,6 +32,8 @@ from . import check, not_done, passed, require
 APP = "arena"
 TABLE = "arena-connections"
 TRIGGERS = "arena-tableTriggers"
+ROLE = "arena-lambda-role"
+POLICY_NAME = "least-privilege"
 STAGE = "dev"
 DEFAULT = "$default"
 WAIT = 5.0  # seconds to wait for a frame that should come
@@ -124,7 +139,14 @@ def stream_mapped() -> None:
     lambda_ = boto3.client("lambda")
     table = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]
     stream = table.get("LatestStreamArn")
-    require(stream, f"{TABLE} has no stream: run the catch-up cell at the top again")
+    if not stream or not _stream_on(table):
+        return not_done(
+            f"nothing maps the stream of {TABLE} to {TRIGGERS} (the stream is off)",
+            "arena-stream",
+            _quietly_map,
+            f'enable_stream("{TABLE}"), the role\'s TableStream statement, map_stream("{TABLE}",'
+            f' "{TRIGGERS}")',
+        )
     mappings = lambda_.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
     others = [
         m["FunctionArn"].split(":")[-1]
@@ -166,8 +188,79 @@ def stream_mapped() -> None:
 
 
 def _quietly_map() -> None:
+    _make_stream_readable()
     with _quietly():
         map_stream(TABLE, TRIGGERS)
+
+
+def _stream_on(table: dict[str, Any]) -> bool:
+    return bool(table.get("StreamSpecification", {}).get("StreamEnabled"))
+
+
+def _make_stream_readable() -> None:
+    """The kit's steps: the table's stream on, and the role's policy with its TableStream statement."""
+    with _quietly():
+        enable_stream(TABLE)
+        table_arn = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]["TableArn"]
+        policy = plan_policy(ARENA, table_arn, _arena_api()["ApiId"], STAGE, stream=True)
+        create_lambda_role(APP, policy)
+
+
+def _inline_policy() -> dict[str, Any] | None:
+    iam = boto3.client("iam")
+    try:
+        document = iam.get_role_policy(RoleName=ROLE, PolicyName=POLICY_NAME)["PolicyDocument"]
+    except iam.exceptions.NoSuchEntityException:
+        return None
+    return json.loads(unquote(document)) if isinstance(document, str) else document
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+@check
+def stream_readable() -> None:
+    """`stream-read`: arena-lambda-role may read the table's stream, and no more than that."""
+    table = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]
+    stream = table.get("LatestStreamArn")
+    require(
+        stream and _stream_on(table),
+        f"the stream of {TABLE} is off: run the update_table cell above first (then its waiter)",
+    )
+    policy = _inline_policy()
+    require(
+        policy is not None,
+        f"{ROLE} has no policy {POLICY_NAME!r}: run the catch-up cell at the top again",
+    )
+    assert policy is not None
+    problems = check_least_privilege(policy)
+    require(
+        not problems,
+        f"too broad: {problems[0] if problems else ''}. Name each of the four actions, on the"
+        f" stream's ARN ({TABLE}'s TableArn + '/stream/*')",
+    )
+    readable = {
+        action
+        for statement in _as_list(policy.get("Statement"))
+        if statement.get("Effect") == "Allow"
+        for action in _as_list(statement.get("Action"))
+        if any(fnmatch.fnmatchcase(stream, str(r)) for r in _as_list(statement.get("Resource")))
+    }
+    if not readable & set(STREAM_ACTIONS):
+        return not_done(
+            f"{ROLE} may not read the stream of {TABLE} yet",
+            "stream-read",
+            _make_stream_readable,
+            "put_role_policy with the policy plus its TableStream statement",
+        )
+    missing = [action for action in STREAM_ACTIONS if action not in readable]
+    require(
+        not missing,
+        f"{ROLE} may not yet {', '.join(missing)} on the stream: Lambda calls all four to read"
+        f" it. Add them to the TableStream statement (Resource: the table's ARN + '/stream/*')",
+    )
+    passed(f"{ROLE} may read the stream of {TABLE}: {', '.join(STREAM_ACTIONS)}")
 
 
 def _move_is_heard(url: str) -> bool:

@@ -17,7 +17,7 @@ from infra.deploy.roles import create_lambda_role
 from infra.deploy.schedules import schedule_function
 from infra.deploy.stages import deploy_stage
 from infra.deploy.streams import map_stream
-from infra.deploy.tables import create_connections_table
+from infra.deploy.tables import create_connections_table, has_stream
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class AppPlan:
     route_selection: str = ACTION_SELECTION
     stream_handler: str | None = None  # run on every table change (NEW_AND_OLD_IMAGES)
     stream_mapped: bool = True  # False: the stream function exists, nothing maps the stream to it
+    # True: the table's stream and the role's right to read it are left for lesson 06 to add
+    # (both kept once the stream is on).
+    stream_by_hand: bool = False
     scheduled_handler: str | None = None  # run on `schedule`
     schedule: str | None = "rate(1 minute)"  # None: the scheduled function exists, no schedule yet
     table_actions: tuple[str, ...] = ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "Scan")
@@ -136,14 +139,18 @@ def plan_policy(
     api_id: str | None,
     stage: str = "dev",
     *,
+    stream: bool | None = None,
     session: boto3.Session | None = None,
 ) -> dict[str, Any]:
-    """The least-privilege policy of an app's functions (ManageConnections once the API exists)."""
+    """The least-privilege policy of an app's functions (ManageConnections once the API exists).
+
+    ``stream`` (default: whether the plan has a stream function) adds reading the table's stream.
+    """
     region, account = region_of(session), account_of(session)
     return lambda_policy(
         table_arn,
         table_actions=[f"dynamodb:{action}" for action in plan.table_actions],
-        stream=plan.stream_handler is not None,
+        stream=plan.stream_handler is not None if stream is None else stream,
         api_arn=execute_api_arn(region, account, api_id, stage) if api_id else None,
         connection_methods=plan.connection_methods,
         log_group_arns=[log_group_arn(region, account, name) for name in plan.function_names],
@@ -165,17 +172,20 @@ def deploy_plan(
     app = plan.app
     code = package_lambda(folder or app)
     check_handlers(code, plan.handlers, app_folder(folder or app))
+    stream = plan.stream_handler is not None
+    if stream and plan.stream_by_hand:
+        stream = has_stream(plan.table_name, session=session)
     table_arn = create_connections_table(
         app,
         plan.table_name,
         key=plan.key,
         ttl_attribute=plan.ttl_attribute,
-        stream=plan.stream_handler is not None,
+        stream=stream,
         session=session,
     )
     api_id = create_websocket_api(app, route_selection=plan.route_selection, session=session)
     region = region_of(session)
-    policy = plan_policy(plan, table_arn, api_id, stage, session=session)
+    policy = plan_policy(plan, table_arn, api_id, stage, stream=stream, session=session)
     role_arn = create_lambda_role(app, policy, session=session)
     environment = {"TABLE_NAME": plan.table_name, **plan.extra_environment}
     # Stream and schedule events carry no requestContext, so those functions get the endpoint.
@@ -198,7 +208,7 @@ def deploy_plan(
             add_route_response(api_id, route.key, session=session)
     if plan.stream_handler:
         name = function("tableTriggers", plan.stream_handler, with_endpoint)
-        if plan.stream_mapped:
+        if plan.stream_mapped and stream:
             map_stream(plan.table_name, name, session=session)
     if plan.scheduled_handler:
         name = function("broadcast", plan.scheduled_handler, with_endpoint)

@@ -16,6 +16,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 APP_TAG = "workshop:app"
+# boto3's waiters ask as often as their model says: DynamoDB's table_exists every 20 s, so a table
+# that is ACTIVE after two seconds is used after twenty. Every waiter of the kit asks each second.
+WAITER_CONFIG = {"Delay": 1, "MaxAttempts": 300}
+# What Lambda answers while IAM has not yet told it of a role created seconds ago.
+ROLE_NOT_READY = "cannot be assumed by Lambda"
 
 T = TypeVar("T")
 
@@ -74,11 +79,7 @@ def retry_while(
     message: str,
     timeout: float = 30.0,
 ) -> T:
-    """Run ``call``, retrying with backoff while AWS answers ``code`` with ``message`` in it.
-
-    IAM is eventually consistent: a role created a second ago may not yet be assumable by Lambda,
-    so Lambda answers InvalidParameterValueException for a few seconds. The local cloud never does.
-    """
+    """Run ``call``, retrying with backoff while AWS answers ``code`` with ``message`` in it."""
     delay, waited = 1.0, 0.0
     while True:
         try:
@@ -90,6 +91,23 @@ def retry_while(
         time.sleep(delay)
         waited += delay
         delay = min(delay * 2, 8.0)
+
+
+def wait_for(service: Any, waiter: str, **params: Any) -> None:
+    """Wait with boto3's waiter ``waiter`` of the client ``service``, asking every second."""
+    service.get_waiter(waiter).wait(**params, WaiterConfig=WAITER_CONFIG)
+
+
+def once_role_assumable(call: Callable[[], T], timeout: float = 60.0) -> T:
+    """Run ``call`` (CreateFunction, or an update naming a role), retrying while Lambda cannot
+    assume the role yet.
+
+    IAM is eventually consistent: for a few seconds after CreateRole, Lambda answers
+    InvalidParameterValueException ("The role defined for the function cannot be assumed by
+    Lambda"), on AWS and in the local cloud alike. A role_exists waiter does not help: it waits
+    until IAM can read the role, not until Lambda can assume it.
+    """
+    return retry_while(call, "InvalidParameterValueException", ROLE_NOT_READY, timeout)
 
 
 def all_items(operation: Callable[..., dict[str, Any]], **params: Any) -> Iterator[dict[str, Any]]:

@@ -9,11 +9,17 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infra.deploy.aws import app_tags, client, error_code, report, retry_while
+from infra.deploy.aws import (
+    app_tags,
+    client,
+    error_code,
+    once_role_assumable,
+    report,
+    wait_for,
+)
 from infra.deploy.packaging import code_sha256
 
 RUNTIME = "python3.12"
-ROLE_NOT_READY = "cannot be assumed by Lambda"
 
 
 def create_or_update_function(
@@ -44,32 +50,31 @@ def create_or_update_function(
     }
     current = _configuration(lambda_, name)
     if current is None:
-        created = retry_while(
+        created = once_role_assumable(
             lambda: lambda_.create_function(
                 FunctionName=name,
                 Code={"ZipFile": code},
                 Tags=app_tags(app),
                 Description=f"{app} workshop app",
                 **config,
-            ),
-            "InvalidParameterValueException",
-            ROLE_NOT_READY,
+            )
         )
-        lambda_.get_waiter("function_active_v2").wait(FunctionName=name)
+        wait_for(lambda_, "function_active_v2", FunctionName=name)
         report("function", name, "created")
         return created["FunctionArn"]
     changed = False
+    # A function still Pending, or still applying an earlier update, refuses another update.
+    wait_for(lambda_, "function_active_v2", FunctionName=name)
+    wait_for(lambda_, "function_updated_v2", FunctionName=name)
     if current.get("CodeSha256") != code_sha256(code):
         lambda_.update_function_code(FunctionName=name, ZipFile=code)
-        lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+        wait_for(lambda_, "function_updated_v2", FunctionName=name)
         changed = True
     if _differs(current, config):
-        retry_while(
-            lambda: lambda_.update_function_configuration(FunctionName=name, **config),
-            "InvalidParameterValueException",
-            ROLE_NOT_READY,
+        once_role_assumable(
+            lambda: lambda_.update_function_configuration(FunctionName=name, **config)
         )
-        lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+        wait_for(lambda_, "function_updated_v2", FunctionName=name)
         changed = True
     arn = current["FunctionArn"]
     tags = lambda_.list_tags(Resource=arn).get("Tags", {})

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import boto3
 from botocore.exceptions import ClientError
 
-from infra.deploy.aws import app_tags, client, error_code, report
+from infra.deploy.aws import app_tags, client, error_code, report, wait_for
 from infra.deploy.policies import trust_policy
 
 ROLE_PATH = "/workshop/"
@@ -43,7 +43,9 @@ def create_lambda_role(
             Description=f"Runs the {app} workshop functions",
             Tags=[{"Key": k, "Value": v} for k, v in app_tags(app).items()],
         )["Role"]
-        iam.get_waiter("role_exists").wait(RoleName=name)
+        # IAM can read the role now; Lambda may not assume it for a few seconds more, so
+        # CreateFunction retries (see infra.deploy.aws.once_role_assumable).
+        wait_for(iam, "role_exists", RoleName=name)
         outcome = "created"
     if _inline_policy(iam, name) != policy:
         iam.put_role_policy(

@@ -11,14 +11,16 @@ from infra.deploy.aws import client, report, retry_while
 from infra.deploy.tables import enable_stream, stream_arn
 
 # Lambda has no built-in waiter for mappings; this one polls GetEventSourceMapping like the others.
+# A mapping is Creating (or Updating) first; records written before it is Enabled are not delivered
+# from LATEST, so callers wait for Enabled before relying on it.
 _MAPPING_WAITERS = WaiterModel(
     {
         "version": 2,
         "waiters": {
             "EventSourceMappingEnabled": {
                 "operation": "GetEventSourceMapping",
-                "delay": 2,
-                "maxAttempts": 60,
+                "delay": 1,
+                "maxAttempts": 120,
                 "acceptors": [
                     {
                         "matcher": "path",

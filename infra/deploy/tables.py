@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infra.deploy.aws import app_tags, client, error_code, report
+from infra.deploy.aws import app_tags, client, error_code, report, wait_for
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
@@ -39,9 +39,11 @@ def create_connections_table(
             Tags=[{"Key": k, "Value": v} for k, v in app_tags(app).items()],
             **({"StreamSpecification": spec} if spec else {}),
         )
-        dynamodb.get_waiter("table_exists").wait(TableName=name)
+        wait_for(dynamodb, "table_exists", TableName=name)  # CREATING, then ACTIVE
         outcome = "created"
     else:
+        if table["TableStatus"] != "ACTIVE":  # made a moment ago: CREATING, or UPDATING
+            wait_for(dynamodb, "table_exists", TableName=name)
         changed = stream and enable_stream(name, session=session, quiet=True)
         outcome = "updated" if changed else "exists"
     if ttl_attribute and _enable_ttl(dynamodb, name, ttl_attribute) and outcome == "exists":
@@ -54,6 +56,8 @@ def enable_stream(name: str, *, session: boto3.Session | None = None, quiet: boo
     """Switch on the table's NEW_AND_OLD_IMAGES stream; return True if it was off."""
     dynamodb = client("dynamodb", session)
     table = dynamodb.describe_table(TableName=name)["Table"]
+    if table["TableStatus"] != "ACTIVE":  # UpdateTable refuses a table CREATING or UPDATING
+        wait_for(dynamodb, "table_exists", TableName=name)
     if table.get("StreamSpecification", {}).get("StreamEnabled"):
         changed = False
     else:
@@ -61,11 +65,36 @@ def enable_stream(name: str, *, session: boto3.Session | None = None, quiet: boo
             TableName=name,
             StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW},
         )
-        dynamodb.get_waiter("table_exists").wait(TableName=name)
+        # UPDATING until the stream is on; the waiter waits for ACTIVE again.
+        wait_for(dynamodb, "table_exists", TableName=name)
         changed = True
     if not quiet:
         report("stream", name, "enabled" if changed else "exists")
     return changed
+
+
+def delete_table(name: str, *, session: boto3.Session | None = None) -> bool:
+    """Delete the table and wait until it is gone; return False when there was none.
+
+    A table still CREATING or UPDATING refuses DeleteTable (ResourceInUseException), so this
+    waits for it to be ACTIVE first.
+    """
+    dynamodb = client("dynamodb", session)
+    table = _describe(dynamodb, name)
+    if table is None:
+        return False
+    if table["TableStatus"] != "DELETING":
+        if table["TableStatus"] != "ACTIVE":
+            wait_for(dynamodb, "table_exists", TableName=name)
+        dynamodb.delete_table(TableName=name)
+    wait_for(dynamodb, "table_not_exists", TableName=name)  # DELETING, then gone
+    return True
+
+
+def has_stream(name: str, *, session: boto3.Session | None = None) -> bool:
+    """Whether the table exists and its stream is on."""
+    table = _describe(client("dynamodb", session), name)
+    return bool(table and table.get("StreamSpecification", {}).get("StreamEnabled"))
 
 
 def stream_arn(name: str, *, session: boto3.Session | None = None) -> str:

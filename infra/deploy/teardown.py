@@ -8,8 +8,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infra.deploy.aws import APP_TAG, all_items, client, error_code, report
+from infra.deploy.aws import APP_TAG, all_items, client, error_code, report, retry_while
 from infra.deploy.roles import ROLE_PATH
+from infra.deploy.tables import delete_table
 
 
 def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
@@ -44,7 +45,12 @@ def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
         name = function["FunctionName"]
         for page in lambda_.get_paginator("list_event_source_mappings").paginate(FunctionName=name):
             for mapping in page["EventSourceMappings"]:
-                lambda_.delete_event_source_mapping(UUID=mapping["UUID"])
+                # A mapping still Creating or Updating refuses deletion for a moment.
+                retry_while(
+                    lambda uuid=mapping["UUID"]: lambda_.delete_event_source_mapping(UUID=uuid),
+                    "ResourceInUseException",
+                    "",
+                )
                 deleted("stream mapping", f"{mapping['EventSourceArn'].split('/')[1]} → {name}")
         lambda_.delete_function(FunctionName=name)
         deleted("function", name)
@@ -70,9 +76,8 @@ def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
 
     dynamodb = client("dynamodb", session)
     for table in _tagged_tables(dynamodb, app):
-        dynamodb.delete_table(TableName=table)
-        dynamodb.get_waiter("table_not_exists").wait(TableName=table)
-        deleted("table", table)
+        if delete_table(table, session=session):
+            deleted("table", table)
 
     if not removed:
         print(f"✓ nothing tagged {APP_TAG}={app} to remove")

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import game
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 GAME_LIFETIME_SECONDS = 2 * 60 * 60
@@ -55,11 +56,27 @@ def expires_at() -> int:
     return int(time.time()) + GAME_LIFETIME_SECONDS
 
 
+def is_expired(item: dict, now: float | None = None) -> bool:
+    """True once the item's `ttl` has passed.
+
+    DynamoDB deletes an expired item some time later (within days), and reads return it until
+    then, so code that must not use expired items compares `ttl` with the clock, as AWS advises.
+    """
+    expiry = item.get("ttl")
+    return expiry is not None and int(expiry) <= (time.time() if now is None else now)
+
+
+def not_expired() -> Any:
+    """A filter for scans and queries that leaves out expired items (those with `ttl` passed)."""
+    return Attr("ttl").gt(int(time.time()))
+
+
 def load_game(table: Any, game_id: Any) -> dict | None:
-    """The game's item, or None if there is no such game."""
+    """The game's item, or None if there is no such game (or it has expired)."""
     if not isinstance(game_id, str) or not game_id:
         return None
-    return table.get_item(Key={"GameId": game_id}).get("Item")
+    item = table.get_item(Key={"GameId": game_id}).get("Item")
+    return None if item is None or is_expired(item) else item
 
 
 def mark_of(item: dict, connection: str) -> str | None:

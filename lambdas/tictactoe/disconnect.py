@@ -8,9 +8,13 @@ from boto3.dynamodb.conditions import Attr
 
 
 def games_of(table: Any, connection: str) -> list[dict]:
-    """Unfinished games this connection plays in (a filtered scan: fine for a workshop-sized table)."""
+    """Unfinished games this connection plays in (a filtered scan: fine for a workshop-sized table).
+
+    Expired games are left out: DynamoDB may not have deleted them yet.
+    """
     in_game = Attr("playerX").eq(connection) | Attr("playerO").eq(connection)
-    options: dict[str, Any] = {"FilterExpression": in_game & Attr("status").ne(common.OVER)}
+    unfinished = in_game & Attr("status").ne(common.OVER) & common.not_expired()
+    options: dict[str, Any] = {"FilterExpression": unfinished}
     games = []
     while True:
         page = table.scan(**options)

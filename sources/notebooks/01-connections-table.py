@@ -65,9 +65,12 @@ lessons.catch_up(1)
 # | `BillingMode` | `PAY_PER_REQUEST`: on demand, no capacity to plan | |
 # | `Tags` | labels, a list of `{"Key": ..., "Value": ...}`: `teardown("chat")` (lesson 09) finds the table by them | `workshop:app` = `chat` |
 #
-# A new table is `CREATING` for a while on AWS: calls that read or write it fail until it is
-# `ACTIVE`. A **waiter** asks `describe_table` again and again until it is:
-# `dynamodb.get_waiter("table_exists").wait(TableName=...)`.
+# `create_table` answers at once, but the table is not ready: it is `CREATING` for a few seconds
+# (DynamoDB is setting up its storage), and calls that read or write it fail with
+# `ResourceNotFoundException` until it is `ACTIVE`. A **waiter** asks `describe_table` again and
+# again until it is: `dynamodb.get_waiter("table_exists").wait(TableName=...)`. By default it asks
+# every 20 seconds; `WaiterConfig={"Delay": 1}` makes it ask every second, so a table that is
+# ready after two seconds is used after two, not twenty.
 #
 # ### Challenge `connections-table` · 4 min
 #
@@ -91,7 +94,7 @@ try:
     print("creating chat-connections")
 except dynamodb.exceptions.ResourceInUseException:
     print("chat-connections exists already")
-dynamodb.get_waiter("table_exists").wait(TableName="chat-connections")
+dynamodb.get_waiter("table_exists").wait(TableName="chat-connections", WaiterConfig={"Delay": 1})
 ### END SOLUTION
 
 # %% tags=["check:connections-table"]
@@ -101,6 +104,47 @@ check.connections_table()
 # **Predict, then run.** What does `create_table` answer when the table exists already? Write
 # your guess down, then find out: run the call alone, without the `try`, in a new cell. (The
 # error's name is in the last line. It is why your cell catches it.)
+#
+# ## Why wait?
+#
+# **Predict, then run.** The next cell creates a scratch table and, without waiting, puts a row
+# into it. What is the table's status right after `create_table`? Does the `put_item` work? Guess
+# both, then run it. (It deletes the scratch table at the end.)
+
+# %% tags=["nbval-ignore-output"]
+import time
+
+scratch = f"chat-scratch-{int(time.time())}"  # a new name each run
+dynamodb.create_table(
+    TableName=scratch,
+    AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+    KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+    BillingMode="PAY_PER_REQUEST",
+    Tags=[{"Key": "workshop:app", "Value": "chat"}],
+)
+print(
+    "right after create_table:", dynamodb.describe_table(TableName=scratch)["Table"]["TableStatus"]
+)
+try:
+    dynamodb.put_item(TableName=scratch, Item={"connectionId": {"S": "tooSoon"}})
+    print("put_item at once: it worked (the table was quick this time)")
+except dynamodb.exceptions.ResourceNotFoundException as error:
+    print("put_item at once: refused,", error.response["Error"]["Message"])
+dynamodb.get_waiter("table_exists").wait(TableName=scratch, WaiterConfig={"Delay": 1})
+scratch_status = dynamodb.describe_table(TableName=scratch)["Table"]["TableStatus"]
+print("after the waiter:", scratch_status)
+dynamodb.put_item(TableName=scratch, Item={"connectionId": {"S": "afterTheWaiter"}})
+print("put_item after the waiter: it worked")
+dynamodb.delete_table(TableName=scratch)
+
+# %%
+assert scratch_status == "ACTIVE", "the waiter returned before the table was ACTIVE: run it again"
+
+# %% [markdown]
+# The same holds for everything in this workshop that AWS builds in the background: a function
+# (lesson 02), a table's stream (lesson 06), Time to Live (lesson 07). Each time, the lesson shows
+# the state and the waiter (or the retry) that waits it out. Code that skips them may work on a
+# fast day and fail on the next.
 #
 # ## Look inside
 #
@@ -157,8 +201,9 @@ assert {"connectionId": "handMadeRow", "name": "test"} not in lessons.table_rows
 # ## Key points
 #
 # - A WebSocket app keeps its connections in a table: Lambda functions remember nothing.
-# - `create_table` names the key and the billing mode; a waiter (`table_exists`) waits until the
-#   table can be used.
+# - `create_table` names the key and the billing mode. The table is `CREATING` first, and refuses
+#   reads and writes until it is `ACTIVE`: a waiter (`table_exists`, asking every second with
+#   `WaiterConfig={"Delay": 1}`) waits until the table can be used.
 # - `PAY_PER_REQUEST` means no capacity to plan: right for bursty, small apps.
 # - Creating what exists is an error (`ResourceInUseException`); deleting what is gone is not.
 #   Cells that catch the first can be run again.

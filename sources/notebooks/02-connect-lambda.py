@@ -115,8 +115,10 @@ print(json.dumps(policy, indent=2))
 #    The trust policy is a document with `"Version": "2012-10-17"` and a `"Statement"` list of one
 #    statement: `"Effect": "Allow"`, `"Principal": {"Service": "lambda.amazonaws.com"}` (who) and
 #    `"Action": "sts:AssumeRole"` (may take the role on).
-# 2. IAM is eventually consistent: `iam.get_waiter("role_exists").wait(RoleName=...)` waits until
-#    the role can be read.
+# 2. `iam.get_waiter("role_exists").wait(RoleName=...)` waits until IAM itself can read the new
+#    role. That is all it promises: IAM is eventually consistent, and Lambda hears of a new role
+#    some seconds later. Until then `create_function` with that role is refused (you will see it
+#    below, and retry).
 # 3. `iam.put_role_policy(RoleName=..., PolicyName="least-privilege", PolicyDocument=...)` attaches
 #    `policy` (above) inline: it lives and dies with the role. Putting a policy of the same name
 #    again replaces it.
@@ -186,6 +188,75 @@ code = buffer.getvalue()
 zipfile.ZipFile(io.BytesIO(code)).namelist()
 
 # %% [markdown]
+# ## Not so fast: a new role, a new function
+#
+# AWS makes a function in the background, as it makes a table (lesson 01), and it has to learn of
+# a new role first. **Predict, then run.** The next cell makes a scratch role, waits with
+# `role_exists`, and creates a function with it at once. Is `create_function` refused? If it is,
+# the cell tries again every two seconds. Then, is the new function ready to run? Guess, then
+# run. (It deletes the scratch function and role at the end.)
+
+# %% tags=["nbval-ignore-output"]
+import time
+
+lambda_ = boto3.client("lambda")
+trust_document = iam.get_role(RoleName="chat-lambda-role")["Role"]["AssumeRolePolicyDocument"]
+scratch = f"chat-scratch-{int(time.time())}"  # a new name each run
+scratch_role = iam.create_role(
+    RoleName=scratch, Path="/workshop/", AssumeRolePolicyDocument=json.dumps(trust_document)
+)["Role"]["Arn"]
+iam.get_waiter("role_exists").wait(RoleName=scratch)
+print("role_exists: IAM can read the role")
+
+
+def create_function_once_role_ready(**settings):
+    """`create_function`, tried again while Lambda cannot assume the (new) role yet."""
+    for _ in range(15):
+        try:
+            return lambda_.create_function(**settings)
+        except lambda_.exceptions.InvalidParameterValueException as error:
+            if "cannot be assumed by Lambda" not in str(error):
+                raise  # another mistake: retrying will not help
+            print("refused:", error.response["Error"]["Message"], "Trying again in 2 s.")
+            time.sleep(2)
+    raise TimeoutError("Lambda still cannot assume the role after 30 s: is its trust policy right?")
+
+
+create_function_once_role_ready(
+    FunctionName=scratch,
+    Runtime="python3.12",
+    Role=scratch_role,
+    Handler="connect.lambda_handler",
+    Code={"ZipFile": code},
+)
+print(
+    "created; its State right away:",
+    lambda_.get_function(FunctionName=scratch)["Configuration"]["State"],
+)
+try:
+    lambda_.invoke(FunctionName=scratch, Payload=b"{}")
+    print("invoked at once: it ran (Lambda was quick this time)")
+except lambda_.exceptions.ResourceConflictException as error:
+    print("invoked at once: refused,", error.response["Error"]["Message"])
+lambda_.get_waiter("function_active_v2").wait(FunctionName=scratch)
+scratch_state = lambda_.get_function(FunctionName=scratch)["Configuration"]["State"]
+print("after function_active_v2:", scratch_state)
+lambda_.delete_function(FunctionName=scratch)
+iam.delete_role(RoleName=scratch)
+
+# %%
+assert scratch_state == "Active", "the waiter returned before the function was Active: run it again"
+
+# %% [markdown]
+# Three states, three ways to wait them out; the kit's own deploy steps
+# (`infra/deploy/functions.py`) do the same:
+#
+# | what AWS is doing | what a careless call gets | how to wait |
+# |---|---|---|
+# | telling Lambda of a role made seconds ago | `InvalidParameterValueException`: *The role defined for the function cannot be assumed by Lambda.* | try `create_function` again after a pause (`create_function_once_role_ready` above); no waiter exists for it |
+# | making a new function: `State` is `Pending` | `ResourceConflictException` on invoke or update | `lambda_.get_waiter("function_active_v2").wait(FunctionName=...)` |
+# | applying an update: `LastUpdateStatus` is `InProgress` | `ResourceConflictException` on the next update | `lambda_.get_waiter("function_updated_v2").wait(FunctionName=...)` |
+#
 # `lambda_.create_function(...)` makes a function from the zip:
 #
 # | parameter | here |
@@ -199,20 +270,18 @@ zipfile.ZipFile(io.BytesIO(code)).namelist()
 # | `Timeout` | `10` (seconds) |
 # | `Tags` | `{"workshop:app": "chat"}` (a dict here, unlike IAM's list) |
 #
-# A new function is `Pending` for a moment on AWS: `lambda_.get_waiter("function_active_v2")`
-# `.wait(FunctionName=name)` waits until it is `Active`. A function that exists already is an error
-# (`lambda_.exceptions.ResourceConflictException`): then upload the new code instead, with
-# `lambda_.update_function_code(FunctionName=name, ZipFile=code)`, and wait with the
-# `"function_updated_v2"` waiter.
+# A function that exists already is an error (`lambda_.exceptions.ResourceConflictException`):
+# then upload the new code instead, with `lambda_.update_function_code(FunctionName=name,
+# ZipFile=code)`.
 #
 # ### Challenge `chat-functions` · 6 min
 #
-# Write the body of the loop: create each function, or update its code if it exists. (On AWS, a
-# role only seconds old may not be usable yet: if `create_function` says the role *cannot be
-# assumed by Lambda*, wait ten seconds and run the cell again.)
+# Write the body of the loop: create each function (`chat-lambda-role` is only seconds old, so
+# create it with `create_function_once_role_ready(...)`, which takes the same parameters) and
+# wait until it is `Active`; or, if it exists, update its code and wait until the update is
+# applied.
 
 # %% tags=["exercise:chat-functions"]
-lambda_ = boto3.client("lambda")
 handlers = {
     "chat-connect": "connect.lambda_handler",
     "chat-disconnect": "disconnect.lambda_handler",
@@ -220,7 +289,7 @@ handlers = {
 for name, handler in handlers.items():
     ### BEGIN SOLUTION
     try:
-        lambda_.create_function(
+        create_function_once_role_ready(
             FunctionName=name,
             Runtime="python3.12",
             Role=role_arn,
@@ -405,6 +474,9 @@ assert "testConnectionId" not in ids, "the row is still there: what did chat-dis
 #   perform: dynamodb:PutItem`, in the function's log. The fix is one statement in the policy.
 # - A deployment package is a zip with the handler modules at its root; the handler
 #   (`module.function`) picks the entry point. Create once, then `update_function_code`.
+# - AWS works in the background: a role made seconds ago cannot be assumed by Lambda yet (retry
+#   `create_function`), a new function is `Pending` (`function_active_v2`), an update is
+#   `InProgress` (`function_updated_v2`). `role_exists` only says IAM can read the role.
 # - `invoke` with a hand-made event is the console's Test button; `filter_log_events` reads what
 #   the function printed.
 #

@@ -9,6 +9,8 @@
 #
 # **Objectives**
 # - Make a route two-way with a route response (`create_route_response`), and redeploy.
+# - Switch a table's stream on (`update_table`: `UPDATING`, then `ACTIVE`) and let the functions'
+#   role read it (four actions, on this stream only).
 # - Map a table's stream to a function (`create_event_source_mapping`) and wait until it is on.
 # - Watch one client's move reach another through the stream.
 #
@@ -175,9 +177,105 @@ with (
         )
 
 # %% [markdown]
-# The table's **stream** records every change (here `NEW_AND_OLD_IMAGES`: each change with the
-# row before and after), but nothing reads it yet. An **event source mapping** makes Lambda read
-# it and invoke a function with batches of changes:
+# Nothing tells anyone of the change: the table does not even record its changes yet. A table's
+# **stream** records every change (here `NEW_AND_OLD_IMAGES`: each change with the row before and
+# after), once it is switched on: `dynamodb.update_table(TableName=...,
+# StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})`. As a new
+# table is `CREATING` (lesson 01), a table being changed is `UPDATING` for a moment, and refuses
+# another change until it is `ACTIVE` again: the same `table_exists` waiter waits for that.
+#
+# **Predict, then run.** What is the table's status right after `update_table`? Guess, then run.
+# (Run again, the cell finds the stream on and changes nothing.)
+
+# %% tags=["nbval-ignore-output"]
+import boto3
+
+dynamodb = boto3.client("dynamodb")
+before = dynamodb.describe_table(TableName="arena-connections")["Table"]
+print("the stream before:", before.get("StreamSpecification", "none, the table records no change"))
+if not before.get("StreamSpecification", {}).get("StreamEnabled"):
+    dynamodb.update_table(
+        TableName="arena-connections",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    now = dynamodb.describe_table(TableName="arena-connections")["Table"]["TableStatus"]
+    print("right after update_table:", now)
+dynamodb.get_waiter("table_exists").wait(TableName="arena-connections", WaiterConfig={"Delay": 1})
+table = dynamodb.describe_table(TableName="arena-connections")["Table"]
+print("after the waiter:", table["TableStatus"], table["StreamSpecification"])
+print("the stream's ARN:", table["LatestStreamArn"])
+
+# %%
+assert table["TableStatus"] == "ACTIVE" and table["StreamSpecification"]["StreamEnabled"], (
+    "the stream is not on yet, or the table is still UPDATING: run the cell above again"
+)
+
+# %% [markdown]
+# ### Who may read the stream?
+#
+# Lambda reads the stream **as the function's role**, with four DynamoDB actions:
+# `dynamodb:DescribeStream`, `dynamodb:GetRecords`, `dynamodb:GetShardIterator` and
+# `dynamodb:ListStreams`. `arena-lambda-role` may not do them yet, and
+# `create_event_source_mapping` checks: it refuses a role that may not, with
+# `InvalidParameterValueException: Cannot access stream … Please ensure the role can perform the
+# GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.`
+#
+# AWS's tutorials attach the managed policy `AWSLambdaDynamoDBExecutionRole`, which allows them on
+# every stream of the account (`"Resource": "*"`). The arena's role gets one statement for this
+# table's streams only:
+#
+# ```python
+# {
+#     "Sid": "TableStream",
+#     "Effect": "Allow",
+#     "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords",
+#                "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+#     "Resource": f"{table['TableArn']}/stream/*",
+# }
+# ```
+#
+# ### Challenge `stream-read` · 4 min
+#
+# Read the role's policy (`iam.get_role_policy(RoleName="arena-lambda-role",
+# PolicyName="least-privilege")["PolicyDocument"]`, a dict), append that statement to its
+# `"Statement"` list unless a statement with the Sid `TableStream` is there already, and put it
+# back with `iam.put_role_policy` under the same name, as in lesson 02.
+
+# %% tags=["exercise:stream-read"]
+import json
+
+iam = boto3.client("iam")
+### BEGIN SOLUTION
+policy = iam.get_role_policy(RoleName="arena-lambda-role", PolicyName="least-privilege")[
+    "PolicyDocument"
+]
+if not any(statement.get("Sid") == "TableStream" for statement in policy["Statement"]):
+    policy["Statement"].append(
+        {
+            "Sid": "TableStream",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            "Resource": f"{table['TableArn']}/stream/*",
+        }
+    )
+    iam.put_role_policy(
+        RoleName="arena-lambda-role",
+        PolicyName="least-privilege",
+        PolicyDocument=json.dumps(policy),
+    )
+### END SOLUTION
+
+# %% tags=["check:stream-read"]
+check.stream_readable()
+
+# %% [markdown]
+# The stream records every change now, but nothing reads it yet. An **event source mapping**
+# makes Lambda read it and invoke a function with batches of changes:
 #
 # | call | parameters | answer |
 # |---|---|---|
@@ -189,7 +287,9 @@ with (
 # `LATEST` starts with the changes made from now on (`TRIM_HORIZON` would replay the last 24
 # hours of moves to everyone). A second mapping would tell everyone of every move twice, so create
 # one only when the list is empty. A new mapping is `Creating` for a moment: changes made before it
-# is `Enabled` are not delivered, so wait for it (`time.sleep(1)` between two looks).
+# is `Enabled` are not delivered, so wait for it (`time.sleep(1)` between two looks; Lambda has no
+# waiter for mappings). On AWS, a policy changed seconds ago may not have reached Lambda yet: if
+# `create_event_source_mapping` still says the role cannot access the stream, run the cell again.
 #
 # ### Challenge `arena-stream` · 5 min
 #
@@ -199,7 +299,6 @@ with (
 import time
 
 lambda_ = boto3.client("lambda")
-dynamodb = boto3.client("dynamodb")
 ### BEGIN SOLUTION
 stream_arn = dynamodb.describe_table(TableName="arena-connections")["Table"]["LatestStreamArn"]
 mappings = lambda_.list_event_source_mappings(
@@ -331,7 +430,12 @@ assert seen == {"frame_in", "route", "lambda", "post"} or not trace.available, (
 #   the caller: no `@connections` call needed for a reply.
 # - Writers only write; the table's stream, mapped to a function, tells everybody, one batch at a
 #   time.
-# - An event source mapping starts at `LATEST` and is usable once its state is `Enabled`.
+# - A table's stream is switched on with `update_table`; the table is `UPDATING` until it is
+#   `ACTIVE` again (the `table_exists` waiter).
+# - Lambda reads the stream as the function's role: it needs `DescribeStream`, `GetRecords`,
+#   `GetShardIterator` and `ListStreams` on `<table ARN>/stream/*`, or the mapping is refused.
+# - An event source mapping starts at `LATEST` and is usable once its state is `Enabled`
+#   (`Creating` first): changes made before then are not delivered.
 #
 # **Exercises:** [06 · The pointer arena](../exercises/06-pointer-arena-exercises.ipynb):
 # `stream-batch` (a mapping's batch size and window, made or changed) and `arena-color`.

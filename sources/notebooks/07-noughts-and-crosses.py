@@ -140,12 +140,15 @@ lessons.show_source("tictactoe/game.py", "winner")
 #
 # | call | parameters | answer |
 # |---|---|---|
-# | `dynamodb.describe_time_to_live` | `TableName` | `["TimeToLiveDescription"]`: `{"TimeToLiveStatus": "DISABLED"}` or `"ENABLED"`, with `"AttributeName"` |
+# | `dynamodb.describe_time_to_live` | `TableName` | `["TimeToLiveDescription"]`: `{"TimeToLiveStatus": "DISABLED"}`, or `"ENABLING"`, `"ENABLED"`, `"DISABLING"`, with `"AttributeName"` |
 # | `dynamodb.update_time_to_live` | `TableName`, `TimeToLiveSpecification={"Enabled": True, "AttributeName": ...}` | the new specification |
 #
-# On AWS, switching Time to Live on when it is on already is an error (`ValidationException`),
-# so ask `describe_time_to_live` first and switch it on only when the status is neither
-# `ENABLED` nor `ENABLING`.
+# Switching Time to Live on takes a while: the status is `ENABLING` first (on AWS for up to an
+# hour), then `ENABLED`. The table works as usual meanwhile, so nothing needs to wait for it.
+# But AWS refuses a second change while one is in progress, or within an hour of the last one
+# (`ValidationException`), and switching it on when it is on already is an error too. So ask
+# `describe_time_to_live` first, and switch it on only when the status is neither `ENABLED`
+# nor `ENABLING`: then running the cell again is safe.
 #
 # ### Challenge `games-ttl` · 4 min
 #
@@ -166,21 +169,35 @@ if ttl["TimeToLiveStatus"] not in ("ENABLED", "ENABLING"):
 check.games_ttl()
 
 # %% [markdown]
-# The setting, read back:
+# The setting, read back (`ENABLING` if you just switched it on, `ENABLED` a while later):
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ttl = dynamodb.describe_time_to_live(TableName="tictactoe-games")["TimeToLiveDescription"]
 ttl
 
 # %%
-assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}, (
-    "Time to Live is not on for ttl: run the check of `games-ttl` again, it says what to change"
-)
+assert (
+    ttl.get("TimeToLiveStatus") in ("ENABLING", "ENABLED") and ttl.get("AttributeName") == "ttl"
+), "Time to Live is not on for ttl: run the check of `games-ttl` again, it says what to change"
+
+# %% [markdown]
+# **Predict, then run.** What if the cell switched it on without asking first? The next cell
+# makes the careless call once more, on a table whose Time to Live was changed moments ago.
+
+# %% tags=["nbval-ignore-output"]
+try:
+    dynamodb.update_time_to_live(
+        TableName="tictactoe-games",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+    )
+    print("switched on again: this cloud let it pass")
+except dynamodb.exceptions.ClientError as error:
+    print("refused:", error.response["Error"]["Code"], error.response["Error"]["Message"])
 
 # %% [markdown]
 # **Predict, then run.** A game row whose `ttl` passed a minute ago: is it still there right
-# after `put_item`? And ten seconds later? Guess both, then run. (AWS deletes expired rows within
-# a few days, not seconds; the local cloud sweeps every few seconds.)
+# after `put_item`? And ten seconds later? Guess both, then run. (AWS deletes expired rows some
+# time after they expire, typically within a few days; the local cloud after a few seconds.)
 
 # %% tags=["nbval-ignore-output"]
 import time
@@ -192,8 +209,29 @@ time.sleep(10)
 print("ten seconds later:", games.get_item(Key={"GameId": "OLDGAME"}).get("Item"))
 
 # %% [markdown]
-# Until the sweep, an expired row is read like any other: code that cares (a game that must not
-# go on after two hours) still compares `ttl` with the clock.
+# Until DynamoDB deletes it, an expired row is read like any other. So code that must not use an
+# expired game compares `ttl` with the clock, as AWS advises: in a scan or a query, a filter
+# `Attr("ttl").gt(int(time.time()))` leaves expired rows out; after a `get_item`, compare the
+# row's `ttl` yourself. The game's functions do both (`lessons.show_source` below): a game whose
+# `ttl` has passed can no longer be joined or played, even before it is gone.
+
+# %% tags=["nbval-ignore-output"]
+from boto3.dynamodb.conditions import Attr
+
+games.put_item(Item={"GameId": "OLDGAME", "status": "over", "ttl": int(time.time()) - 60})
+every_row = [row["GameId"] for row in games.scan()["Items"]]
+live = games.scan(FilterExpression=Attr("ttl").gt(int(time.time())))["Items"]
+live_ids = [row["GameId"] for row in live]
+print("a plain scan finds OLDGAME:", "OLDGAME" in every_row)
+print("a scan with ttl > now finds OLDGAME:", "OLDGAME" in live_ids)
+
+# %%
+assert "OLDGAME" not in live_ids, (
+    "the filter kept an expired row: compare ttl with int(time.time())"
+)
+
+# %%
+lessons.show_source("tictactoe/common.py", "load_game")
 #
 # ## A game, frame by frame
 #
@@ -260,7 +298,9 @@ widgets.HBox([left.widget, right.widget])
 #
 # - The route selection expression may read any field: `$request.body.type` routes on `type`.
 # - Time to Live deletes rows whose attribute (epoch seconds) has passed, for free; on AWS within
-#   days, so code that cares still compares it with the clock.
+#   days, so code that cares still compares it with the clock (`Attr("ttl").gt(now)` in scans).
+# - Switching it on is `ENABLING` first (up to an hour on AWS), and AWS refuses another change
+#   within the hour: ask `describe_time_to_live` before `update_time_to_live`.
 # - Rules kept in pure functions (`game.py`) are tested without any AWS.
 #
 # **Exercises:** [07 · Noughts and crosses](../exercises/07-noughts-and-crosses-exercises.ipynb):

@@ -54,7 +54,7 @@ def create_role(name: str, table_arn: str, index: str) -> str:
         ],
     }
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    iam.get_waiter("role_exists").wait(RoleName=name)
+    iam.get_waiter("role_exists").wait(RoleName=name)  # IAM can read it: Lambda may not, yet
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -92,7 +92,9 @@ checks.check_create_role(create_role, checks.unique("role"), checks.unique("tabl
 # - zip every `.py` file of `folder` (in memory, at the zip's root: `zipfile`, `io.BytesIO`);
 # - if there is no function `name` yet: `create_function` (runtime `python3.12`, the handler, the
 #   role, the zip, `environment` as its variables), then wait until it is active
-#   (`get_waiter("function_active_v2")`);
+#   (`get_waiter("function_active_v2")`). The role may be only seconds old: while
+#   `create_function` says it *cannot be assumed by Lambda*, wait a second or two and try again,
+#   as lesson 02 does;
 # - otherwise: `update_function_code` with the new zip, wait until the update is applied
 #   (`get_waiter("function_updated_v2")`), then `update_function_configuration` with
 #   `Environment={"Variables": environment}`, and wait again;
@@ -103,6 +105,7 @@ checks.check_create_role(create_role, checks.unique("role"), checks.unique("tabl
 
 # %% tags=["exercise:function-deploy"]
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -121,14 +124,22 @@ def deploy_function(
     try:
         lambda_.get_function(FunctionName=name)
     except lambda_.exceptions.ResourceNotFoundException:
-        created = lambda_.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Handler=handler,
-            Role=role_arn,
-            Code={"ZipFile": code},
-            Environment={"Variables": environment},
-        )
+        for attempt in range(15):
+            try:
+                created = lambda_.create_function(
+                    FunctionName=name,
+                    Runtime="python3.12",
+                    Handler=handler,
+                    Role=role_arn,
+                    Code={"ZipFile": code},
+                    Environment={"Variables": environment},
+                )
+                break
+            except lambda_.exceptions.InvalidParameterValueException as error:
+                # IAM has not told Lambda of the role yet: only that is worth another try.
+                if "cannot be assumed by Lambda" not in str(error) or attempt == 14:
+                    raise
+                time.sleep(2)
         lambda_.get_waiter("function_active_v2").wait(FunctionName=name)
         return created["FunctionArn"]
     lambda_.update_function_code(FunctionName=name, ZipFile=code)

@@ -253,3 +253,45 @@ def test_lambda_handlers_use_table_name_and_event_endpoint(
     tictactoe.move.lambda_handler(frame(XAVIER, body), None)
     tictactoe.disconnect.lambda_handler(ws_event("disconnect", XAVIER), None)
     assert [f["type"] for f in moto_posts()[OLIVIA]] == ["begin", "state", "opponent_left"]
+
+
+def expire(table, game_id):
+    """Set the game's ttl a minute in the past: expired, but not deleted yet (as on AWS for days)."""
+    table.update_item(
+        Key={"GameId": game_id},
+        UpdateExpression="SET #ttl = :past",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={":past": int(time.time()) - 60},
+    )
+
+
+def test_join_expired_game_is_error(tictactoe, table, api, frame):
+    """A game whose ttl has passed is not joined, though DynamoDB has not deleted it yet."""
+    game_id = start(tictactoe, table, frame)["gameId"]
+    expire(table, game_id)
+    tictactoe.join.on_join(frame(OLIVIA, {"type": "join", "gameId": game_id}), table, api)
+    assert api.posts == [(OLIVIA, {"type": "error", "message": f"no game called {game_id}"})]
+    assert "playerO" not in game(table, game_id)
+
+
+def test_move_in_expired_game_is_error(tictactoe, table, api, frame, game_id):
+    """A move in a game whose ttl has passed is refused as in a game that does not exist."""
+    expire(table, game_id)
+    play(tictactoe, table, api, frame, game_id, XAVIER, 0, 0)
+    assert [f["type"] for f in api.frames_to(XAVIER)] == ["error"]
+    assert game(table, game_id)["board"] == "........."
+
+
+def test_disconnect_leaves_expired_games_alone(tictactoe, table, api, ws_event, game_id):
+    """$disconnect reads unfinished games with a ttl > now filter: an expired one is not told."""
+    expire(table, game_id)
+    tictactoe.disconnect.on_disconnect(ws_event("disconnect", OLIVIA), table, api)
+    assert api.posts == []
+    assert game(table, game_id)["status"] != "over"
+
+
+def test_is_expired_compares_ttl_with_the_clock(tictactoe):
+    """No ttl never expires; a ttl in the past has; a ttl in the future has not."""
+    assert not tictactoe.common.is_expired({"GameId": "A"})
+    assert tictactoe.common.is_expired({"ttl": 100}, now=100)
+    assert not tictactoe.common.is_expired({"ttl": 101}, now=100)

@@ -92,7 +92,23 @@ def answer(function: Callable[..., T], *args: Any) -> T:
     except Exception as error:
         call = f"{getattr(function, '__name__', 'your function')}({', '.join(map(repr, args))})"
         first = next(iter(str(error).splitlines()), "")
-        raise AssertionError(f"{call} raised {type(error).__name__}: {first}") from error
+        hint = next((hint for said, hint in TIMING_HINTS if said in first), "")
+        raise AssertionError(f"{call} raised {type(error).__name__}: {first}{hint}") from error
+
+
+# What AWS says when code skips a wait, and what to do about it.
+TIMING_HINTS = (
+    (
+        "cannot be assumed by Lambda",
+        " (hint: IAM takes a few seconds to tell Lambda of a new role: retry create_function"
+        " while it says so, as lesson 02 does)",
+    ),
+    (
+        "The operation cannot be performed at this time",
+        " (hint: the function is still Pending or being updated: wait with"
+        " lambda_.get_waiter('function_active_v2') or ('function_updated_v2') first)",
+    ),
+)
 
 
 def unique(prefix: str) -> str:

@@ -35,8 +35,9 @@ from infra.deploy import (
 )
 from infra.deploy import add_route_response as kit_route_response
 from infra.deploy.apps import ARENA, PUSH, deploy_plan
-from infra.deploy.aws import APP_TAG, account_of, region_of
+from infra.deploy.aws import APP_TAG, account_of, region_of, wait_for
 from infra.deploy.policies import check_least_privilege
+from infra.deploy.tables import delete_table
 
 from .common import (
     KIT_LAMBDAS,
@@ -218,7 +219,7 @@ def _games_table(name: str, index: str) -> str:
         BillingMode="PAY_PER_REQUEST",
         Tags=[{"Key": APP_TAG, "Value": PROBE_APP}],
     )
-    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    wait_for(dynamodb, "table_exists", TableName=name)
     return str(dynamodb.describe_table(TableName=name)["Table"]["TableArn"])
 
 
@@ -877,14 +878,7 @@ def _push_without_rule(app: str) -> str:
 
 
 def _delete_table(name: str) -> None:
-    dynamodb = boto3.client("dynamodb")
-    try:
-        dynamodb.delete_table(TableName=name)
-    except ClientError as error:
-        if error_code(error) != "ResourceNotFoundException":
-            raise
-        return
-    dynamodb.get_waiter("table_not_exists").wait(TableName=name)
+    delete_table(name)
 
 
 def _delete_role(name: str) -> None:
