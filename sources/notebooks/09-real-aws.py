@@ -135,8 +135,8 @@ assert len(check_least_privilege(classic, managed)) == 3, (
 # ## Teardown
 #
 # Every `create_*` call you wrote has its `delete_*`: `delete_table`, `delete_function`,
-# `delete_api`, `delete_role_policy` and `delete_role`, `remove_targets` and `delete_rule`. One by
-# hand, with its waiter:
+# `delete_api`, `delete_role_policy` and `delete_role`, `delete_schedule` (and for a legacy rule,
+# `remove_targets` and `delete_rule`). One by hand, with its waiter:
 
 # %% tags=["nbval-ignore-output"]
 dynamodb = boto3.client("dynamodb")
@@ -146,8 +146,9 @@ dynamodb.get_waiter("table_not_exists").wait(TableName="lesson09-connections")
 # %% [markdown]
 # For the rest, every resource the deploy steps create is tagged `workshop:app=<app>`.
 # `teardown` finds them through each service's tags and deletes them, in an order AWS accepts:
-# rules, functions (with their stream mappings and log groups), APIs, roles, tables. Untagged
-# resources are never touched.
+# rules, the schedules whose target is one of the app's functions (schedules carry no tags),
+# functions (with their stream mappings and log groups), APIs, roles, tables. Untagged resources
+# are never touched.
 
 # %% tags=["nbval-ignore-output"]
 from infra.deploy import find_api, teardown
