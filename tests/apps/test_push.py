@@ -37,3 +37,29 @@ def test_a_client_receives_the_scheduled_message(push_url: str) -> None:
     [pushed] = results
     assert (pushed["function"], pushed["error"]) == ("push-broadcast", None)
     assert pushed["response"]["sent"] >= 1
+
+
+def test_the_schedule_itself_pushes_a_minute_later(cloud: LocalCloud, push_url: str) -> None:
+    """No fire: a minute on the scheduler's clock, and Scheduler runs push-broadcast with its role."""
+    from tests.local.sources.test_schedules import FakeClock
+
+    scheduler = cloud.scheduler
+    real_clock = scheduler.clock
+    clock = FakeClock(real_clock())
+
+    async def scenario() -> Frame:
+        async with connect(f"{push_url}?name=grace") as grace:
+            scheduler.clock = clock
+            await asyncio.to_thread(scheduler.tick)  # the schedule's first minute starts now
+            clock.advance(60)
+            await asyncio.to_thread(scheduler.tick)
+            return await receive(grace)
+
+    try:
+        frame = asyncio.run(scenario())
+    finally:
+        scheduler.clock = real_clock
+        scheduler.notify_changed()
+    assert frame["type"] == "push"
+    assert frame["text"] == "Hello from a scheduled Lambda"
+    assert scheduler.refusals == {}  # push-scheduler-role let Scheduler invoke the function
