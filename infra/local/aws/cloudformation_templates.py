@@ -77,7 +77,8 @@ class UnsupportedResourceType(Exception):
         super().__init__(
             f"Resource type {resource_type} is not supported by the local cloud "
             "(it runs API Gateway v2 WebSocket APIs, Lambda, DynamoDB, IAM, EventBridge "
-            "rules, CloudWatch Logs and most types moto knows); deploy this template to AWS"
+            "rules and Scheduler schedules, CloudWatch Logs and most types moto knows); deploy "
+            "this template to AWS"
         )
 
 
