@@ -251,3 +251,28 @@ def test_a_change_set_executes_in_time(aws: Any) -> None:
     wait(aws, "stack_create_complete", "timing-change-set")
     function = outputs(aws, "timing-change-set")["FunctionName"]
     assert aws("lambda").get_function(FunctionName=function)["Configuration"]["State"] == "Active"
+
+
+def test_an_update_change_set_executes_in_time(aws: Any) -> None:
+    """An UPDATE change set (a second `sam deploy`) is UPDATE_COMPLETE once the function's
+    update is Successful; invocations then run the new code."""
+    cloudformation = aws("cloudformation")
+    create(aws, "timing-update-set", template("v1", table=False))
+    wait(aws, "stack_create_complete", "timing-update-set")
+    function = outputs(aws, "timing-update-set")["FunctionName"]
+    cloudformation.create_change_set(
+        StackName="timing-update-set",
+        ChangeSetName="second",
+        ChangeSetType="UPDATE",
+        TemplateBody=template("v2", table=False),
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    cloudformation.get_waiter("change_set_create_complete").wait(
+        StackName="timing-update-set", ChangeSetName="second", WaiterConfig=waits.WAITER
+    )
+    cloudformation.execute_change_set(StackName="timing-update-set", ChangeSetName="second")
+    wait(aws, "stack_update_complete", "timing-update-set")
+    configuration = aws("lambda").get_function_configuration(FunctionName=function)
+    assert configuration["LastUpdateStatus"] == "Successful"
+    answer = aws("lambda").invoke(FunctionName=function, Payload=b"{}")
+    assert json.loads(answer["Payload"].read()) == "v2"
