@@ -72,7 +72,8 @@ def connections_table(name: str = TABLE) -> None:
     require(
         table["TableStatus"] == "ACTIVE",
         f"{name} is {table['TableStatus']}: wait with"
-        " dynamodb.get_waiter('table_exists').wait(TableName=...) before using it",
+        " dynamodb.get_waiter('table_exists').wait(TableName=..., WaiterConfig={'Delay': 1})"
+        " before using it",
     )
     tags = dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
     require(

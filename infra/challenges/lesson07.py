@@ -68,7 +68,8 @@ def games_ttl() -> None:
         raise CheckFailed(
             f"Time to Live is DISABLING on {TABLE}: on AWS it cannot be switched on again until"
             " that is over (up to an hour). Delete the table (dynamodb.delete_table(TableName="
-            f"{TABLE!r}), then dynamodb.get_waiter('table_not_exists').wait(TableName={TABLE!r})),"
+            f"{TABLE!r}), then dynamodb.get_waiter('table_not_exists').wait(TableName={TABLE!r},"
+            " WaiterConfig={'Delay': 1})),"
             " run the catch-up cell at the top, which makes it again, then your cell"
         )
     if status not in ("ENABLED", "ENABLING"):
@@ -94,7 +95,8 @@ def games_ttl() -> None:
         f"Time to Live reads the attribute {attribute!r}, but a game's row keeps its expiry in"
         f" {ATTRIBUTE!r}. Changing it takes switching it off, and AWS then refuses to switch it"
         " on again for up to an hour. So delete the table (dynamodb.delete_table(TableName="
-        f"{TABLE!r}), then dynamodb.get_waiter('table_not_exists').wait(TableName={TABLE!r})),"
+        f"{TABLE!r}), then dynamodb.get_waiter('table_not_exists').wait(TableName={TABLE!r},"
+        " WaiterConfig={'Delay': 1})),"
         " run the catch-up cell at the top, which makes it again without Time to Live, then"
         f" your cell with AttributeName {ATTRIBUTE!r}",
     )

@@ -136,6 +136,7 @@ print("after the waiter:", scratch_status)
 dynamodb.put_item(TableName=scratch, Item={"connectionId": {"S": "afterTheWaiter"}})
 print("put_item after the waiter: it worked")
 dynamodb.delete_table(TableName=scratch)
+print("the scratch table is being deleted")
 
 # %%
 assert scratch_status == "ACTIVE", "the waiter returned before the table was ACTIVE: run it again"

@@ -101,6 +101,22 @@ policy = lessons.chat_policy(table_arn)
 print(json.dumps(policy, indent=2))
 
 # %% [markdown]
+# AWS's own tutorials give a function its logs with the **managed** policy
+# `AWSLambdaBasicExecutionRole`, which AWS writes and keeps up to date. One call shows what it
+# allows, and where:
+
+# %% tags=["nbval-ignore-output"]
+basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+version = boto3.client("iam").get_policy(PolicyArn=basic)["Policy"]["DefaultVersionId"]
+basic_document = boto3.client("iam").get_policy_version(PolicyArn=basic, VersionId=version)
+print(json.dumps(basic_document["PolicyVersion"]["Document"], indent=2))
+
+# %% [markdown]
+# `"Resource": "*"`: every log group of the account, any function's. It works, and is the quick
+# start; the chat's inline policy names only the chat functions' own log groups, and each table
+# action on one table, so a bug (or a borrowed role) reaches no further than the chat.
+
+# %% [markdown]
 # Three calls make the role:
 #
 # 1. `iam.create_role(...)` with the trust policy, a JSON **string** (`json.dumps(trust)`):
@@ -243,6 +259,7 @@ scratch_state = lambda_.get_function(FunctionName=scratch)["Configuration"]["Sta
 print("after function_active_v2:", scratch_state)
 lambda_.delete_function(FunctionName=scratch)
 iam.delete_role(RoleName=scratch)
+print("the scratch function and role are deleted")
 
 # %%
 assert scratch_state == "Active", "the waiter returned before the function was Active: run it again"
