@@ -23,10 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from infra.deploy.aws import once_role_assumable, wait_for
+from infra.deploy.policies import trust_policy
 from infra.local.cloud import LocalCloud
 
 TABLES = 5
-TRUST = {"Version": "2012-10-17", "Statement": []}
 
 
 @contextlib.contextmanager
@@ -47,6 +48,8 @@ def build(cloud: LocalCloud, items: int, functions: int, records: int, log_event
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
+    for table in range(TABLES):  # data calls on a CREATING table are refused, as on AWS
+        wait_for(ddb, "table_exists", TableName=f"bench-{table}")
     for start in range(0, items, 25):
         batch = [
             {
@@ -63,19 +66,24 @@ def build(cloud: LocalCloud, items: int, functions: int, records: int, log_event
         ]
         ddb.batch_write_item(RequestItems={f"bench-{start // 25 % TABLES}": batch})
     role = cloud.client("iam").create_role(
-        RoleName="bench", AssumeRolePolicyDocument=json.dumps(TRUST)
+        RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust_policy())
     )["Role"]["Arn"]
+    lambda_ = cloud.client("lambda")
     for n in range(functions):
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("app.py", f"def handler(event, context):\n    return {n}\n")
-        cloud.client("lambda").create_function(
-            FunctionName=f"bench-fn-{n}",
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": code.getvalue()},
+        once_role_assumable(  # a new role is not assumable by Lambda for a few seconds
+            lambda code=code, n=n: lambda_.create_function(
+                FunctionName=f"bench-fn-{n}",
+                Runtime="python3.12",
+                Role=role,
+                Handler="app.handler",
+                Code={"ZipFile": code.getvalue()},
+            )
         )
+    for n in range(functions):  # Pending, then Active: saved as they would be in use
+        wait_for(lambda_, "function_active_v2", FunctionName=f"bench-fn-{n}")
     for start in range(0, records, 25):
         batch = [
             {"PutRequest": {"Item": {"pk": {"S": f"mover-{n % 30}"}, "x": {"N": str(n)}}}}
