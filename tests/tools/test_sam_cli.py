@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -132,17 +133,22 @@ def test_aws_cloudformation_package_and_deploy_the_chat(cloud: LocalCloud, run) 
         "--output-template-file", "packaged.yaml",
     )  # fmt: skip
     assert "s3://cli-artifacts/clichat/" in (run.app / "packaged.yaml").read_text()
-    run(
+    printed = run(
         "aws", "cloudformation", "deploy", "--template-file", "packaged.yaml",
         "--stack-name", "clichat", "--s3-bucket", "cli-artifacts", "--s3-prefix", "clichat",
-        *CAPABILITIES,
+        *CAPABILITIES, "--no-execute-changeset",
     )  # fmt: skip
+    # The CLI's own wait after executing polls every 30 s: execute it, and wait, from here.
+    [change_set] = re.findall(r"--change-set-name (\S+)", printed)
+    run("aws", "cloudformation", "execute-change-set", "--change-set-name", change_set)
+    waiter = client("cloudformation").get_waiter("stack_create_complete")
+    waiter.wait(StackName="clichat", WaiterConfig={"Delay": 1})
     message, _ = chat(outputs("clichat")["WebSocketURL"])
     assert message == {"type": "message", "from": "ada", "text": "hi from sam"}
 
     settle(cloud)
     run("aws", "cloudformation", "delete-stack", "--stack-name", "clichat")
     waiter = client("cloudformation").get_waiter("stack_delete_complete")
-    waiter.wait(StackName="clichat", WaiterConfig={"Delay": 1})  # the CLI's waits 30 s a poll
+    waiter.wait(StackName="clichat", WaiterConfig={"Delay": 1})
     assert gone("clichat")
     assert leftovers("clichat") == []
