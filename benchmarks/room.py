@@ -861,10 +861,11 @@ async def _troublemakers(urls: list[str], seconds: float) -> None:
 
 
 def cloud_gauges(cloud: RoomCloud) -> tuple[float, int, int]:
-    """The cloud process's RSS (MB), its open files and sockets, and its worker processes.
+    """The cloud process's RSS (MB), its open files and sockets, and its workers.
 
     The pipes to its workers are left out of the files: they come and go with the workers,
-    which are counted on their own."""
+    which are counted on their own. A worker is one execution environment: on Linux a guard
+    process and the worker it forked (`infra/local/runtime/guard.py`), so its children count."""
     import psutil
 
     process = psutil.Process(cloud.process.pid)
@@ -872,7 +873,15 @@ def cloud_gauges(cloud: RoomCloud) -> tuple[float, int, int]:
     with contextlib.suppress(OSError):  # Linux names each descriptor's kind
         folder = f"/proc/{process.pid}/fd"
         fds -= sum(_readlink(f"{folder}/{fd}").startswith("pipe:") for fd in os.listdir(folder))
-    return process.memory_info().rss / 1e6, fds, len(process.children(True))
+    return process.memory_info().rss / 1e6, fds, len(process.children())
+
+
+def stray_processes(cloud: RoomCloud) -> int:
+    """Processes under the cloud that are neither a worker's guard nor the worker it forked."""
+    import psutil
+
+    guards = psutil.Process(cloud.process.pid).children()
+    return sum(max(0, len(guard.children(True)) - 1) for guard in guards)
 
 
 def _readlink(path: str) -> str:
@@ -938,7 +947,7 @@ def run_soak(
     wait_until_idle(cloud, report)
     time.sleep(CLOSE_GRACE)  # the last $disconnects
     idle_after = cloud_gauges(cloud)
-    cap = warm_worker_cap(cloud)
+    cap, strays = warm_worker_cap(cloud), stray_processes(cloud)
     print(f"{label}: the same 30 without the sleepers and the flapping ...", flush=True)
     calm = soak_once(arena_url, chat_url, seconds, processes, False, None)
     print(f"{label}: the same on the floor ...", flush=True)
@@ -976,6 +985,10 @@ def run_soak(
         Row(f"{label}: worker processes once idle again", idle_after[2], None, "",
             lambda v, f: v <= cap, f"<= the pools' warm cap ({cap}; idle before:"
             f" {idle_before[2]})"),
+        Row(f"{label}: processes beyond the workers once idle", strays, None, "",
+            lambda v, f: v == 0, "none"),
+        Row(f"{label}: processes beyond the workers once idle", strays, None, "",
+            lambda v, f: v == 0, "none"),
         Row(f"{label}: 'Task timed out' in logs", timeouts, None, "", lambda v, f: v == 0, "none"),
     )  # fmt: skip
     report.notes.append(
@@ -1120,7 +1133,7 @@ def main(argv: list[str] | None = None) -> int:
                 Row(f"{label}: out of order", local["out_of_order"], raw["out_of_order"], ""),
                 Row(f"{label}: connections dropped", local["dropped"], raw["dropped"], "",
                     lambda v, f: v == 0, "none"),
-                Row(f"{label}: 'Task timed out' in logs", timeouts, None, "",
+        Row(f"{label}: 'Task timed out' in logs", timeouts, None, "",
                     lambda v, f: v == 0, "none"),
             )  # fmt: skip
             report.notes.append(
