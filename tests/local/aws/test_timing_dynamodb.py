@@ -120,6 +120,12 @@ def test_every_data_call_on_a_creating_table_is_not_found(dynamodb: Any) -> None
         "BatchGetItem": lambda: dynamodb.batch_get_item(
             RequestItems={"all-calls": {"Keys": [KEY]}}
         ),
+        "TransactWriteItems": lambda: dynamodb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "all-calls", "Item": KEY}}]
+        ),
+        "TransactGetItems": lambda: dynamodb.transact_get_items(
+            TransactItems=[{"Get": {"TableName": "all-calls", "Key": KEY}}]
+        ),
     }
     for operation, call in calls.items():
         with pytest.raises(ClientError) as raised:

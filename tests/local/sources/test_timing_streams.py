@@ -210,3 +210,23 @@ def test_a_deleted_mapping_is_deleting_then_gone(cloud: FakeCloud, poller: Strea
     else:
         raise AssertionError("the mapping is still Deleting")
     assert cloud.events() == []
+
+
+def test_a_restored_mapping_has_settled(
+    cloud: FakeCloud, timing: Timing, function_arn: str, tmp_path: Any
+) -> None:
+    """A mapping saved while Creating is Enabled once restored (its deadline was on the saved
+    process's clock), and can be changed at once."""
+    from infra.local.state.lifecycle import CloudState
+
+    stream = stream_of_new_table(cloud)
+    states.use(DEFAULT)
+    uuid = create_mapping(cloud, stream)["UUID"]
+    assert mapping_state(cloud, uuid) == "Creating"
+    state = CloudState(cloud.backends, tmp_path, interval=3600).open()
+    assert state.save_now()
+    state.close()
+    cloud.backends.reset()
+    CloudState(cloud.backends, tmp_path, interval=3600).open().close()
+    assert mapping_state(cloud, uuid) == "Enabled"
+    call(cloud, "lambda", "update_event_source_mapping", UUID=uuid, BatchSize=3)
