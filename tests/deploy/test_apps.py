@@ -87,7 +87,8 @@ def test_unknown_app_is_refused(moto_aws: boto3.Session) -> None:
 def test_a_plan_can_leave_the_stream_and_the_schedule_to_the_learner(
     moto_aws: boto3.Session,
 ) -> None:
-    """stream_mapped=False and schedule=None create the functions but no mapping and no rule."""
+    """stream_mapped=False and schedule=None create the functions but no mapping and no
+    schedule."""
     from dataclasses import replace
 
     from infra.deploy.apps import ARENA, PUSH, deploy_plan
@@ -98,6 +99,7 @@ def test_a_plan_can_leave_the_stream_and_the_schedule_to_the_learner(
     assert {"arena-tableTriggers", "push-broadcast"} <= functions
     mappings = moto_aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert mappings == []
+    assert moto_aws.client("scheduler").list_schedules()["Schedules"] == []
     assert moto_aws.client("events").list_rules()["Rules"] == []
     table = moto_aws.client("dynamodb").describe_table(TableName="arena-connections")["Table"]
     assert table["StreamSpecification"]["StreamEnabled"]  # ready for the learner's mapping

@@ -261,6 +261,7 @@ def test_catch_up_app_leaves_the_lessons_own_steps_out(cloud: LocalCloud) -> Non
     assert lessons.route_summary(api_id, "list")["RouteResponses"] == []
     assert lessons.stream_mappings("arena-tableTriggers") == []
     lessons.catch_up_app("push")
+    assert boto3.client("scheduler").list_schedules(NamePrefix="push-")["Schedules"] == []
     assert boto3.client("events").list_rules(NamePrefix="push-")["Rules"] == []
     lessons.catch_up_app("tictactoe")
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName="tictactoe-games")
