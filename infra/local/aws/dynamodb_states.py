@@ -1,7 +1,7 @@
 """DynamoDB's tables and Time to Live take time, as on AWS (timings: `states.current()`).
 
 - CreateTable answers `CREATING`; the table is `ACTIVE` after `table_create`. Until then its data
-  calls (GetItem, PutItem, Query, Scan, the batches, the transactions) get
+  calls (GetItem, PutItem, Query, Scan, the batches, the transactions, PartiQL) get
   `ResourceNotFoundException` ("Requested resource not found"), as AWS answers them.
 - UpdateTable (a stream switched on, an index added, ...) makes it `UPDATING` for
   `table_update` (a new index is `CREATING` meanwhile); data calls go on as on AWS.
@@ -30,6 +30,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import partiql
 
 from . import states
 
@@ -163,6 +164,22 @@ def _update_table(original: Any) -> Any:
     return update_table
 
 
+def _execute_statement(original: Any) -> Any:
+    def execute_statement(
+        self: DynamoDBBackend, statement: str, parameters: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        # moto's PartiQL reads every table without looking them up: look up the ones it names.
+        for named in partiql.get_query_metadata(statement).get_table_names():
+            name = named.replace('"', "")  # '"table"."index"' names an index
+            table = name if name in self.tables else name.rsplit(".", 1)[0]  # "table.index"
+            if table in self.tables:
+                self.get_table(table)
+        return original(self, statement, parameters)  # type: ignore[no-any-return]
+
+    execute_statement.__wrapped__ = original  # type: ignore[attr-defined]
+    return execute_statement
+
+
 def _describe(original: Any) -> Any:
     def describe(self: Table, base_key: str = "TableDescription") -> dict[str, Any]:
         answer: dict[str, Any] = original(self, base_key)
@@ -254,6 +271,7 @@ def install() -> None:
     backend.describe_table = _describe_table(backend.describe_table)  # type: ignore[method-assign]
     backend.delete_table = _delete_table(backend.delete_table)  # type: ignore[method-assign]
     backend.update_table = _update_table(backend.update_table)  # type: ignore[method-assign]
+    backend.execute_statement = _execute_statement(backend.execute_statement)  # type: ignore[method-assign]
     backend.update_time_to_live = _update_time_to_live(backend.update_time_to_live)  # type: ignore[method-assign]
     backend.describe_time_to_live = _describe_time_to_live(backend.describe_time_to_live)  # type: ignore[method-assign]
     Table.describe = _describe(Table.describe)  # type: ignore[method-assign]

@@ -126,6 +126,9 @@ def test_every_data_call_on_a_creating_table_is_not_found(dynamodb: Any) -> None
         "TransactGetItems": lambda: dynamodb.transact_get_items(
             TransactItems=[{"Get": {"TableName": "all-calls", "Key": KEY}}]
         ),
+        "ExecuteStatement": lambda: dynamodb.execute_statement(
+            Statement='SELECT * FROM "all-calls"'
+        ),
     }
     for operation, call in calls.items():
         with pytest.raises(ClientError) as raised:
