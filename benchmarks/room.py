@@ -987,8 +987,6 @@ def run_soak(
             f" {idle_before[2]})"),
         Row(f"{label}: processes beyond the workers once idle", strays, None, "",
             lambda v, f: v == 0, "none"),
-        Row(f"{label}: processes beyond the workers once idle", strays, None, "",
-            lambda v, f: v == 0, "none"),
         Row(f"{label}: 'Task timed out' in logs", timeouts, None, "", lambda v, f: v == 0, "none"),
     )  # fmt: skip
     report.notes.append(
@@ -1133,7 +1131,7 @@ def main(argv: list[str] | None = None) -> int:
                 Row(f"{label}: out of order", local["out_of_order"], raw["out_of_order"], ""),
                 Row(f"{label}: connections dropped", local["dropped"], raw["dropped"], "",
                     lambda v, f: v == 0, "none"),
-        Row(f"{label}: 'Task timed out' in logs", timeouts, None, "",
+                Row(f"{label}: 'Task timed out' in logs", timeouts, None, "",
                     lambda v, f: v == 0, "none"),
             )  # fmt: skip
             report.notes.append(
