@@ -357,13 +357,20 @@ def echo_stage(cloud: object) -> Iterator[str]:
         package = io.BytesIO()
         with zipfile.ZipFile(package, "w") as archive:
             archive.writestr("echo.py", ECHO)
-        function = functions.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role["Role"]["Arn"],
-            Handler="echo.handler",
-            Code={"ZipFile": package.getvalue()},
+        from infra.deploy.aws import once_role_assumable
+
+        function = once_role_assumable(  # a new role propagates for a few seconds, as on AWS
+            lambda: functions.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role["Role"]["Arn"],
+                Handler="echo.handler",
+                Code={"ZipFile": package.getvalue()},
+            )
         )["FunctionArn"]
+        functions.get_waiter("function_active_v2").wait(  # Pending, then Active
+            FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+        )
         api_id = apis.create_api(
             Name=name, ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
         )["ApiId"]
