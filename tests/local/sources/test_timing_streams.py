@@ -23,8 +23,9 @@ SETTLED = ("Enabled", "Disabled")
 
 
 @pytest.fixture
-def timing(cloud: FakeCloud) -> Iterator[Timing]:
-    """moto's states at the tests' shortened timing (a test may switch to the defaults)."""
+def timing(cloud: FakeCloud, function_arn: str) -> Iterator[Timing]:
+    """moto's states at the tests' shortened timing (a test may switch to the defaults), once
+    the mappings' function is made (its role is not these tests' subject)."""
     dynamodb.install()
     states.use(SHORT)
     yield SHORT
