@@ -132,6 +132,17 @@ def _state_settings(args: argparse.Namespace) -> dict[str, object]:
     return {"state_dir": str(args.state), "fresh_state": args.fresh}
 
 
+def _print_timing(mode: str) -> None:
+    """One line on how long resources take to settle (`--timing`)."""
+    if mode == "instant":
+        print("Timing: instant (nothing waits; on AWS tables, functions and roles take time).")
+    else:
+        print(
+            f"Timing: {mode} (tables, functions, roles and mappings take time as on AWS: wait"
+            " for them; --timing instant for none)."
+        )
+
+
 def _print_state(cloud: LocalCloud) -> None:
     """One line on where the state is kept and what a start found there."""
     state = cloud.state
@@ -157,6 +168,7 @@ def cmd_cloud(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, lambda *_: running.stop())  # `kill PID` stops it cleanly
         _print_environment(running.url, running.region, public, running.settings.room_key)
         _print_state(running)
+        _print_timing(_timing_mode(args))
         print("Ctrl-C stops it.", flush=True)
 
     try:
@@ -213,6 +225,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None
         _print_environment(cloud.url, cloud.region, public, cloud.settings.room_key)
         _print_state(cloud)
+        _print_timing(_timing_mode(args))
         # Clouds that notebook kernels start (infra.session) take their time as this one does.
         env = {**os.environ, **cloud.env(), ENVIRONMENT: _timing_mode(args)}
     lab = lab_command(args)

@@ -90,8 +90,11 @@ class StubCloud:
         pass
 
 
-def test_up_hands_its_timing_to_jupyterlab(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`workshop up --timing short`: its cloud and JupyterLab's kernels (WORKSHOP_TIMING) both."""
+def test_up_hands_its_timing_to_jupyterlab(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`workshop up --timing short`: its cloud and JupyterLab's kernels (WORKSHOP_TIMING) both,
+    and it says so."""
     environments: list[dict[str, str]] = []
 
     class Lab:
@@ -114,6 +117,7 @@ def test_up_hands_its_timing_to_jupyterlab(monkeypatch: pytest.MonkeyPatch) -> N
     assert main(["up", "--no-state", "--no-browser", "--timing", "short"]) == 0
     assert StubCloud.made[0]["timing"] == "short"
     assert environments[0][ENVIRONMENT] == "short"
+    assert "Timing: short (" in capsys.readouterr().out
 
 
 class NoCopy:
