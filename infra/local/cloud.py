@@ -45,7 +45,7 @@ from .invoker import Invoker
 from .logs import LogSink
 from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
 from .state.lifecycle import CloudState
-from .timing import INSTANT, Timing, timing_named
+from .timing import Timing, timing_named
 from .trace import TraceHub
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,9 @@ class LocalCloud:
         self.backends = Backends(self.account_id, self.region)
         self.bridge = MotoBridge(self.backends)
         aws_iam.enforcing = self.settings.iam
-        aws_states.use(self.settings.timing)  # moto is process-wide: so are its states' clock
+        # moto is process-wide: so is its states' clock, given back when this cloud stops.
+        self._timing_before = aws_states.current()
+        aws_states.use(self.settings.timing)
         aws_stacks.use(self.backends)  # stacks wait for their resources, under this lock
         self.guard = Guard(
             self.backends,
@@ -282,7 +284,7 @@ class LocalCloud:
 
     def _shutdown_sync(self) -> None:
         if aws_states.current() is self.settings.timing:
-            aws_states.use(INSTANT)  # moto used without a cloud settles at once, as moto does
+            aws_states.use(self._timing_before)  # at first INSTANT: moto without a cloud
             aws_stacks.use(None)
         for source in self.sources:
             try:

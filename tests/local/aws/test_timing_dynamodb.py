@@ -238,3 +238,12 @@ def test_an_instant_cloud_settles_at_once(dynamodb: Any) -> None:
         dynamodb.put_item(TableName="instant", Item=KEY)
     finally:
         states.use(SHORT)
+
+
+def test_a_cloud_gives_the_clock_back_when_it_stops(cloud: LocalCloud) -> None:
+    """A second cloud in the process (a test's own) sets moto's states' clock while it runs and
+    gives the first cloud's back when it stops."""
+    assert states.current() is SHORT
+    with running_cloud(timing="default") as inner:
+        assert inner.settings.timing is DEFAULT and states.current() is DEFAULT
+    assert states.current() is SHORT
