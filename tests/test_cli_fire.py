@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 
 from infra.cli import main
-from infra.deploy.schedules import invoke_policy, scheduler_trust_policy
+from infra.deploy.schedules import (
+    invoke_policy,
+    once_scheduler_may_assume,
+    scheduler_trust_policy,
+)
 from infra.local.cloud import LocalCloud
 from tests.conftest import create_function
 
@@ -38,11 +42,13 @@ def test_fire_runs_a_schedule_target_with_its_input(
         PolicyName="invoke",
         PolicyDocument=json.dumps(invoke_policy(echo)),
     )
-    aws("scheduler").create_schedule(
-        Name="nightly",
-        ScheduleExpression="cron(0 3 * * ? *)",
-        FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": echo, "RoleArn": role, "Input": '{"from": "schedule"}'},
+    once_scheduler_may_assume(
+        lambda: aws("scheduler").create_schedule(
+            Name="nightly",
+            ScheduleExpression="cron(0 3 * * ? *)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": echo, "RoleArn": role, "Input": '{"from": "schedule"}'},
+        )
     )
     assert main(["fire", "nightly"]) == 0
     printed = capsys.readouterr().out

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import boto3
@@ -23,6 +24,7 @@ from infra.deploy.aws import app_tags, client, error_code, report
 from infra.deploy.functions import allow_invoke
 from infra.deploy.roles import ROLE_PATH
 
+T = TypeVar("T")
 TARGET_ID = "function"
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 INVOKE_POLICY = "invoke-function"
@@ -131,7 +133,7 @@ def schedule_function(
             raise
         before = None
     call = scheduler.create_schedule if before is None else scheduler.update_schedule
-    arn = str(_while_role_settles(lambda: call(**settings))["ScheduleArn"])
+    arn = str(once_scheduler_may_assume(lambda: call(**settings))["ScheduleArn"])
     if before is None:
         outcome = "created"
     elif (before.get("ScheduleExpression"), before.get("State")) != (expression, "ENABLED"):
@@ -142,14 +144,18 @@ def schedule_function(
     return arn
 
 
-def _while_role_settles(call: Any, timeout: float = 60.0) -> Any:
-    """`call()`, again while Scheduler answers that it cannot use the role yet."""
+def once_scheduler_may_assume(call: Callable[[], T], timeout: float = 60.0) -> T:
+    """`call()` (CreateSchedule or UpdateSchedule), again while Scheduler cannot assume the
+    schedule's role yet: IAM is eventually consistent, so a role made seconds ago is refused
+    with ValidationException, on AWS and in the local cloud alike."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return call()
         except ClientError as error:
-            retry = error_code(error) == "ValidationException" and "role" in str(error).lower()
+            # AWS: "The execution role you provide must allow AWS EventBridge Scheduler to
+            # assume the role." while IAM has not spread the new role yet.
+            retry = error_code(error) == "ValidationException" and "assume" in str(error).lower()
             if not retry or time.monotonic() > deadline:
                 raise
             time.sleep(1)
@@ -163,7 +169,8 @@ def schedule_rule(
     *,
     session: boto3.Session | None = None,
 ) -> str:
-    """Invoke ``function_name`` on ``schedule`` (``rate(1 minute)`` or ``cron(...)``); return the rule ARN.
+    """Invoke ``function_name`` on ``schedule`` (``rate(1 minute)`` or ``cron(...)``) with a
+    scheduled rule, EventBridge's legacy way (the rule-based seed's); return the rule ARN.
 
     Re-running updates the schedule in place; the rule, its target and EventBridge's permission to
     invoke the function each exist once.

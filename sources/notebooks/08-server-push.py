@@ -190,14 +190,34 @@ check.scheduler_role()
 # ### Challenge `push-schedule` · 4 min
 #
 # Make the schedule `push-schedule`: every minute, on time, invoking `push-broadcast` with
-# `push-scheduler-role`. When it exists, update it instead, so the cell can run again. (IAM is
-# eventually consistent: on AWS, a role made seconds ago may not be usable yet, and
-# `create_schedule` answers `ValidationException` about the role; run the cell again a few
-# seconds later. The kit's step below retries by itself.)
+# `push-scheduler-role`. When it exists, update it instead, so the cell can run again.
+#
+# IAM is eventually consistent, as lesson 02 showed for Lambda: Scheduler checks that it may
+# assume the role when you create the schedule, and for a few seconds after `create_role` it
+# answers `ValidationException`: *The execution role you provide must allow AWS EventBridge
+# Scheduler to assume the role.* No waiter exists for it; `once_role_spread(call)`, given in the
+# cell, runs a call again while that is the answer.
 
 # %% tags=["exercise:push-schedule"]
+import time
+
 scheduler = boto3.client("scheduler")
 role_arn = iam.get_role(RoleName="push-scheduler-role")["Role"]["Arn"]
+
+
+def once_role_spread(call):
+    """`call()`, again while Scheduler cannot assume the (new) role yet."""
+    for _ in range(15):
+        try:
+            return call()
+        except scheduler.exceptions.ValidationException as error:
+            if "assume the role" not in str(error):
+                raise  # another mistake: retrying will not help
+            print("refused:", error.response["Error"]["Message"], "Trying again in 2 s.")
+            time.sleep(2)
+    raise TimeoutError("Scheduler still cannot assume the role after 30 s: is its trust right?")
+
+
 ### BEGIN SOLUTION
 settings = {
     "Name": "push-schedule",
@@ -206,9 +226,9 @@ settings = {
     "Target": {"Arn": function_arn, "RoleArn": role_arn},
 }
 try:
-    scheduler.create_schedule(**settings)
+    once_role_spread(lambda: scheduler.create_schedule(**settings))
 except scheduler.exceptions.ConflictException:
-    scheduler.update_schedule(**settings)
+    once_role_spread(lambda: scheduler.update_schedule(**settings))
 ### END SOLUTION
 
 # %% tags=["check:push-schedule"]
@@ -291,6 +311,7 @@ assert pushed["text"] == "Hello from a scheduled Lambda", (
 # - `@connections` can be called by any code with the permission: a schedule, a queue, a build.
 # - EventBridge Scheduler runs a target with a role it assumes: the role's trust policy names
 #   `scheduler.amazonaws.com`, its policy allows `lambda:InvokeFunction` on the one function.
+#   A role made seconds ago is refused for a moment (IAM is eventually consistent): try again.
 #   Scheduled rules are legacy; a rule needs a resource-policy statement for
 #   `events.amazonaws.com` instead.
 # - A trust policy says who may assume a role, a role policy what the role may do, a resource

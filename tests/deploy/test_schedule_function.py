@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from infra.deploy import schedule_function, teardown
+from infra.deploy.schedules import scheduler_trust_policy
 from infra.deploy.teardown import tagged_resources
 
 
@@ -65,6 +66,9 @@ def test_a_schedule_of_another_function_is_left_alone(
     moto_aws: boto3.Session, chat_function: str
 ) -> None:
     """A schedule whose target is not the app's survives its teardown."""
+    role = moto_aws.client("iam").create_role(
+        RoleName="other", AssumeRolePolicyDocument=json.dumps(scheduler_trust_policy())
+    )["Role"]["Arn"]
     scheduler = moto_aws.client("scheduler")
     scheduler.create_schedule(
         Name="someone-elses",
@@ -72,7 +76,7 @@ def test_a_schedule_of_another_function_is_left_alone(
         FlexibleTimeWindow={"Mode": "OFF"},
         Target={
             "Arn": "arn:aws:lambda:us-east-1:123456789012:function:other",
-            "RoleArn": "arn:aws:iam::123456789012:role/other",
+            "RoleArn": role,
             "Input": json.dumps({}),
         },
     )

@@ -37,6 +37,7 @@ from infra.deploy import add_route_response as kit_route_response
 from infra.deploy.apps import ARENA, PUSH, deploy_plan
 from infra.deploy.aws import APP_TAG, account_of, region_of, wait_for
 from infra.deploy.policies import check_least_privilege
+from infra.deploy.schedules import once_scheduler_may_assume
 from infra.deploy.tables import delete_table
 
 from .common import (
@@ -773,8 +774,7 @@ def check_reminder(
     url = _push_without_rule(app)
     function = f"{app}-broadcast"
     arn = boto3.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
-    with quietly():
-        role_arn = create_scheduler_role(app, arn)
+    role_arn = _scheduler_role_ready(app, arn)
     _delete_schedule(schedule)
     schedule_arn = answer(remind, schedule, function, role_arn, hour, timezone, text)
     try:
@@ -829,6 +829,27 @@ def check_reminder(
         f"Firing {schedule} pushed {pushed.get('text')!r}, not {text!r}: the target's Input is"
         " the event the function gets"
     )
+
+
+def _scheduler_role_ready(app: str, function_arn: str) -> str:
+    """The kit's scheduler role for `app`, once Scheduler can assume it (IAM is eventually
+    consistent: a throwaway schedule is tried until it is accepted, then deleted)."""
+    scheduler = boto3.client("scheduler")
+    with quietly():
+        role_arn = create_scheduler_role(app, function_arn)
+    probe = f"{app}-role-probe"
+    _delete_schedule(probe)
+    once_scheduler_may_assume(
+        lambda: scheduler.create_schedule(
+            Name=probe,
+            ScheduleExpression="rate(1 day)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            State="DISABLED",
+            Target={"Arn": function_arn, "RoleArn": role_arn},
+        )
+    )
+    _delete_schedule(probe)
+    return role_arn
 
 
 def _delete_schedule(name: str) -> None:

@@ -19,6 +19,14 @@ TYPE = "AWS::Scheduler::Schedule"
 MAX_NAME = 64
 
 
+def _once_role_spread(properties: dict[str, Any], account_id: str) -> None:
+    """Wait while the schedule's role is too new for Scheduler, as CloudFormation retries it."""
+    from . import cloudformation_engine, iam
+
+    role = str((properties.get("Target") or {}).get("RoleArn") or "")
+    cloudformation_engine.wait_until(lambda: not iam.propagating(account_id, role), f"Role {role}")
+
+
 def _settings(properties: dict[str, Any]) -> dict[str, Any]:
     """CreateSchedule's arguments (moto's names) from the resource's properties."""
     target = dict(properties.get("Target") or {})
@@ -83,6 +91,7 @@ class Schedule(CloudFormationModel):
         name = str(properties.get("Name") or resource_name)[-MAX_NAME:].lstrip("-")
         group = str(properties.get("GroupName") or "default")
         backend = scheduler_backends[account_id][region_name]
+        _once_role_spread(properties, account_id)
         schedule = backend.create_schedule(
             name=name,
             group_name=group,
@@ -101,6 +110,7 @@ class Schedule(CloudFormationModel):
         region_name: str,
     ) -> Schedule:
         properties = cloudformation_json.get("Properties", {})
+        _once_role_spread(properties, account_id)
         scheduler_backends[account_id][region_name].update_schedule(
             name=original_resource.name,
             group_name=original_resource.group,

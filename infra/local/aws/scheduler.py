@@ -11,7 +11,11 @@ lets through, with Scheduler's `ValidationException` (400):
 - a FlexibleTimeWindow whose Mode is not OFF or FLEXIBLE, or FLEXIBLE without a
   MaximumWindowInMinutes from 1 to 1440;
 - a State other than ENABLED or DISABLED, an ActionAfterCompletion other than NONE or DELETE;
-- a Lambda target whose Input is not JSON, a RoleArn that is not a role's ARN.
+- a Lambda target whose Input is not JSON, a RoleArn that is not a role's ARN;
+- with IAM enforced, a role Scheduler cannot assume: missing, not trusting
+  scheduler.amazonaws.com, or made too recently (IAM is eventually consistent; the kit's
+  `role_propagation` timing): "The execution role you provide must allow AWS EventBridge
+  Scheduler to assume the role." (AWS checks the trust at CreateSchedule; tools retry it).
 A schedule in a group that does not exist gets ResourceNotFoundException (moto failed with 500).
 """
 
@@ -30,6 +34,9 @@ from moto.scheduler.models import EventBridgeSchedulerBackend
 from .backends import Backends
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+CANNOT_ASSUME = (
+    "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."
+)
 NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -137,6 +144,30 @@ def role_problem(backends: Backends, role_arn: str, function_arn: str) -> str | 
     return None
 
 
+def scheduler_may_assume(account_id: str, role_arn: str) -> bool:
+    """Whether the role exists, trusts scheduler.amazonaws.com and has spread through IAM
+    (moto's lock is held)."""
+    from moto.iam.models import iam_backends
+
+    from ..access.policy import trusts_service
+    from . import iam
+
+    try:
+        role = iam_backends[account_id][iam.PARTITION].get_role(role_arn.rsplit("/", 1)[-1])
+    except Exception:
+        return False
+    document = role.assume_role_policy_document
+    text = document if isinstance(document, str) else json.dumps(document)
+    return trusts_service(text, SCHEDULER_PRINCIPAL) and not iam.propagating(account_id, role_arn)
+
+
+def _check_role(account_id: str, target: dict[str, Any] | None) -> None:
+    from . import iam
+
+    if iam.enforcing and not scheduler_may_assume(account_id, str((target or {}).get("RoleArn"))):
+        raise ValidationException(CANNOT_ASSUME)
+
+
 # ---------------------------------------------------------------- CreateSchedule's checks
 
 
@@ -223,6 +254,7 @@ def _create_checked(original: Any) -> Any:
         group = kwargs.get("group_name") or "default"
         if group not in self.schedule_groups:
             raise ScheduleGroupNotFound(group)
+        _check_role(self.account_id, kwargs.get("target"))
         return original(self, **kwargs)
 
     create_schedule.__wrapped__ = original  # type: ignore[attr-defined]
@@ -239,6 +271,8 @@ def _update_checked(original: Any) -> Any:
             kwargs.get("state"),
             kwargs.get("target"),
         )
+        self.get_schedule(kwargs.get("group_name"), kwargs["name"])  # not found comes first
+        _check_role(self.account_id, kwargs.get("target"))
         return original(self, **kwargs)
 
     update_schedule.__wrapped__ = original  # type: ignore[attr-defined]

@@ -11,7 +11,22 @@ SAM = "AWS::Serverless-2016-10-31"
 ALL = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 TARGET = {
     "Arn": "arn:aws:lambda:us-east-1:123456789012:function:anything",
-    "RoleArn": "arn:aws:iam::123456789012:role/anything",
+    "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
+}
+SCHEDULER_ROLE = {
+    "Type": "AWS::IAM::Role",
+    "Properties": {
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "scheduler.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    },
 }
 
 
@@ -19,6 +34,7 @@ def plain(expression: str = "rate(1 minute)", **extra: Any) -> str:
     return json.dumps(
         {
             "Resources": {
+                "SchedulerRole": SCHEDULER_ROLE,
                 "Nightly": {
                     "Type": "AWS::Scheduler::Schedule",
                     "Properties": {
@@ -28,7 +44,7 @@ def plain(expression: str = "rate(1 minute)", **extra: Any) -> str:
                         "Target": TARGET,
                         **extra,
                     },
-                }
+                },
             },
             "Outputs": {
                 "Name": {"Value": {"Ref": "Nightly"}},
@@ -47,14 +63,16 @@ def test_a_schedule_is_created_updated_in_place_and_deleted(moto_session: boto3.
     """Ref is the name, GetAtt Arn the ARN; a new expression updates it; delete removes it."""
     cloudformation = moto_session.client("cloudformation")
     scheduler = moto_session.client("scheduler")
-    cloudformation.create_stack(StackName="timer", TemplateBody=plain())
+    cloudformation.create_stack(StackName="timer", TemplateBody=plain(), Capabilities=ALL)
     found = outputs(cloudformation, "timer")
     schedule = scheduler.get_schedule(Name=found["Name"])
     assert schedule["Arn"] == found["Arn"]
     assert found["Name"].startswith("timer-Nightly")
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
 
-    cloudformation.update_stack(StackName="timer", TemplateBody=plain("cron(0 9 * * ? *)"))
+    cloudformation.update_stack(
+        StackName="timer", TemplateBody=plain("cron(0 9 * * ? *)"), Capabilities=ALL
+    )
     assert outputs(cloudformation, "timer")["Arn"] == found["Arn"]  # the same schedule
     assert scheduler.get_schedule(Name=found["Name"])["ScheduleExpression"] == "cron(0 9 * * ? *)"
 
@@ -69,7 +87,9 @@ def test_a_bad_expression_fails_the_resource_as_scheduler_refuses_it(
     cloudformation = moto_session.client("cloudformation")
     template = json.loads(plain("rate(0 minutes)"))
     del template["Outputs"]
-    cloudformation.create_stack(StackName="timer", TemplateBody=json.dumps(template))
+    cloudformation.create_stack(
+        StackName="timer", TemplateBody=json.dumps(template), Capabilities=ALL
+    )
     stack = cloudformation.describe_stacks(StackName="timer")["Stacks"][0]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     events = cloudformation.describe_stack_events(StackName="timer")["StackEvents"]

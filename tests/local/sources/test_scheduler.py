@@ -48,8 +48,15 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def scheduler(cloud: FakeCloud, clock: FakeClock) -> Scheduler:
+def scheduler(cloud: FakeCloud, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Scheduler:
+    """The scheduler on the fake cloud, with IAM enforced and roles usable at once (moto's
+    patches are process-wide: a cloud that ran before may have left other settings)."""
+    from infra.local.aws import iam, states
+    from infra.local.timing import INSTANT
+
     aws_scheduler.install()
+    monkeypatch.setattr(iam, "enforcing", True)
+    monkeypatch.setattr(states, "_timing", INSTANT)
     return Scheduler(cloud, clock=clock, rng=random.Random(7))
 
 
@@ -285,14 +292,31 @@ def test_disabled_schedule_does_not_fire_until_enabled(
     assert len(cloud.calls) == 1
 
 
-def test_a_role_scheduler_cannot_assume_invokes_nothing(
-    cloud: FakeCloud, function_arn: str, scheduler: Scheduler, clock: FakeClock
+def test_create_schedule_refuses_a_role_scheduler_cannot_assume(
+    cloud: FakeCloud, function_arn: str, scheduler: Scheduler
 ):
-    """A role that trusts only Lambda: the schedule fires, nothing is invoked, the cause kept."""
+    """A role that trusts only Lambda: CreateSchedule answers AWS's ValidationException."""
     from tests.local.sources.conftest import LAMBDA_TRUST
 
     role = make_role(cloud, "lambda-only", function_arn, trust=LAMBDA_TRUST)
-    arn = make_schedule(cloud, function_arn, role)
+    with pytest.raises(ClientError) as raised:
+        make_schedule(cloud, function_arn, role)
+    error = raised.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"] == aws_scheduler.CANNOT_ASSUME
+
+
+def test_a_role_scheduler_can_no_longer_assume_invokes_nothing(
+    cloud: FakeCloud, function_arn: str, role_arn: str, scheduler: Scheduler, clock: FakeClock
+):
+    """The role's trust changed to Lambda only after: it fires, nothing is invoked, cause kept."""
+    from tests.local.sources.conftest import LAMBDA_TRUST
+
+    arn = make_schedule(cloud, function_arn, role_arn)
+    with cloud.backend_lock:
+        boto3.client("iam").update_assume_role_policy(
+            RoleName="scheduler-invokes", PolicyDocument=LAMBDA_TRUST
+        )
     scheduler.tick()
     clock.advance(60)
     scheduler.tick()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,40 @@ def deploy_echo(aws: Any, name: str = "echo") -> tuple[str, str]:
     return function_arn, role_arn
 
 
+def create_schedule_once_role_spread(scheduler: Any, **settings: Any) -> str:
+    """create_schedule, again while Scheduler cannot assume the (new) role yet."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return str(scheduler.create_schedule(**settings)["ScheduleArn"])
+        except scheduler.exceptions.ValidationException as error:
+            if "assume" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_a_role_made_a_moment_ago_is_refused_then_accepted() -> None:
+    """IAM is eventually consistent (at the default timing, as learners run): CreateSchedule
+    right after CreateRole gets AWS's ValidationException; tried again later, it succeeds."""
+    with running_cloud(timing="default") as cloud:
+        cloud.backends.reset()
+        aws = clients(cloud)
+        function_arn = "arn:aws:lambda:us-east-1:123456789012:function:anything"
+        role_arn = aws("iam").create_role(
+            RoleName="fresh-schedule", AssumeRolePolicyDocument=SCHEDULER_TRUST
+        )["Role"]["Arn"]
+        settings = {
+            "Name": "fresh",
+            "ScheduleExpression": "rate(5 minutes)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": function_arn, "RoleArn": role_arn},
+        }
+        scheduler = aws("scheduler")
+        with pytest.raises(scheduler.exceptions.ValidationException, match="to assume the role"):
+            scheduler.create_schedule(**settings)
+        assert create_schedule_once_role_spread(scheduler, **settings).endswith("/default/fresh")
+
+
 def test_a_schedule_made_with_boto3_fires_its_function(local: LocalCloud) -> None:
     """create_schedule at the edge; a minute later on the scheduler's clock, the code ran."""
     aws = clients(local)
@@ -58,7 +93,8 @@ def test_a_schedule_made_with_boto3_fires_its_function(local: LocalCloud) -> Non
     local.scheduler.stop()  # this test ticks it on a clock of its own
     clock = FakeClock(local.scheduler.clock())
     local.scheduler.clock = clock
-    aws("scheduler").create_schedule(
+    create_schedule_once_role_spread(
+        aws("scheduler"),
         Name="every-minute",
         ScheduleExpression="rate(1 minute)",
         FlexibleTimeWindow={"Mode": "OFF"},
@@ -89,13 +125,18 @@ def test_bad_input_at_the_edge_gets_scheduler_errors(local: LocalCloud) -> None:
 def test_schedules_are_saved_with_the_state(tmp_path: Path) -> None:
     """A schedule survives a restart on the same --state folder."""
     folder = str(tmp_path / "state")
-    target = {
-        "Arn": "arn:aws:lambda:us-east-1:123456789012:function:echo",
-        "RoleArn": "arn:aws:iam::123456789012:role/echo-schedule",
-        "Input": "{}",
-    }
     with running_cloud(state_dir=folder, save_interval=0.1) as cloud:
-        clients(cloud)("scheduler").create_schedule(
+        aws = clients(cloud)
+        role_arn = aws("iam").create_role(
+            RoleName="kept-schedule", AssumeRolePolicyDocument=SCHEDULER_TRUST
+        )["Role"]["Arn"]
+        target = {
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+            "RoleArn": role_arn,
+            "Input": "{}",
+        }
+        create_schedule_once_role_spread(
+            aws("scheduler"),
             Name="kept",
             ScheduleExpression="cron(0 9 * * ? *)",
             ScheduleExpressionTimezone="Europe/Paris",
