@@ -1,7 +1,9 @@
-"""Lessons 01 and 08's checks (the tag; EventBridge's permission), and the lessons' minutes."""
+"""Lessons 01 and 08's checks (the tag; the role Scheduler assumes, and the schedule's), and the
+lessons' minutes."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +12,8 @@ import boto3
 import pytest
 
 from infra import lessons
-from infra.challenges import CheckFailed, lesson01, lesson08, permissions
+from infra.challenges import CheckFailed, lesson01, lesson08
+from infra.deploy.schedules import once_scheduler_may_assume
 from infra.local.cloud import LocalCloud
 from tests import waits
 
@@ -78,61 +81,108 @@ def test_a_table_made_under_a_near_name_fails_naming_it(
 
 @pytest.fixture(scope="module")
 def push(cloud: LocalCloud) -> Iterator[str]:
-    """The push app as lesson 08 leaves it after push-rule: the rule and its target; its ARN."""
+    """The push app as lesson 08's catch-up leaves it (no schedule, no scheduler role); the
+    function's ARN."""
     lessons.catch_up_app("push")
-    yield lesson08.put_schedule()
+    yield boto3.client("lambda").get_function_configuration(FunctionName=lesson08.FUNCTION)[
+        "FunctionArn"
+    ]
 
 
-def _clear_permissions() -> None:
-    lambda_ = boto3.client("lambda")
-    for statement in permissions.statements(lesson08.FUNCTION):
-        lambda_.remove_permission(FunctionName=lesson08.FUNCTION, StatementId=statement["Sid"])
+def _forget_role(name: str = lesson08.ROLE) -> None:
+    iam = boto3.client("iam")
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+
+
+def _trust(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
 
 
 def test_a_wrong_principal_fails_and_the_kit_claims_nothing(
     push: str, lenient: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """events.amazon.com (a typo) gets ✗ naming it, not ◻ "the kit did it"."""
-    _clear_permissions()
-    boto3.client("lambda").add_permission(
-        FunctionName=lesson08.FUNCTION,
-        StatementId=lesson08.STATEMENT,
-        Action="lambda:InvokeFunction",
-        Principal="events.amazon.com",
-        SourceArn=push,
+    """scheduler.amazon.com (a typo) in the trust policy gets ✗ naming it, not ◻."""
+    _forget_role()
+    boto3.client("iam").create_role(
+        RoleName=lesson08.ROLE,
+        AssumeRolePolicyDocument=_trust("scheduler.amazon.com"),
+        Tags=[{"Key": "workshop:app", "Value": "push"}],
     )
     try:
-        with pytest.raises(CheckFailed, match="lets 'events.amazon.com' invoke it"):
-            lesson08.events_may_invoke()
+        with pytest.raises(CheckFailed, match="scheduler.amazon.com"):
+            lesson08.scheduler_role()
         assert "◻" not in capsys.readouterr().out
     finally:
-        _clear_permissions()
+        _forget_role()
 
 
-def test_a_stub_permission_is_made_by_the_kit_then_passes(
+def test_a_stub_role_is_made_by_the_kit_then_passes(
     push: str, lenient: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """On the stub the kit adds the statement, and the check then passes with it."""
-    _clear_permissions()
-    lesson08.events_may_invoke()
-    assert capsys.readouterr().out.startswith("◻ Not done yet")
-    lesson08.events_may_invoke()
-    assert capsys.readouterr().out.startswith("✓ events.amazonaws.com may invoke push-broadcast")
+    """On the stub the kit makes the role, and the check then passes with it."""
+    _forget_role()
+    lesson08.scheduler_role()
+    assert "◻ Not done yet" in capsys.readouterr().out
+    lesson08.scheduler_role()
+    assert capsys.readouterr().out.startswith("✓ push-scheduler-role: Scheduler may assume it")
 
 
-def test_a_second_statement_for_events_fails_saying_remove_it(push: str, lenient: None) -> None:
-    """Two statements for EventBridge (another StatementId on a re-run): one is enough."""
-    _clear_permissions()
-    lesson08.events_may_invoke()  # the kit's statement
-    boto3.client("lambda").add_permission(
-        FunctionName=lesson08.FUNCTION,
-        StatementId="events-again",
-        Action="lambda:InvokeFunction",
-        Principal=lesson08.EVENTS,
-        SourceArn=push,
+def test_a_role_without_invoke_fails_saying_what_to_allow(push: str, lenient: None) -> None:
+    """A policy that allows something else: ✗ naming lambda:InvokeFunction on the function."""
+    _forget_role()
+    iam = boto3.client("iam")
+    iam.create_role(
+        RoleName=lesson08.ROLE,
+        AssumeRolePolicyDocument=_trust("scheduler.amazonaws.com"),
+        Tags=[{"Key": "workshop:app", "Value": "push"}],
+    )
+    other = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": push}],
+    }
+    iam.put_role_policy(
+        RoleName=lesson08.ROLE, PolicyName="wrong", PolicyDocument=json.dumps(other)
     )
     try:
-        with pytest.raises(CheckFailed, match="2 statements for events.amazonaws.com"):
-            lesson08.events_may_invoke()
+        with pytest.raises(
+            CheckFailed, match="do not allow lambda:InvokeFunction on push-broadcast"
+        ):
+            lesson08.scheduler_role()
     finally:
-        _clear_permissions()
+        _forget_role()
+
+
+def test_a_schedule_run_with_another_role_fails_naming_it(push: str, lenient: None) -> None:
+    """A schedule whose target's RoleArn is another role: ✗ saying to give it role_arn."""
+    lesson08.scheduler_role()  # the kit's role, if the stub left it to the kit
+    iam = boto3.client("iam")
+    _forget_role("push-other-role")
+    other = iam.create_role(
+        RoleName="push-other-role", AssumeRolePolicyDocument=_trust("scheduler.amazonaws.com")
+    )["Role"]["Arn"]
+    scheduler = boto3.client("scheduler")
+    settings = {
+        "Name": lesson08.SCHEDULE,
+        "ScheduleExpression": lesson08.EXPRESSION,
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {"Arn": push, "RoleArn": other},
+    }
+    once_scheduler_may_assume(lambda: scheduler.create_schedule(**settings))
+    try:
+        with pytest.raises(CheckFailed, match="not push-scheduler-role"):
+            lesson08.schedule()
+    finally:
+        scheduler.delete_schedule(Name=lesson08.SCHEDULE)
+        _forget_role("push-other-role")
