@@ -22,8 +22,8 @@ collect_ignore_glob = ["exercises/data/*"]
 
 # The tests' clouds run at the `short` timing: a fifth of the defaults, never zero, so a test that
 # skips a wait fails as it would on AWS (tests/waits.py waits). Set here, it reaches the fixtures'
-# clouds, `workshop` subprocesses' and notebook kernels'; WORKSHOP_TIMING=default runs them all
-# at the defaults, as learners' clouds run.
+# clouds, `workshop` subprocesses' and notebook kernels' (nbval's: tests/nbval_timing.py);
+# WORKSHOP_TIMING=default runs the tests' own clouds at the defaults, as learners' run.
 os.environ.setdefault(ENVIRONMENT, "short")
 
 ROLE_POLICY = json.dumps(
