@@ -16,10 +16,10 @@ AWS counts a failed attempt. The target gets its ``Input`` with Scheduler's cont
 ``ActionAfterCompletion: DELETE`` deletes it. Not supported: retries and dead-letter queues,
 non-Lambda targets.
 
-Rules, as EventBridge runs them:
-As AWS: schedules are in UTC; a rate rule first fires one period after it was created (here:
-after the scheduler first saw it); a target's constant ``Input`` replaces the event; disabled
-rules don't fire; fires missed while the process was busy are not replayed.
+Scheduled rules (EventBridge's legacy way), as EventBridge runs them: in UTC; a rate rule first
+fires one period after it was created (here: after the scheduler first saw it, as for a rate
+schedule); a target's constant ``Input`` replaces the scheduled event; disabled rules don't fire.
+Fires missed while the process was busy or stopped are not replayed, for rules or schedules.
 
 AWS cron is ``cron(minutes hours day-of-month month day-of-week year)`` with day-of-week 1-7 =
 SUN-SAT, ``?``, ``L``, ``W`` and ``#``. It is translated to croniter's 5-field syntax, the year
