@@ -79,12 +79,32 @@ def use_cloud(quiet: bool = False) -> CloudChoice:
         if _local_cloud is None:
             from infra.local.cloud import LocalCloud
 
+            _log_to_file()
             _local_cloud = LocalCloud(port=0, region=region).start()
         os.environ.update(_local_cloud.env())
         choice = CloudChoice("local (this kernel)", _local_cloud.url, region)
     if not quiet:
         print(f"Using the {choice}")
     return choice
+
+
+def _log_to_file() -> None:
+    """A cloud in this kernel runs on background threads, which must never print into a cell:
+    its log (a stream mapping refused while its function is Pending, say) goes to
+    `~/.cache/workshop/kernel-cloud.log` instead of the notebook."""
+    import logging
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(cache, "workshop")
+    logger = logging.getLogger("infra.local")
+    logger.propagate = False  # nothing reaches the root logger, or Python's last-resort stderr
+    with contextlib.suppress(OSError):
+        os.makedirs(folder, exist_ok=True)
+        handler = logging.FileHandler(os.path.join(folder, "kernel-cloud.log"), delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        return
+    logger.addHandler(logging.NullHandler())  # no writable cache: quiet all the same
 
 
 def _aws_region() -> str:

@@ -49,6 +49,7 @@ from infra.local.aws import events
 from infra.local.aws import scheduler as aws_scheduler
 from infra.local.aws.events import RuleSnapshot
 from infra.local.aws.scheduler import ScheduleSnapshot
+from infra.local.errors import AwsError
 from infra.local.sources import CloudFacade, InvokeResult
 
 log = logging.getLogger(__name__)
@@ -421,6 +422,8 @@ class Scheduler:
                 event = scheduled_event(rule.arn, self.cloud.account_id, self.cloud.region, when)
             try:
                 results.append(self.cloud.invoke(arn, event))
+            except AwsError as refusal:  # Lambda said no (Pending, say): one line, no traceback
+                log.warning("rule %s: %s refused: %s", rule.name, arn, refusal)
             except Exception:
                 log.exception("rule %s: invoking %s failed", rule.name, arn)
         return results
@@ -456,6 +459,8 @@ class Scheduler:
             )
             try:
                 results.append(self.cloud.invoke(arn, event))
+            except AwsError as refusal:  # Lambda said no (Pending, say): one line, no traceback
+                log.warning("schedule %s: %s refused: %s", schedule.name, arn, refusal)
             except Exception:
                 log.exception("schedule %s: invoking %s failed", schedule.name, arn)
         if completes and schedule.one_time and schedule.delete_after_completion:

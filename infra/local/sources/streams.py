@@ -31,6 +31,7 @@ from typing import Any
 
 from infra.local.aws import dynamodb
 from infra.local.aws.dynamodb import lambda_record, stream_changes
+from infra.local.errors import AwsError
 from infra.local.sources import CloudFacade
 
 __all__ = ["StreamPoller", "lambda_record"]
@@ -147,6 +148,9 @@ class _MappingWorker:
             result = await self.poller.cloud.invoke_async(function_arn, {"Records": records})
         except asyncio.CancelledError:
             raise
+        except AwsError as refusal:  # Lambda said no (Pending, say): retried, as AWS retries
+            log.warning("stream mapping %s: %s refused: %s", self.uuid, function_arn, refusal)
+            return False
         except Exception:
             log.exception("stream mapping %s: invoking %s failed", self.uuid, function_arn)
             return False
