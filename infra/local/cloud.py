@@ -161,7 +161,7 @@ class LocalCloud:
 
         Raises `StateError` (before serving anything) when the state folder cannot be used.
         """
-        self._open_state()
+        self._open_state_or_give_back()
         self._thread = threading.Thread(target=self._run, name="local-cloud", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -172,7 +172,7 @@ class LocalCloud:
 
     def serve_forever(self, on_ready: Callable[[LocalCloud], None] | None = None) -> None:
         """Serve in the calling thread until `stop()` or Ctrl-C (`StateError` as `start`)."""
-        self._open_state()
+        self._open_state_or_give_back()
         try:
             asyncio.run(self._main(on_ready))
         except KeyboardInterrupt:
@@ -243,6 +243,15 @@ class LocalCloud:
             self.runtime.close()
             if self._heap_keeper is not None:
                 self._heap_keeper.stop()
+
+    def _open_state_or_give_back(self) -> None:
+        """`_open_state`; refused (a port in use, a bad folder), moto's clock goes back as at a
+        stop (a test's later moto-only calls would otherwise settle at this cloud's pace)."""
+        try:
+            self._open_state()
+        except BaseException:
+            self._shutdown_sync()
+            raise
 
     def _open_state(self) -> None:
         """Restore the saved state (or set it aside) before the edge accepts anything; a start

@@ -1,13 +1,19 @@
-"""Stopping the local cloud closes its WebSockets as API Gateway does: 1001, then $disconnect."""
+"""Stopping the local cloud closes its WebSockets as API Gateway does: 1001, then $disconnect;
+a stopped or refused cloud gives moto's clock back."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import websockets
 
+from infra.local.aws import states
+from infra.local.cloud import LocalCloud
 from tests import waits
 from tests.conftest import running_cloud
 from tests.local.gateway.helpers import GatewayLab
@@ -58,3 +64,14 @@ def test_stopping_the_cloud_runs_disconnect_for_every_open_connection() -> None:
         assert asyncio.run(scenario()) == [1001] * 3
         with cloud.backends.open() as services:
             assert len(services.dynamodb.get_table(TABLE).items) == 0
+
+
+def test_a_cloud_refused_at_start_gives_moto_s_clock_back(tmp_path: Path) -> None:
+    """A start refused for a port in use leaves moto without a cloud settling at once again."""
+    before = states.current()
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        cloud = LocalCloud(port=port, state_dir=str(tmp_path / "state"), timing="short")
+        with pytest.raises(OSError):
+            cloud.start()
+    assert states.current() is before
