@@ -247,6 +247,30 @@ def _gone(instance: Any, resource_type: str) -> bool:
     return True
 
 
+# A stack saved mid-operation and restored: the thread that ran the operation died with the
+# saved process, so the operation ends as it would have failed, and says what to do.
+INTERRUPTED = {
+    "CREATE_IN_PROGRESS": "CREATE_FAILED",
+    "ROLLBACK_IN_PROGRESS": "ROLLBACK_FAILED",
+    "DELETE_IN_PROGRESS": "DELETE_FAILED",
+    "UPDATE_IN_PROGRESS": "UPDATE_FAILED",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
+}
+INTERRUPTED_REASON = (
+    "The local cloud stopped during this operation: delete the stack and deploy it again."
+)
+
+
+def settle_all(backend: CloudFormationBackend) -> None:
+    """End every restored stack's interrupted operation (see `INTERRUPTED`)."""
+    for stack in backend.stacks.values():
+        ended = INTERRUPTED.get(stack.status)
+        if ended is not None:
+            stack_event(stack, ended, INTERRUPTED_REASON)
+
+
 def stack_event(stack: Stack, status: str, reason: str | None = None) -> None:
     """The stack's own event and status (StackStatusReason shows the reason)."""
     stack.status = status

@@ -435,14 +435,17 @@ def journal_index(frames: Iterable[bytes]) -> dict[str, list[Any]]:
 
 def _settle_states(roots: dict[RootKey, Any]) -> None:
     """A restored table is ACTIVE, its TTL settled, a mapping Enabled or Disabled: their
-    deadlines were on the saved process's clock."""
-    from . import dynamodb_states, mapping_states
+    deadlines were on the saved process's clock. A stack's operation that was running has
+    ended failed: the thread that ran it did not come back."""
+    from . import cloudformation_engine, dynamodb_states, mapping_states
 
     for (module_name, *_), backend in roots.items():
         if module_name == "moto.dynamodb.models":
             dynamodb_states.settle_all(backend)
         elif module_name == "moto.awslambda.models":
             mapping_states.settle_all(backend)
+        elif module_name == "moto.cloudformation.models":
+            cloudformation_engine.settle_all(backend)
 
 
 def _continue_log_event_ids(roots: dict[RootKey, Any]) -> None:
