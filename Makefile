@@ -30,14 +30,15 @@ workshop: $(VENV)/.workshop-installed
 	$(BIN)/workshop up
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
-## Two pytest workers; each test file runs whole on one (a worker's files share its local cloud).
+## Three pytest workers on two cores (the tests mostly wait for the clouds' states: at two workers
+## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud).
 ## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
 ## learners run them (tests/nbval_timing.py).
 test: $(VENV)/.test-installed $(SAM_VENV)/.installed
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 3 --dist loadfile
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
