@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 from websockets.asyncio.client import connect
 
@@ -20,7 +21,7 @@ from infra.deploy import fire_rule
 from infra.local.cloud import LocalCloud
 from tests import waits
 from tests.apps.helpers import Frame, receive_until
-from tests.conftest import create_function
+from tests.conftest import create_function, running_cloud
 
 CONNECTIONS = "seed-connections"
 GAMES = "seed-games"
@@ -197,6 +198,23 @@ def on_schedule(aws: Any, site: Site, function: str, source: str, rule: str) -> 
         Principal="events.amazonaws.com",
         SourceArn=rule_arn,
     )
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """A real local cloud for the flows (sources/conftest.py's `cloud` is a fake that records)."""
+    with running_cloud(ttl_interval=0.5) as running:
+        running.backends.reset()
+        yield running
+
+
+@pytest.fixture(scope="module")
+def aws(cloud: LocalCloud) -> Any:
+    """boto3 clients of that cloud (sources/conftest.py's `aws` is moto in this process)."""
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=cloud.region
+    )
+    return lambda service: session.client(service, endpoint_url=cloud.url)
 
 
 @pytest.fixture(scope="module")
