@@ -27,12 +27,12 @@ from infra.session import LOCAL_KEYS, cloud_environment, local_client
 
 from .access.guard import Guard
 from .aws import Backends
-from .aws import cloudformation_engine as aws_stacks
 from .aws import iam as aws_iam
 from .aws import states as aws_states
 from .aws.apigatewayv2 import StageConfigs
 from .aws.backends import DEFAULT_ACCOUNT_ID
 from .aws.bridge import MotoBridge
+from .aws.cloudformation import engine as aws_stacks
 from .aws.dynamodb import stream_problem
 from .aws.lambda_ import Functions
 from .edge.router import Router

@@ -13,7 +13,7 @@ This is the only place that imports moto's internals or patches moto:
 - `events.py`, `scheduler.py`, `logs.py`: scheduled rules and PutRule's checks, Scheduler's
   schedules and CreateSchedule's checks, and CloudWatch Logs writing;
 - `json_protocol.py`: moto's JSON protocol (request parser, response serializer), compiled;
-- `cloudformation*.py`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
+- `cloudformation/`, `sam.py`: stacks as AWS runs them (API Gateway v2 types, SAM transform);
 - `state.py`: every backend as one snapshot (stream records and log events in a journal) and
   back, with the same ids: what `workshop cloud --state DIR` saves and restores.
 - `refusals.py`: AWS's 4xx for requests wrong in themselves (not JSON, wrong type, too big,

@@ -437,7 +437,8 @@ def _settle_states(roots: dict[RootKey, Any]) -> None:
     """A restored table is ACTIVE, its TTL settled, a mapping Enabled or Disabled: their
     deadlines were on the saved process's clock. A stack's operation that was running has
     ended failed: the thread that ran it did not come back."""
-    from . import cloudformation_engine, dynamodb_states, mapping_states
+    from . import dynamodb_states, mapping_states
+    from .cloudformation import engine as stacks_engine
 
     for (module_name, *_), backend in roots.items():
         if module_name == "moto.dynamodb.models":
@@ -445,7 +446,7 @@ def _settle_states(roots: dict[RootKey, Any]) -> None:
         elif module_name == "moto.awslambda.models":
             mapping_states.settle_all(backend)
         elif module_name == "moto.cloudformation.models":
-            cloudformation_engine.settle_all(backend)
+            stacks_engine.settle_all(backend)
 
 
 def _continue_log_event_ids(roots: dict[RootKey, Any]) -> None:

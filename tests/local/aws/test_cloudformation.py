@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.apigatewayv2.models import apigatewayv2_backends
 
-from infra.local.aws import cloudformation_apigatewayv2 as apigw
-from infra.local.aws.cloudformation_templates import create_only_properties
+from infra.local.aws.cloudformation import apigatewayv2 as apigw
+from infra.local.aws.cloudformation.templates import create_only_properties
 
 ROLE = {
     "Type": "AWS::IAM::Role",

@@ -27,7 +27,8 @@ from moto.iam.models import iam_backends
 from moto.logs.models import logs_backends
 from moto.utilities.utils import get_partition
 
-from . import cloudformation_logs, cloudformation_s3, lambda_
+from .. import lambda_
+from . import logs, s3
 
 
 def _pairs(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -191,7 +192,7 @@ class Role(MotoRole):
 
 
 def _attach(account_id: str, region_name: str, role_name: str, policy_arn: str) -> None:
-    """Attach a managed policy (an AWS managed one exists once named: `iam.py`)."""
+    """Attach a managed policy (an AWS managed one exists once named: `../iam.py`)."""
     iam_backends[account_id][get_partition(region_name)].attach_role_policy(policy_arn, role_name)
 
 
@@ -265,8 +266,8 @@ MODELS = {
     "AWS::Lambda::Permission": Permission,
     "AWS::IAM::Role": Role,
     "AWS::DynamoDB::Table": Table,
-    **cloudformation_logs.MODELS,  # a log group's retention updated in place
-    **cloudformation_s3.MODELS,  # the SAM CLI's managed bucket and its policy
+    **logs.MODELS,  # a log group's retention updated in place
+    **s3.MODELS,  # the SAM CLI's managed bucket and its policy
 }
 
 

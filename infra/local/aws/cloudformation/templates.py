@@ -21,13 +21,8 @@ from typing import Any
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.common_models import CloudFormationModel
 
-from . import (
-    cloudformation_apigatewayv2,
-    cloudformation_language,
-    cloudformation_resources,
-    cloudformation_scheduler,
-    sam,
-)
+from .. import sam
+from . import apigatewayv2, language, resources, scheduler
 
 IAM_TYPES = {
     "AWS::IAM::Role": "RoleName",
@@ -83,10 +78,10 @@ class UnsupportedResourceType(Exception):
 
 
 MODELS: dict[str, type[CloudFormationModel]] = {
-    **{model.TYPE: model for model in cloudformation_apigatewayv2.MODELS},
-    **cloudformation_resources.MODELS,
-    **cloudformation_scheduler.MODELS,  # EventBridge Scheduler (SAM's ScheduleV2)
-    **cloudformation_language.MODELS,
+    **{model.TYPE: model for model in apigatewayv2.MODELS},
+    **resources.MODELS,
+    **scheduler.MODELS,  # EventBridge Scheduler (SAM's ScheduleV2)
+    **language.MODELS,
 }
 
 

@@ -31,17 +31,10 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Event, Stack
 from moto.core.common_models import CloudFormationModel
 
-from . import (
-    apigatewayv2,
-    cloudformation_resources,
-    dynamodb_states,
-    iam,
-    lambda_,
-    mapping_states,
-    states,
-)
-from .backends import ALL_SERVICES, Backends
-from .cloudformation_templates import dependency_order, resource_class, system_tags_apply
+from .. import apigatewayv2, dynamodb_states, iam, lambda_, mapping_states, states
+from ..backends import ALL_SERVICES, Backends
+from .resources import tag_resource, tags_of
+from .templates import dependency_order, resource_class, system_tags_apply
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +372,7 @@ def _tag(
     if not taggable:
         return
     stack_tags = {k: v for k, v in resource_map.tags.items() if not k.startswith("aws:")}
-    tags = {**stack_tags, **cloudformation_resources.tags_of(resolved["Properties"])}
+    tags = {**stack_tags, **tags_of(resolved["Properties"])}
     if system:
         tags.update(
             {
@@ -388,7 +381,7 @@ def _tag(
                 "aws:cloudformation:logical-id": logical_id,
             }
         )
-    cloudformation_resources.tag_resource(instance, resource_type, tags, account_id, region_name)
+    tag_resource(instance, resource_type, tags, account_id, region_name)
 
 
 def delete_resource(tracked: Tracked, account_id: str, region_name: str) -> None:

@@ -3,7 +3,7 @@
 As CloudFormation runs it: `Ref` is the schedule's name, `Fn::GetAtt Arn` its ARN; a schedule
 with no `Name` gets one made from the stack and the logical id; changing `Name` or `GroupName`
 replaces it, anything else updates it in place (UpdateSchedule replaces every setting). The
-settings are checked as CreateSchedule checks them (`scheduler.py`), so a bad expression fails
+settings are checked as CreateSchedule checks them (`../scheduler.py`), so a bad expression fails
 the resource with Scheduler's ValidationException. SAM's `ScheduleV2` event makes one of these
 and its role.
 """
@@ -21,10 +21,11 @@ MAX_NAME = 64
 
 def _once_role_spread(properties: dict[str, Any], account_id: str) -> None:
     """Wait while the schedule's role is too new for Scheduler, as CloudFormation retries it."""
-    from . import cloudformation_engine, iam
+    from .. import iam
+    from . import engine
 
     role = str((properties.get("Target") or {}).get("RoleArn") or "")
-    cloudformation_engine.wait_until(lambda: not iam.propagating(account_id, role), f"Role {role}")
+    engine.wait_until(lambda: not iam.propagating(account_id, role), f"Role {role}")
 
 
 def _settings(properties: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from .s3 import check_bucket_policy
+from ..s3 import check_bucket_policy
 
 
 def _s3(account_id: str, region_name: str) -> Any:

@@ -20,8 +20,8 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 
-from . import sam
-from .cloudformation_engine import (
+from .. import sam
+from .engine import (
     COMPLETE_STATES,
     ResourceFailed,
     Tracked,
@@ -37,8 +37,8 @@ from .cloudformation_engine import (
     stack_event,
     state_of,
 )
-from .cloudformation_language import check_rules
-from .cloudformation_templates import (
+from .language import check_rules
+from .templates import (
     check_template,
     create_only_properties,
     dependency_order,
@@ -247,7 +247,7 @@ def _run_update(
     before: dict[str, Any],
 ) -> None:
     """Apply the new template, clean up, or roll back (in the background when resources take
-    time: see `cloudformation_engine.StackJobs`)."""
+    time: see `engine.StackJobs`)."""
     state = state_of(stack)
     try:
         plan = apply_update(stack, template, parameters)

@@ -1,20 +1,8 @@
-"""CloudFormation stacks as AWS runs them, on top of moto's stacks, templates and resources.
+"""CloudFormation's API on moto's backend: the engine, the updates and the resource types wired in.
 
-moto 5.2.5 parses templates (parameters, conditions, intrinsic functions) and creates many
-resource types, but it warns about and skips every type it lacks, records no resource events,
-cannot fail or roll back, and updates in an order that breaks a stage's deployment. The local
-cloud keeps moto's parsing and resource classes and runs the stacks itself:
-
-- `cloudformation_templates.py`: parsing, the SAM transform (`sam.py`), the checks AWS makes
-  before anything happens (unknown types, capabilities), dependency order;
-- `cloudformation_engine.py`: creating (events, rollback, tags) and deleting resources;
-- `cloudformation_update.py`: UpdateStack (resolved-property diff, replacement, cleanup last);
-- `cloudformation_apigatewayv2.py` and `cloudformation_resources.py`: the resource types.
-
-This module wires them into moto's CloudFormation backend and API: CreateStack (with
-Capabilities and OnFailure, which moto drops), UpdateStack, DeleteStack, change sets
-(`aws cloudformation deploy`, `sam deploy`), a TemplateURL in any of S3's URL styles
-(`s3.template_object`), GetTemplate (original or processed) and ListStackResources.
+CreateStack (with Capabilities and OnFailure, which moto drops), UpdateStack, DeleteStack,
+change sets (`aws cloudformation deploy`, `sam deploy`), a TemplateURL in any of S3's URL
+styles (`s3.template_object`), GetTemplate (original or processed) and ListStackResources.
 `install()` applies the patches once per process; the bridge already tells every cache after a
 CloudFormation write that any service may have changed.
 """
@@ -34,8 +22,9 @@ from moto.cloudformation.exceptions import AlreadyExistsException
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.core.responses import ActionResult
 
-from . import cloudformation_language, s3, sam
-from .cloudformation_engine import (
+from .. import s3, sam
+from . import language
+from .engine import (
     _physical_id,
     create_resource,
     delete_stack,
@@ -44,14 +33,14 @@ from .cloudformation_engine import (
     stack_event,
     state_of,
 )
-from .cloudformation_templates import (
+from .templates import (
     UnsupportedResourceType,
     check_template,
     parse_template,
     processed_template,
     resource_class,
 )
-from .cloudformation_update import update_stack
+from .update import update_stack
 
 _install_lock = threading.Lock()
 
@@ -80,7 +69,7 @@ def create_stack(
     raw = parse_template(template)
     processed = processed_template(raw, parameters, self.region_name)
     check_template(processed, capabilities, transformed=sam.is_sam(raw), change_set=False)
-    cloudformation_language.check_rules(processed, parameters, self.account_id, self.region_name)
+    language.check_rules(processed, parameters, self.account_id, self.region_name)
     stack = Stack(
         stack_id=cfn_models.generate_stack_id(name, self.region_name, self.account_id),
         name=name,
@@ -155,7 +144,7 @@ def _parameters_for_update(stack: Stack, incoming: list[dict[str, Any]]) -> dict
     for parameter in incoming:
         key = parameter["ParameterKey"]
         if parameter.get("UsePreviousValue"):
-            values[key] = cloudformation_language.previous_value(stack, key)
+            values[key] = language.previous_value(stack, key)
         else:
             values[key] = parameter["ParameterValue"]
     return values
@@ -212,7 +201,7 @@ def _create_change_set(original: Any) -> Any:
         processed = processed_template(raw, kwargs.get("parameters") or {}, self.region_name)
         capabilities = getattr(_request, "capabilities", ())
         check_template(processed, capabilities, transformed=sam.is_sam(raw), change_set=True)
-        cloudformation_language.check_rules(
+        language.check_rules(
             processed, kwargs.get("parameters") or {}, self.account_id, self.region_name
         )
         return original(self, **kwargs)
@@ -291,7 +280,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        cloudformation_language.install()
+        language.install()
         parsing.parse_and_create_resource = create_resource
         parsing.resource_class_from_type = resource_class
         parsing.ResourceMap.validate_outputs = _validate_outputs(  # type: ignore[method-assign]

@@ -2,7 +2,7 @@
 
 Each class is a moto `CloudFormationModel` for one `AWS::ApiGatewayV2::*` type. It creates,
 updates and deletes the resource through moto's API Gateway v2 backend and the deployments of
-`apigatewayv2.py`, so a stack's stage serves exactly what a boto3-built one would: a Stage
+`../apigatewayv2.py`, so a stack's stage serves exactly what a boto3-built one would: a Stage
 with a `DeploymentId` serves that deployment's frozen routes, and a Route added to the template
 is not served until a new Deployment resource points the stage at it.
 
@@ -20,7 +20,7 @@ from moto.apigatewayv2.models import ApiGatewayV2Backend, apigatewayv2_backends
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from . import apigatewayv2
+from .. import apigatewayv2
 
 Properties = dict[str, Any]
 
