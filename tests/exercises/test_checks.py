@@ -163,7 +163,7 @@ def test_the_reminder_check_reads_a_daily_cron_either_way(
     expression: str | None, hour: int | None
 ) -> None:
     """Once a day at minute 0, with either day field `?`, is daily; anything else is not."""
-    from infra.exercises.checks.resources import _daily_hour
+    from infra.exercises.checks.lesson08 import _daily_hour
 
     assert _daily_hour(expression) == hour
 

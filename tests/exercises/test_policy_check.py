@@ -14,7 +14,7 @@ from infra.deploy import deploy_app, find_api, teardown
 from infra.deploy.aws import account_of, region_of
 from infra.exercises import checks
 from infra.exercises.checks.common import invoke
-from infra.exercises.checks.handlers import _refused_as
+from infra.exercises.checks.lesson08 import _refused_as
 from infra.local.cloud import LocalCloud
 from tests.conftest import running_cloud
 

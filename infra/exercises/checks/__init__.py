@@ -1,10 +1,22 @@
-"""The checks the exercise notebooks call from their `check:` and `hidden:` cells.
+"""The checks the exercise notebooks call from their `check:` and `hidden:` cells, one module per
+lesson, as `infra.challenges` has the lessons' challenges:
 
-- `resources`: the build-it-yourself track, the boto3 calls learners write (tables, roles,
-  functions, APIs, routes, stages, stream mappings, TTL, schedules);
-- `handlers`: the exercises in the apps' Lambda code (`lambdas/<app>/*.py`);
-- `templates`: the exercise in an app's template (`lambdas/chat/template.yaml`), as a stack;
-- `common`: the WebSocket client, unique names, the boto3 call recorder, probe functions.
+- `lesson01` (the table), `lesson02` (the role, the function, the nickname), `lesson03` (the API,
+  its routes, its stages), `lesson04` (whispers), `lesson05` (who is online), `lesson06` (the
+  stream, the colours), `lesson07` (Time to Live, the game's rules), `lesson08` (the schedule,
+  the pushed time, least privilege): each module's docstring names its exercise ids;
+- `templates`: lesson 10's exercise in an app's template (`lambdas/chat/template.yaml`), as a
+  stack;
+- `common`: what they share: the WebSocket client, unique names, the boto3 call recorder, probe
+  functions, the learner's app deployed from their folder.
+
+A check of resources learners create with plain boto3 calls starts from a clean slate (so a
+re-run works), calls the learner's function with the names it is given, reads the cloud's state
+back, then uses the result the way the app would: a row goes into the table, the chat carries a
+message, the rule fires. A check of the apps' Lambda code deploys the learner's folder (so an
+edited file is what runs), then drives the app as its users would; pure code (the game's rules,
+a policy document) is called directly. The hidden variants call the same checks with other names
+or cases, so an answer that ignores its parameters fails there.
 
 A check raises AssertionError whose first line says what is wrong and hints at the fix. The
 checks exported here answer in one line: ✓ and what passed, or ✗ and that first line (a
@@ -17,32 +29,15 @@ from typing import ParamSpec, TypeVar
 
 from infra.challenges import check, passed
 
-from .common import Client, recorded_calls, unique
-from .handlers import (
-    NICKNAMES,
-    REFUSED_COLORS,
-    VALIDATION_CASES,
-    check_arena_color,
-    check_chat_named,
-    check_chat_nickname,
-    check_chat_whisper,
-    check_chat_who,
-    check_policy,
-    check_push_time,
-    check_validate_move,
-    load_module,
-)
-from .resources import (
-    check_create_api,
-    check_create_role,
-    check_create_table,
-    check_deploy_function,
-    check_deploy_stage,
-    check_invite,
-    check_reminder,
-    check_tune_stream,
-    check_wire_routes,
-)
+from .common import Client, load_module, recorded_calls, unique
+from .lesson01 import check_create_table
+from .lesson02 import NICKNAMES, check_chat_nickname, check_create_role, check_deploy_function
+from .lesson03 import check_create_api, check_deploy_stage, check_wire_routes
+from .lesson04 import check_chat_named, check_chat_whisper
+from .lesson05 import check_chat_who
+from .lesson06 import REFUSED_COLORS, check_arena_color, check_tune_stream
+from .lesson07 import VALIDATION_CASES, check_invite, check_validate_move
+from .lesson08 import check_policy, check_push_time, check_reminder
 from .templates import check_template_whisper, deploy_template, lint_template
 
 P = ParamSpec("P")

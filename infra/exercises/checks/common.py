@@ -1,4 +1,5 @@
-"""What every check uses: a WebSocket client, unique names, a recorder of boto3 calls, probes.
+"""What every check uses: a WebSocket client, unique names, a recorder of boto3 calls, probes,
+the learner's app deployed from their folder, their Python file imported afresh.
 
 A check raises AssertionError whose first line says what went wrong and hints at the fix: only
 that line reaches the grading table. Every wait is bounded, so a stub that never answers fails
@@ -8,14 +9,17 @@ after seconds instead of hanging.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import secrets
+import sys
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import boto3
@@ -24,8 +28,9 @@ from botocore.exceptions import ClientError
 from botocore.waiter import Waiter
 from websockets.exceptions import InvalidStatus
 
-from infra.deploy import create_lambda_role, create_or_update_function, find_api
+from infra.deploy import create_lambda_role, create_or_update_function, deploy_app, find_api
 from infra.deploy.aws import account_of, region_of
+from infra.deploy.packaging import PackagingError
 from infra.widgets.connection import Connection, Frame, with_query
 
 TIMEOUT = 8.0  # seconds a frame may take before a check gives up
@@ -304,3 +309,55 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+# -- the learner's code: their app deployed, their file imported ------------------------------
+
+
+CHAT_CONNECT_HINT = "chat's $connect calls nickname() in common.py: do chat-nickname first"
+
+
+def deployed(app: str, folder: str | Path) -> str:
+    """Deploy the app from the learner's folder (only what changed is uploaded); its URL.
+
+    A folder that cannot be deployed (a handler's module deleted, say) fails the check, saying
+    which file is missing.
+    """
+    with quietly():
+        try:
+            return deploy_app(app, folder=folder)
+        except PackagingError as error:
+            raise AssertionError(str(error)) from None
+
+
+def chat_client(url: str, name: str | None = None) -> Client:
+    """A client of the chat, whose failure to connect points at the nickname exercise."""
+    return Client(url, name, connect_hint=CHAT_CONNECT_HINT)
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Import a Python file afresh (a learner's edit is picked up without restarting)."""
+    path = Path(path)
+    name = f"_exercise_{path.stem}_{secrets.token_hex(4)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, f"Cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+# -- resource policies -------------------------------------------------------------------------
+
+
+def statement_source(statement: dict[str, Any]) -> str | None:
+    """The SourceArn a resource policy statement is limited to (None: any source)."""
+    condition = statement.get("Condition") or {}
+    for test in ("ArnLike", "ArnEquals"):
+        arn = (condition.get(test) or {}).get("AWS:SourceArn")
+        if arn:
+            return str(arn)
+    return None

@@ -33,8 +33,17 @@ from infra.deploy.stacks import (
     update_stack,
 )
 
-from .common import KIT_LAMBDAS, QUIET, TIMEOUT, Client, Frame, is_gateway_error, quietly, unique
-from .resources import statement_source
+from .common import (
+    KIT_LAMBDAS,
+    QUIET,
+    TIMEOUT,
+    Client,
+    Frame,
+    is_gateway_error,
+    quietly,
+    statement_source,
+    unique,
+)
 
 FINISHED_CHAT = KIT_LAMBDAS / "chat"  # the code every template of the chat is packaged with
 WHISPER_HANDLER = "whisper.lambda_handler"
