@@ -18,10 +18,34 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# The keys and endpoint helpers live in a leaf module (the local cloud builds on it too); a
+# notebook or a lesson that names them here still finds them.
+from infra.endpoints import (
+    DEFAULT_REGION,
+    ENDPOINT_VARIABLES,
+    LOCAL_KEYS,
+    aws_environment,
+    cloud_environment,
+    endpoint_variables,
+    local_client,
+)
+
+__all__ = [
+    "DEFAULT_REGION",
+    "ENDPOINT_VARIABLES",
+    "LOCAL_KEYS",
+    "CloudChoice",
+    "aws_environment",
+    "cloud_environment",
+    "describe_aws",
+    "endpoint_variables",
+    "environment",
+    "local_client",
+    "local_cloud",
+    "use_cloud",
+]
+
 _local_cloud: Any = None
-ENDPOINT_VARIABLES = "AWS_ENDPOINT_URL"  # and AWS_ENDPOINT_URL_<SERVICE>: boto3 reads all of them
-LOCAL_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-DEFAULT_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -120,51 +144,6 @@ def _aws_region() -> str:
 def local_cloud() -> Any:
     """The local cloud started by this kernel, if any (for the Trace widget and schedules)."""
     return _local_cloud
-
-
-def cloud_environment(url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
-    """The variables that point boto3 (and every Lambda worker) at the local cloud at `url`."""
-    return {
-        "AWS_ENDPOINT_URL": url,
-        **LOCAL_KEYS,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_REGION": region,
-    }
-
-
-def local_client(url: str, service: str, region: str = DEFAULT_REGION, **options: Any) -> Any:
-    """A boto3 client for the local cloud at `url`, with the learner's (all-powerful) keys."""
-    import boto3  # only when asked: a kernel on AWS, or a benchmark's client, need not load it
-
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=LOCAL_KEYS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_KEYS["AWS_SECRET_ACCESS_KEY"],
-        **options,
-    )
-
-
-def endpoint_variables(environ: Mapping[str, str]) -> list[str]:
-    """The variables that would point boto3 somewhere other than AWS's public endpoints."""
-    return sorted(name for name in environ if name.startswith(ENDPOINT_VARIABLES))
-
-
-def aws_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """`environ` for a real AWS account: no endpoint, no local cloud's test keys, the switch set.
-
-    Real credentials in `environ` (or in ~/.aws, SSO, a role) are boto3's to find, as usual.
-    """
-    env = {
-        name: value for name, value in environ.items() if not name.startswith(ENDPOINT_VARIABLES)
-    }
-    if all(env.get(name) == value for name, value in LOCAL_KEYS.items()):
-        for name in LOCAL_KEYS:
-            env.pop(name)
-    env.pop("WORKSHOP_CLOUD_URL", None)
-    env["WORKSHOP_TARGET"] = "aws"
-    return env
 
 
 def describe_aws(session: Any) -> list[str]:

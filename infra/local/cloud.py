@@ -23,30 +23,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infra.session import LOCAL_KEYS, cloud_environment, local_client
+from infra.endpoints import LOCAL_KEYS, cloud_environment, local_client
 
 from .access.guard import Guard
 from .aws import Backends
+from .aws import dynamodb as aws_dynamodb
 from .aws import iam as aws_iam
 from .aws import states as aws_states
 from .aws.apigatewayv2 import StageConfigs
 from .aws.backends import DEFAULT_ACCOUNT_ID
 from .aws.bridge import MotoBridge
 from .aws.cloudformation import engine as aws_stacks
-from .aws.dynamodb import stream_problem
 from .aws.lambda_ import Functions
 from .edge.router import Router
 from .edge.server import Edge
 from .edge.trace_feed import serve_trace
-from .gateway.config import ApiSnapshot
 from .gateway.connections import ConnectionRegistry
 from .gateway.server import CLOSE_TIMEOUT, Gateway, GatewayLimits
 from .invoker import Invoker
 from .logs import LogSink
-from .runtime import FunctionSpec, InvokeResult, LambdaRuntime
+from .runtime import LambdaRuntime
 from .state.lifecycle import CloudState
 from .timing import Timing, timing_named
 from .trace import TraceHub
+from .vocabulary import ApiSnapshot, FunctionSpec, InvokeResult
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ class LocalCloud:
             room_key=self.settings.room_key,
             trusted_peers=self.settings.trusted_peers,
         )
+        # A new mapping's role must be able to read its stream: the guard says (moto-wide too).
+        self._stream_readers_before = aws_dynamodb.check_stream_readers(self.guard.stream_readable)
         self.stages = StageConfigs(self.backends)
         self.functions = Functions(self.backends)
         self.logs = LogSink(self.backends)
@@ -295,6 +297,8 @@ class LocalCloud:
         if aws_states.current() is self.settings.timing:
             aws_states.use(self._timing_before)  # at first INSTANT: moto without a cloud
             aws_stacks.use(None)
+        if aws_dynamodb.stream_readers_check() == self.guard.stream_readable:
+            aws_dynamodb.check_stream_readers(self._stream_readers_before)
         for source in self.sources:
             try:
                 source.stop()
@@ -360,7 +364,7 @@ class LocalCloud:
         spec = self.functions.spec(function_arn)
         if spec is None or self.guard.stream_readable(spec.role, stream_arn):
             return None
-        return stream_problem(stream_arn)
+        return aws_dynamodb.cannot_access_stream(stream_arn)
 
     def _invoker(self) -> Invoker:
         if self.invoker is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from infra import session
+from infra import endpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def free_port() -> int:
 
 def child_environment(url: str) -> dict[str, str]:
     """This process's environment for a child that talks to the local cloud at `url`."""
-    env = {**os.environ, **session.cloud_environment(url)}
+    env = {**os.environ, **endpoints.cloud_environment(url)}
     env.pop("WORKSHOP_TARGET", None)
     return env
 
@@ -59,7 +59,7 @@ class CloudProcess:
 
     def client(self, service: str) -> Any:
         """A boto3 client for this cloud, with the learner's keys."""
-        return session.local_client(self.url, service)
+        return endpoints.local_client(self.url, service)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no last save, nobody's `$disconnect`."""

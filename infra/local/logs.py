@@ -23,7 +23,7 @@ from typing import Any
 
 from .aws.backends import Backends
 from .aws.logs import LogBatch, put_log_events
-from .sources import InvokeResult
+from .vocabulary import InvokeResult
 
 FOLLOW_INTERVAL = 1.0  # seconds between polls in follow_logs, like `aws logs tail --follow`
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from ..edge.messages import HttpRequest
+from ..vocabulary import HttpRequest
 from .sigv4 import Authorization
 
 # Lambda operations whose IAM action has another name.

@@ -11,7 +11,7 @@ import json
 import uuid
 from xml.sax.saxutils import escape
 
-from ..edge.messages import HttpReply
+from ..vocabulary import HttpReply
 from .policy import Verdict
 
 JSON_SERVICES = {"dynamodb", "logs", "events", "states", "sqs"}

@@ -24,12 +24,13 @@ from typing import Any
 
 from ..aws import iam
 from ..aws.backends import Backends, Cached
-from ..aws.dynamodb import STREAM_READ_ACTIONS
-from ..edge.messages import HttpReply, HttpRequest
+from ..vocabulary import HttpReply, HttpRequest
 from . import denials, sigv4
 from .actions import Permission, is_always_allowed, requested
 from .policy import IMPLICIT_DENY, Verdict, evaluate
 
+# What Lambda's poller does with a mapping's stream: its role must be allowed all of them.
+STREAM_READ_ACTIONS = ("GetRecords", "GetShardIterator", "DescribeStream", "ListStreams")
 SESSION_SECONDS = 3600  # Lambda's credentials, refreshed with every new worker
 REFRESH_BEFORE = timedelta(minutes=15)  # a session with less left is not handed out again
 
@@ -127,7 +128,8 @@ class Guard:
         return not self.enforce or self.verdict(role_arn, Permission(action, resource)).allowed
 
     def stream_readable(self, role_arn: str, stream_arn: str) -> bool:
-        """Whether a mapping's role may read its stream, as Lambda's poller needs."""
+        """Whether a mapping's role may read its stream, as Lambda's poller needs (asked when a
+        mapping is created, through `aws.dynamodb.check_stream_readers`, and as it polls)."""
         return all(
             self.role_may(role_arn, f"dynamodb:{action}", stream_arn)
             for action in STREAM_READ_ACTIONS

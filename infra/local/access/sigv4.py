@@ -25,7 +25,7 @@ from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from ..edge.messages import HttpRequest
+from ..vocabulary import HttpRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_HEADERS = frozenset(SIGNED_HEADERS_BLACKLIST)  # botocore never signs these

@@ -24,8 +24,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
-from ..edge.messages import HttpReply, HttpRequest
-from ..errors import InternalFailure
+from ..vocabulary import HttpReply, HttpRequest, InternalFailure
 from . import apigatewayv2, refusals
 from .backends import ALL_SERVICES, Backends
 

@@ -6,7 +6,9 @@ source mappings, also tries to run the function itself (in Docker) and then *cle
 ``install()`` replaces ``add`` with a version that only records (so GetRecords and our pollers
 both see every record, with stable sequence numbers) and bumps ``stream_changes``. It also wraps
 the event-source-mapping calls of moto's Lambda backend so that creating, updating or deleting a
-mapping wakes the pollers, and LATEST remembers where the shard ended at creation.
+mapping wakes the pollers, and LATEST remembers where the shard ended at creation. Creating one
+refuses a role that cannot read the stream, by the check the local cloud hands over
+(`check_stream_readers`: its guard's, so IAM's rules live in `infra.local.access` alone).
 
 botocore (1.40+) sends DynamoDB Streams calls to ``https://{account}.streams-ddb.{region}...``,
 which moto's in-process URL dispatch (``mock_aws``) does not know; ``install()`` teaches it.
@@ -19,7 +21,7 @@ import asyncio
 import contextlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +32,7 @@ from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 from moto.dynamodbstreams import urls as streams_urls
 
-from ..access.policy import evaluate
-from . import dynamodb_states, iam, mapping_states, states
+from . import dynamodb_states, mapping_states, states
 from .backends import Backends
 
 # The Streams API (GetRecords) spells it like this; Lambda events use "type"/"principalId".
@@ -39,10 +40,9 @@ TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 ACCOUNT_BASED_STREAMS_HOST = r"https?://(.+)\.streams-ddb\.(.+)\.amazonaws\.com"
 FIVE_YEARS = 5 * 365 * 24 * 3600
 NO_RECORDS = "No records processed"
-STREAM_READ_ACTIONS = ("GetRecords", "GetShardIterator", "DescribeStream", "ListStreams")
 
 
-def stream_problem(stream_arn: str) -> str:
+def cannot_access_stream(stream_arn: str) -> str:
     """What Lambda says when a mapping's role cannot read its stream."""
     return (
         f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, "
@@ -111,6 +111,25 @@ stream_changes = ChangeSignal()
 _state = threading.local()
 _install_lock = threading.Lock()
 _installed = False
+
+# Whether a role may read a stream, (role ARN, stream ARN) -> bool: the local cloud's guard
+# answers (`check_stream_readers`); with none (moto without a local cloud), no role is refused.
+StreamReadable = Callable[[str, str], bool]
+_stream_readable: StreamReadable | None = None
+
+
+def check_stream_readers(readable: StreamReadable | None) -> StreamReadable | None:
+    """Have CreateEventSourceMapping refuse, with Lambda's message, a role that `readable` says
+    cannot read the mapping's stream (None: refuse none). Process-wide, as moto is: returns the
+    check it replaces, for the local cloud to give back when it stops."""
+    global _stream_readable
+    before, _stream_readable = _stream_readable, readable
+    return before
+
+
+def stream_readers_check() -> StreamReadable | None:
+    """The check CreateEventSourceMapping uses now (`check_stream_readers`)."""
+    return _stream_readable
 
 
 # ---------------------------------------------------------------- stream records
@@ -380,14 +399,11 @@ def _notify_after(method: Any) -> Any:
 def _create_mapping(original: Any) -> Any:
     def create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> Any:
         source = spec.get("EventSourceArn") or ""
-        if iam.enforcing and is_dynamodb_stream(source):
+        readable = _stream_readable
+        if readable is not None and is_dynamodb_stream(source):
             function = self.get_function(spec.get("FunctionName") or "")
-            documents = iam.role_documents_held(self.account_id, function.role or "") or []
-            if not all(
-                evaluate(documents, f"dynamodb:{action}", source).allowed
-                for action in STREAM_READ_ACTIONS
-            ):
-                raise InvalidParameterValueException(stream_problem(source))
+            if not readable(function.role or "", source):
+                raise InvalidParameterValueException(cannot_access_stream(source))
         mapping = original(self, spec)
         from moto.dynamodb.models import dynamodb_backends
 

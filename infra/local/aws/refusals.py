@@ -32,8 +32,7 @@ from xml.sax.saxutils import escape
 import botocore.session
 from moto.core.exceptions import JsonRESTError
 
-from ..edge.messages import HttpReply, HttpRequest
-from ..errors import AwsError, InvalidRequestContentException
+from ..vocabulary import AwsError, HttpReply, HttpRequest, InvalidRequestContentException
 
 DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 DYNAMODB_CONTENT_TYPES = ("application/x-amz-json-1.0", "application/json")

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from ..edge.messages import JSON_HEADERS, HttpReply
 from ..errors import (
     ForbiddenException,
     GoneException,
@@ -25,6 +24,7 @@ from ..errors import (
     MissingAuthenticationToken,
     PayloadTooLargeException,
 )
+from ..vocabulary import JSON_HEADERS, HttpReply
 from .events import ConnectionInfo
 
 MAX_POST_BYTES = 128 * 1024

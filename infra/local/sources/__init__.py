@@ -12,15 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from infra.local.aws.backends import Backends
-
-
-class InvokeResult(Protocol):
-    """What one Lambda invocation returned (see infra/local/runtime)."""
-
-    request_id: str
-    payload: bytes
-    function_error: str | None  # None, or "Unhandled" when the handler raised
-    logs: list[str]
+    from infra.local.vocabulary import InvokeResult
 
 
 class CloudFacade(Protocol):

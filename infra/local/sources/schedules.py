@@ -2,8 +2,9 @@
 
 Rules live in moto's events backend, schedules in its scheduler backend; one loop runs both. The
 scheduler thread sleeps on a ``threading.Event`` until the next due time; ``notify_changed()``
-(called after any write to EventBridge or Scheduler) wakes it to re-read them. As a safety net it
-also re-reads them every ``max_wait`` seconds.
+wakes it to re-read them: the local cloud calls it from its listener on ``Backends.changed``
+after every write to EventBridge or Scheduler (and after a restore). As a safety net it also
+re-reads them every ``max_wait`` seconds.
 
 Schedules, as Scheduler runs them: ``rate()`` (a minute at least), ``cron()`` in the schedule's
 ``ScheduleExpressionTimezone``, one-time ``at()`` (fired at its time, so within its minute);
@@ -49,8 +50,8 @@ from infra.local.aws import events
 from infra.local.aws import scheduler as aws_scheduler
 from infra.local.aws.events import RuleSnapshot
 from infra.local.aws.scheduler import ScheduleSnapshot
-from infra.local.errors import AwsError
-from infra.local.sources import CloudFacade, InvokeResult
+from infra.local.sources import CloudFacade
+from infra.local.vocabulary import AwsError, InvokeResult
 
 log = logging.getLogger(__name__)
 

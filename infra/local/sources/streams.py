@@ -31,8 +31,8 @@ from typing import Any
 
 from infra.local.aws import dynamodb
 from infra.local.aws.dynamodb import lambda_record, stream_changes
-from infra.local.errors import AwsError
 from infra.local.sources import CloudFacade
+from infra.local.vocabulary import AwsError
 
 __all__ = ["StreamPoller", "lambda_record"]
 
