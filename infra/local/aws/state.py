@@ -18,7 +18,8 @@ resolves to that service's live backend on restore.
 
 The format is tied to moto's version (moto's classes are in the pickle) and to FORMAT, which
 changes whenever this module or the kit's classes kept on moto objects (`Deployment`,
-`ApiSnapshot`) change shape.
+`ApiSnapshot`) change shape. A class that only moves keeps the format: a restore finds it under
+its old path through `infra/local/state/renames.py`, and refuses a class it finds nowhere.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import moto
 from moto.core.base_backend import BackendDict
 
 from ..state.errors import UnreadableState
+from ..state.renames import current_name
 from . import dynamodb
 from .backends import ALL_SERVICES, Backends
 
@@ -396,7 +398,20 @@ class Snapshots:
         return _summary(roots)
 
 
-class _Unpickler(pickle.Unpickler):
+class _Renaming(pickle.Unpickler):
+    """Finds a class the pickle names where it lives now (`infra/local/state/renames.py`)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        module, name = current_name(module, name)
+        try:
+            return super().find_class(module, name)
+        except (ImportError, AttributeError) as error:
+            raise UnreadableState(
+                f"it holds {module}.{name}, which this version of the kit does not have"
+            ) from error
+
+
+class _Unpickler(_Renaming):
     def __init__(
         self,
         file: io.BytesIO,
@@ -425,7 +440,7 @@ def journal_index(frames: Iterable[bytes]) -> dict[str, list[Any]]:
     records: dict[str, list[Any]] = {}
     for frame in frames:
         try:
-            appends = pickle.loads(frame)
+            appends = _Renaming(io.BytesIO(frame)).load()
         except Exception as error:
             raise UnreadableState(f"a journal frame cannot be read: {error}") from error
         for name, items in appends.items():
