@@ -5,7 +5,9 @@
   `solutions/lessons/NN-name.ipynb` (the lessons solved, whose checks are strict: see
   `infra.challenges`);
 - `sources/solutions/NN-name-exercises.py` becomes `solutions/NN-name-exercises.ipynb`;
-- then `exercises/` is built from `solutions/` (`infra.exercises.build`).
+- then `exercises/` is built from `solutions/` (`infra.exercises.build`);
+- each built folder gets a README saying so (`READMES`; `exercises/` gets `solutions/`'s, as it
+  gets every file of `solutions/`), written by the build so it never goes stale.
 
 A source is a jupytext percent-format script: `# %%` starts a code cell, `# %% [markdown]` a
 Markdown cell (its lines are comments), and the header carries the cell's tags:
@@ -29,6 +31,22 @@ SOURCES = PROJECT_ROOT / "sources"
 BUILT = ("notebooks", "solutions")  # sources/<folder>/*.py -> <folder>/*.ipynb
 SOLVED = Path("solutions", LESSONS_SOLVED)  # sources/notebooks/*.py solved -> solutions/lessons/
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+# What each built folder is: the build writes these; exercises/ copies solutions/'s.
+READMES = {
+    Path("notebooks", "README.md"): (
+        "The lessons, built from `sources/notebooks/` by `workshop exercises build`: the kit's"
+        " authors change `sources/`, not `notebooks/`.\n"
+        "`workshop up` copies them into `my-work/notebooks/` (on its first start; later only new"
+        " files), the learner's own copy to work in.\n"
+    ),
+    Path("solutions", "README.md"): (
+        "Built by `workshop exercises build`: `solutions/` from `sources/` (its `lambdas/` links to"
+        " the finished apps in `lambdas/`), then `exercises/` from `solutions/`, each answer cut"
+        " out.\n"
+        "The kit's authors change `sources/` and `lambdas/`, not these built folders; `workshop up`"
+        " copies `exercises/` into `my-work/exercises/`, the learner's own copy to work in.\n"
+    ),
+}
 # The first cell of a solved lesson: its checks raise when they are not satisfied.
 STRICT_CELL = (
     "# The solved lesson (built by scripts/make_notebooks.py): a check that is not satisfied"
@@ -80,7 +98,8 @@ def has_challenges(source: Path) -> bool:
 
 
 def build_all(root: Path = PROJECT_ROOT) -> list[Path]:
-    """Write every notebook that changed, then exercises/; returns the notebooks written."""
+    """Write every notebook and README that changed, then exercises/; returns the notebooks
+    written."""
     written = []
     expected = expected_notebooks(root)
     (root / SOLVED).mkdir(parents=True, exist_ok=True)
@@ -94,6 +113,10 @@ def build_all(root: Path = PROJECT_ROOT) -> list[Path]:
             if stale.relative_to(root) not in expected:
                 stale.unlink()
                 written.append(stale.relative_to(root))
+    for relative, text in READMES.items():
+        readme = root / relative
+        if not readme.is_file() or readme.read_text(encoding="utf-8") != text:
+            readme.write_text(text, encoding="utf-8")
     build_exercises(root / "solutions", root / "exercises")
     return written
 
@@ -118,4 +141,10 @@ def drift(root: Path = PROJECT_ROOT) -> list[str]:
         for path in sorted((root / folder).glob("*.ipynb")):
             if path.relative_to(root) not in expected:
                 problems.append(f"{path.relative_to(root)}: has no source in sources/")
+    for relative, text in READMES.items():
+        readme = root / relative
+        if not readme.is_file() or readme.read_text(encoding="utf-8") != text:
+            problems.append(
+                f"{relative}: not what the build writes (run `python scripts/make_notebooks.py`)"
+            )
     return problems + check_in_sync(root / "solutions", root / "exercises")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from infra.build import PROJECT_ROOT, build_all, drift, notebook_from_source
+from infra.build import PROJECT_ROOT, READMES, build_all, drift, notebook_from_source
 
 SOURCE = """# %% [markdown]
 # # A title
@@ -43,13 +43,19 @@ def test_a_source_becomes_cells_with_tags_and_stable_ids(tmp_path: Path) -> None
     assert notebook_from_source(source) == notebook_from_source(source)
 
 
-def test_an_edited_source_is_drift_until_rebuilt(tmp_path: Path) -> None:
-    """Changing a source makes drift() name its notebook; build_all() brings them back in sync."""
+def kit_copy(tmp_path: Path) -> Path:
+    """The kit's sources and built folders, copied (solutions/lambdas still links to lambdas/)."""
     root = tmp_path / "kit"
     for folder in ("sources", "notebooks", "solutions", "exercises"):
         shutil.copytree(PROJECT_ROOT / folder, root / folder, symlinks=True)
     (root / "solutions" / "lambdas").unlink()
     (root / "solutions" / "lambdas").symlink_to(PROJECT_ROOT / "lambdas")
+    return root
+
+
+def test_an_edited_source_is_drift_until_rebuilt(tmp_path: Path) -> None:
+    """Changing a source makes drift() name its notebook; build_all() brings them back in sync."""
+    root = kit_copy(tmp_path)
     lesson = root / "sources" / "notebooks" / "00-setup.py"
     lesson.write_text(lesson.read_text() + "\n# %%\nprint('one more cell')\n")
     assert drift(root) == [
@@ -57,3 +63,29 @@ def test_an_edited_source_is_drift_until_rebuilt(tmp_path: Path) -> None:
     ]
     assert build_all(root) == [Path("notebooks/00-setup.ipynb")]
     assert drift(root) == []
+
+
+def test_each_built_folder_says_it_is_built_from_sources() -> None:
+    """notebooks/, solutions/ and exercises/ each carry a README naming the build and sources/."""
+    for folder in ("notebooks", "solutions", "exercises"):
+        text = (PROJECT_ROOT / folder / "README.md").read_text()
+        assert "`workshop exercises build`" in text and "change `sources/`" in text, folder
+        assert "my-work/" in text, folder  # where the learners work instead
+
+
+def test_a_missing_or_edited_readme_is_drift_until_rebuilt(tmp_path: Path) -> None:
+    """A built folder's README is the build's: drift() names a missing or edited one, build_all()
+    writes it back (and exercises/ gets solutions/'s again)."""
+    root = kit_copy(tmp_path)
+    (root / "notebooks" / "README.md").unlink()
+    (root / "solutions" / "README.md").write_text("Edit the notebooks here.\n")
+    assert drift(root) == [
+        "notebooks/README.md: not what the build writes (run `python scripts/make_notebooks.py`)",
+        "solutions/README.md: not what the build writes (run `python scripts/make_notebooks.py`)",
+        "README.md: differs from its build (run `workshop exercises build`)",
+    ]
+    assert build_all(root) == []
+    assert drift(root) == []
+    for relative, text in READMES.items():
+        assert (root / relative).read_text() == text
+    assert (root / "exercises" / "README.md").read_text() == READMES[Path("solutions/README.md")]
