@@ -40,6 +40,9 @@ from .common import (
     zip_of,
 )
 
+# -- role-create: the role ---------------------------------------------------------------------
+
+
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 
 
@@ -197,6 +200,9 @@ def _delete_role(name: str) -> None:
             raise
 
 
+# -- function-deploy: the function -------------------------------------------------------------
+
+
 HELLO = """import os
 
 GREETING = {greeting!r}
@@ -312,6 +318,9 @@ def _delete_function(name: str) -> None:
     except ClientError as error:
         if error_code(error) != "ResourceNotFoundException":
             raise
+
+
+# -- chat-nickname: the nickname ---------------------------------------------------------------
 
 
 NICKNAMES = [

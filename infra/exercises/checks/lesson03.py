@@ -33,6 +33,9 @@ from .common import (
     unique,
 )
 
+# -- api-create: the API -----------------------------------------------------------------------
+
+
 GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 
 
@@ -92,6 +95,9 @@ def _delete_apis(name: str) -> None:
     for api in apis.get_apis()["Items"]:
         if api["Name"] == name:
             apis.delete_api(ApiId=api["ApiId"])
+
+
+# -- routes-wire: a two-way route --------------------------------------------------------------
 
 
 def check_wire_routes(wire_route: Callable[[str, str, str], str], app: str, route_key: str) -> None:
@@ -195,6 +201,9 @@ def _forget_permissions(function: str, principal: str) -> None:
 def _principal(statement: dict[str, Any]) -> str:
     principal = statement.get("Principal")
     return str(principal.get("Service") if isinstance(principal, dict) else principal)
+
+
+# -- stage-deploy: promoting a stage -----------------------------------------------------------
 
 
 STAGE_PROBES = ("hello", "extra")  # the routes the promotion check deploys, one at a time

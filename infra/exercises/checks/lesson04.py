@@ -29,6 +29,8 @@ from .common import (
     unique,
 )
 
+# -- chat-named: the connections of a name -----------------------------------------------------
+
 
 def check_chat_named(folder: str | Path, matches: int = 2, page_size: int | None = None) -> None:
     """connections_named(table, name) finds exactly the connections named `name`, on every page.
@@ -82,6 +84,9 @@ class PagedTable:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.table, name)
+
+
+# -- chat-whisper: the whisper route -----------------------------------------------------------
 
 
 WHISPER_CODE = "on_whisper (or common.py's connections_named, which it calls: chat-named)"

@@ -33,6 +33,8 @@ from .common import (
     quietly,
 )
 
+# -- stream-batch: the stream mapping ----------------------------------------------------------
+
 
 def check_tune_stream(
     tune_stream: Callable[[str, str, int, int], str], app: str, batch_size: int, window_seconds: int
@@ -137,6 +139,9 @@ def _arena_without_mapping(app: str) -> str:
     ]:
         lambda_.delete_event_source_mapping(UUID=mapping["UUID"])
     return url
+
+
+# -- arena-color: the colour route -------------------------------------------------------------
 
 
 REFUSED_COLORS = ("red", "#12345", "#ggghhh", 42)

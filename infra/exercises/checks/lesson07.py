@@ -20,6 +20,9 @@ from infra.deploy.tables import delete_table
 
 from .common import answer, load_module, quietly, recorded_calls
 
+# -- ttl-expire: Time to Live ------------------------------------------------------------------
+
+
 TTL_WAIT = 12.0  # seconds: the local cloud sweeps expired rows every 5 s (AWS: within days)
 
 
@@ -73,6 +76,9 @@ def check_invite(invite: Callable[[str, str, str, int], int], table: str, attrib
         f"An invitation that expired after 2 s is still there {2 + TTL_WAIT:g} s later"
     )
     assert rows.get_item(Key={"code": "LATER7"}).get("Item"), "An invitation for an hour went"
+
+
+# -- ttt-validate: the game's rules ------------------------------------------------------------
 
 
 Move = tuple[str, str, str, Any, Any]  # board, turn, mark, row, col

@@ -49,6 +49,8 @@ from .common import (
     zip_of,
 )
 
+# -- reminder: the schedule --------------------------------------------------------------------
+
 
 def check_reminder(
     remind: Callable[[str, str, str, int, str, str], str],
@@ -168,6 +170,9 @@ def _push_without_rule(app: str) -> str:
         return deploy_plan(replace(PUSH, app=app, schedule=None), folder=KIT_LAMBDAS / "push")
 
 
+# -- push-time: the pushed time ----------------------------------------------------------------
+
+
 CLOCK_SLACK = 60.0  # seconds a pushed time may differ from the notebook's clock
 
 
@@ -229,6 +234,9 @@ def _assert_recent(frame: Frame, source: str) -> None:
     assert off <= CLOCK_SLACK, (
         f"The push frame's `at` {at!r} is {off:.0f} s away from now: it should be {source}"
     )
+
+
+# -- policy: least privilege -------------------------------------------------------------------
 
 
 def check_policy(
