@@ -4,6 +4,7 @@
   events that only grows, blobs (function code) stored once, and a lock;
 - `saver.py`: when to save: after a change, at most every half second, in a daemon thread;
 - `lifecycle.py`: `CloudState`, what `LocalCloud` holds: lock, restore or set aside, save, close.
+- `renames.py`: the classes that moved since a folder was saved, and where they live now.
 
 What goes into a snapshot (moto's backends) is `infra.local.aws.state`'s business; nothing here
 touches moto. This package imports nothing on its own, so its modules can be imported alone.
