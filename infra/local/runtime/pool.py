@@ -32,7 +32,14 @@ from typing import Any
 from . import formats
 from .folders import CloudFolder
 from .limits import LimitWatch
-from .process import Exchange, WorkerExited, WorkerProcess, WorkerTimedOut, private_tmp_works
+from .process import (
+    Exchange,
+    WorkerExited,
+    WorkerProcess,
+    WorkerTimedOut,
+    private_tmp_works,
+    worker_script,
+)
 from .spec import FunctionSpec, InvokeResult
 
 Credentials = Callable[[FunctionSpec], Awaitable[Mapping[str, str]]]
@@ -323,6 +330,7 @@ class LambdaRuntime:
                             "it is not unpacked; deploy smaller code"
                         )
                     archive.extractall(path)
+                    _restore_executable_bits(archive, path)
                 self._code_dirs[spec.code_sha256] = path
             return path
 
@@ -409,6 +417,7 @@ class LambdaRuntime:
             tmp_mb=spec.ephemeral_mb,
             tmp_dir=tmp_dir,
             private_tmp=self._private_tmp_works,
+            script=worker_script(spec.runtime),
         )
 
     async def _run(
@@ -469,6 +478,20 @@ class LambdaRuntime:
         result.logs.append(message)
         result.worker_id = _worker_id(worker)
         return result
+
+
+def _restore_executable_bits(archive: zipfile.ZipFile, path: str) -> None:
+    """Files the zip marks executable (Unix mode bits) stay so, as Lambda keeps them: a custom
+    runtime's `bootstrap` must be. `extractall` drops the bits; nothing else is changed."""
+    root = os.path.realpath(path) + os.sep
+    for entry in archive.infolist():
+        executable = (entry.external_attr >> 16) & 0o111
+        if entry.create_system == 3 and executable and not entry.is_dir():
+            target = os.path.realpath(os.path.join(path, entry.filename))
+            if not target.startswith(root):
+                continue  # a name outside the folder: extractall did not write it there
+            with contextlib.suppress(OSError):
+                os.chmod(target, os.stat(target).st_mode | executable)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

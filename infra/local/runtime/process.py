@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+# A custom runtime's worker: the zip's `bootstrap` behind the Lambda Runtime API.
+CUSTOM_WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "custom_worker.py")
 GUARD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard.py")
 READ_SIZE = 1 << 16
 GUARDED = sys.platform.startswith("linux")  # the worker runs under guard.py
@@ -90,6 +92,11 @@ class FrameReader:
         return frames
 
 
+def worker_script(runtime: str) -> str:
+    """The worker that runs a runtime's functions: Python's own, or a custom runtime's."""
+    return CUSTOM_WORKER_PATH if runtime.startswith("provided") else WORKER_PATH
+
+
 def private_tmp_works(cwd: str) -> bool:
     """Whether a worker started in `cwd` can have a private /tmp here (one process: call once)."""
     if not GUARDED:
@@ -122,13 +129,14 @@ class WorkerProcess:
         tmp_mb: int = 512,
         tmp_dir: str = "",
         private_tmp: bool = True,
+        script: str = WORKER_PATH,
     ) -> None:
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
         try:
             # -P: the worker's folder stays off sys.path (no kit module shadows the function's);
             # -s: no user site-packages. The env is built from scratch: no PYTHONPATH leaks in.
-            command = [sys.executable, "-P", "-s", "-u", WORKER_PATH]
+            command = [sys.executable, "-P", "-s", "-u", script]
             options = [str(tmp_mb), tmp_dir, "private" if private_tmp else "folder"]
             self.process = subprocess.Popen(
                 [*command, str(request_read), str(response_write), *options],
