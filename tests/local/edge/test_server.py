@@ -1,4 +1,6 @@
-"""Bad input never crashes the local cloud: after each abuse it still serves boto3 and WebSockets."""
+"""The edge's one port (`edge/server.py`): each connection goes to what speaks its protocol, on a
+bare edge; and bad input never crashes the local cloud: after each abuse it still serves boto3
+and WebSockets."""
 
 from __future__ import annotations
 
@@ -11,7 +13,11 @@ import pytest
 import websockets
 
 from infra.local.cloud import LocalCloud
+from infra.local.edge import server
+from infra.local.vocabulary import HttpReply, HttpRequest
 from tests.local.gateway.helpers import ECHO, RECORD, Deployed, GatewayLab, recv_text, run
+
+from .helpers import Handed, echo, read_reply, read_to_end, running_edge
 
 HANDSHAKE_WITHOUT_KEY = (
     b"GET /{api}/dev HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
@@ -145,3 +151,103 @@ def test_many_abandoned_handshakes(cloud: LocalCloud, api: Deployed) -> None:
         await asyncio.gather(*(abandon() for _ in range(20)))
 
     run(scenario())
+
+
+# ---------------------------------------------------------------- a bare edge, no cloud
+
+UPGRADE = (
+    "GET {path} HTTP/1.1\r\nHost: h\r\nUpgrade: {upgrade}\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def handed_over(data: bytes) -> Handed:
+    """Send `data` to a bare edge; which handler got which request head."""
+    handed = Handed()
+
+    async def scenario() -> None:
+        async with running_edge(handed=handed) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(data)
+            await read_to_end(reader)  # the edge closes once the handler returns
+            writer.close()
+
+    asyncio.run(scenario())
+    return handed
+
+
+def test_an_upgrade_is_told_by_its_upgrade_header() -> None:
+    """`Upgrade: websocket`, in any case, is a WebSocket upgrade; another protocol is not."""
+    assert server.is_websocket_upgrade(UPGRADE.format(path="/", upgrade="WebSocket").encode())
+    assert not server.is_websocket_upgrade(UPGRADE.format(path="/", upgrade="h2c").encode())
+    assert not server.is_websocket_upgrade(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+
+
+def test_a_websocket_upgrade_goes_to_the_gateway_with_its_head() -> None:
+    """An upgrade to an API's path is handed over whole to the WebSocket handler."""
+    head = UPGRADE.format(path="/api123/dev", upgrade="websocket").encode()
+    handed = handed_over(head)
+    assert handed.websocket == [head]
+    assert handed.trace == []
+
+
+def test_an_upgrade_to_the_trace_path_goes_to_the_trace_feed() -> None:
+    """An upgrade to /_workshop/trace (with a query or not) goes to the trace handler."""
+    head = UPGRADE.format(path="/_workshop/trace?apiId=a1", upgrade="websocket").encode()
+    handed = handed_over(head)
+    assert handed.trace == [head]
+    assert handed.websocket == []
+
+
+def test_a_head_over_64_kb_gets_431() -> None:
+    """A request head longer than the edge reads gets 431 and the connection is closed."""
+
+    async def scenario() -> bytes:
+        async with running_edge() as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (server.HEAD_LIMIT + 1))
+            answer = await read_to_end(reader)
+            writer.close()
+            return answer
+
+    assert asyncio.run(scenario()).startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+
+
+def test_a_head_never_finished_is_dropped_after_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that stops mid-head is closed, unanswered, once HEAD_TIMEOUT has passed."""
+    monkeypatch.setattr(server, "HEAD_TIMEOUT", 0.2)
+
+    async def scenario() -> bytes:
+        async with running_edge() as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: h\r\n")  # and never the empty line
+            answer = await read_to_end(reader)
+            writer.close()
+            return answer
+
+    assert asyncio.run(scenario()) == b""
+
+
+def test_a_handler_that_fails_drops_only_its_own_connection() -> None:
+    """A handler raising closes that connection; the next client is served as usual."""
+
+    async def fragile(request: HttpRequest) -> HttpReply:
+        if request.path == "/boom":
+            raise RuntimeError("a bug in a handler")
+        return await echo(request)
+
+    async def scenario() -> tuple[bytes, int]:
+        async with running_edge(fragile) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /boom HTTP/1.1\r\n\r\n")
+            dropped = await read_to_end(reader)
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /fine HTTP/1.1\r\n\r\n")
+            reply = await read_reply(reader)
+            writer.close()
+            return dropped, reply.status
+
+    assert asyncio.run(scenario()) == (b"", 200)
