@@ -1,8 +1,10 @@
 """Lambda as the runtime and the gateway need it: runnable function specs and invoke permissions.
 
 Both are read from moto's Lambda backend once per Lambda change, not on every invocation.
-`install()` makes CreateFunction refuse runtimes the local cloud cannot run (only Python runs
-here), in moto's own error style, and CreateFunction and UpdateFunctionCode refuse code past
+`install()` makes CreateFunction, UpdateFunctionConfiguration and UpdateFunctionCode follow
+AWS's runtime table (`runtimes.py`: an unknown runtime, one past its block date, refused with
+AWS's messages) and CreateFunction refuse runtimes this machine cannot run (only Python runs
+here), in moto's own error style; CreateFunction and UpdateFunctionCode refuse code past
 Lambda's size quotas as Lambda does: a direct upload over 50 MB zipped (the request's limit,
 RequestEntityTooLargeException) and code over 250 MB unzipped, uploaded or in S3, read from the
 zip's central directory before anything is unpacked (InvalidParameterValueException). AddPermission refuses
@@ -25,6 +27,7 @@ import binascii
 import fnmatch
 import io
 import json
+import logging
 import re
 import weakref
 import zipfile
@@ -38,10 +41,10 @@ from moto.utilities.utils import get_partition
 
 from ..errors import ResourceConflictException
 from ..runtime.spec import FunctionSpec
-from . import iam, states
+from . import iam, runtimes, states
 from .backends import Backends, Cached
 
-SUPPORTED_RUNTIME_PREFIX = "python3."
+log = logging.getLogger(__name__)
 # Lambda's quotas on a deployment package, and how large a request carrying one may be: 50 MB
 # zipped, base64-encoded (Lambda's own figure: "Request must be smaller than 69905067 bytes").
 ZIPPED_REQUEST_LIMIT = 69905067
@@ -49,14 +52,12 @@ UNZIPPED_LIMIT = 262144000  # 250 MB
 _installed = False
 
 
-def unsupported_runtime_message(runtime: str | None) -> str | None:
-    """A clear error for runtimes the local cloud cannot run, or None when it can."""
-    if runtime and runtime.startswith(SUPPORTED_RUNTIME_PREFIX):
-        return None
-    return (
-        f"Runtime {runtime!r} is not supported by the local cloud: only Python runtimes "
-        "(python3.x) run here. Use Runtime='python3.12', or deploy this function to real AWS."
-    )
+def note_deprecation(runtime: str | None) -> None:
+    """One line in the cloud's log for a deprecated runtime Lambda still accepts (its API says
+    nothing: AWS tells of deprecations in the console, by email and in AWS Health)."""
+    notice = runtimes.deprecation_notice(runtime) if runtime else None
+    if notice is not None:
+        log.warning(notice)
 
 
 def function_name_of(name_or_arn: str) -> str:
@@ -289,9 +290,10 @@ def check_code_size(backend: LambdaBackend, code: dict[str, Any] | None, operati
 
 def _create_function_checked(original: Any) -> Any:
     def create_function(self: LambdaBackend, spec: dict[str, Any]) -> Any:
-        message = unsupported_runtime_message(spec.get("Runtime"))
+        message = runtimes.create_refusal(spec.get("Runtime"), package_type=spec.get("PackageType"))
         if message is not None:
             raise InvalidParameterValueException(message)
+        note_deprecation(spec.get("Runtime"))
         role = spec.get("Role") or ""
         if iam.enforcing and not iam.lambda_may_assume(self.account_id, role):
             raise InvalidParameterValueException(CANNOT_ASSUME)
@@ -316,6 +318,9 @@ def _update_function_code_checked(original: Any) -> Any:
         check_code_size(self, body, "UpdateFunctionCode")
         fn = self.get_function(function_name, qualifier)
         refuse_while_settling(fn)
+        refused = runtimes.code_update_refusal(fn.run_time)
+        if refused is not None:
+            raise InvalidParameterValueException(refused)
         if body.get("DryRun"):
             return original(self, function_name, qualifier, body)
         previous = spec_of(fn)
@@ -333,6 +338,10 @@ def _update_function_configuration_checked(original: Any) -> Any:
     ) -> Any:
         fn = self.get_function(function_name, qualifier)
         refuse_while_settling(fn)
+        requested = body.get("Runtime")
+        refused = runtimes.update_refusal(fn.run_time, requested)
+        if refused is not None:
+            raise InvalidParameterValueException(refused)
         role = body.get("Role")
         if role and role != fn.role:
             if iam.enforcing and not iam.lambda_may_assume(self.account_id, role):
@@ -342,6 +351,8 @@ def _update_function_configuration_checked(original: Any) -> Any:
         previous = spec_of(fn)
         config = original(self, function_name, qualifier, body)
         begin_update(fn, previous)
+        if requested != previous.runtime:
+            note_deprecation(requested)
         return with_states(fn, config) if isinstance(config, dict) else config
 
     update_function_configuration.__wrapped__ = original  # type: ignore[attr-defined]
@@ -412,7 +423,8 @@ def _add_permission_checked(original: Any) -> Any:
 
 
 def install() -> None:
-    """Refuse non-Python runtimes and oversized code; functions settle in time (idempotent)."""
+    """Refuse runtimes AWS or this machine refuses, and oversized code; functions settle in time
+    (idempotent)."""
     global _installed
     if _installed:
         return
