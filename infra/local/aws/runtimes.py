@@ -152,7 +152,8 @@ def runnable(runtime: str) -> str | None:
     """None when this machine runs `runtime`'s functions, else the one line saying why not.
 
     Python runs in the kit's workers. Node.js needs a Node 20 or later (`node.find`); even then
-    the local cloud has no Node.js worker yet. Custom runtimes (`provided*`) do not run yet.
+    the local cloud has no Node.js worker yet. Custom runtimes (`provided*`) run the zip's
+    `bootstrap` behind the Lambda Runtime API (`runtime/custom_worker.py`).
     """
     if runtime.startswith(PYTHON):
         return None
@@ -166,10 +167,7 @@ def runnable(runtime: str) -> str | None:
             " deploy this function to real AWS"
         )
     if runtime.startswith(CUSTOM):
-        return (
-            f"Runtime {runtime}: the local cloud does not run custom runtimes yet; use a Python"
-            " runtime (python3.12), or deploy this function to real AWS"
-        )
+        return None
     return (
         f"Runtime {runtime!r} is not supported by the local cloud: only Python runtimes"
         " (python3.x) run here. Use Runtime='python3.12', or deploy this function to real AWS."
