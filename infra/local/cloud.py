@@ -111,7 +111,15 @@ class LocalCloud:
             max_connection_age=self.settings.max_connection_age,
             busy_at=self.settings.max_workers_per_function,
         )
-        self.gateway = Gateway(self, self.registry, self.trace, limits)
+        self.gateway = Gateway(
+            lambda api_id, stage: self.backends.call(self.stages.lookup, api_id, stage),
+            lambda *call: self._invoker().integration(*call),  # the invoker is made in _main
+            self.registry,
+            self.trace,
+            limits,
+            region=self.region,
+            account_id=self.account_id,
+        )
         self.router = Router(self)
         self.edge = Edge(self.router.handle, self.gateway.handle, self._serve_trace)
         self.runtime: LambdaRuntime | None = None

@@ -2,16 +2,17 @@
 
 Every invocation goes through `Invoker.invoke` on the cloud's event loop: look the function up
 (cached per Lambda change), run it in a warm worker, queue its log lines for CloudWatch Logs,
-and publish its trace hop. Threads (the event sources) use `invoke_blocking`. A `Pending`
-function is not invoked (ResourceConflictException, as Lambda answers); during an update the
-previous code and configuration run.
+and publish its Lambda hop on the trace, whoever asked. Threads (the event sources) use
+`invoke_blocking`. A `Pending` function is not invoked (ResourceConflictException, as Lambda
+answers); during an update the previous code and configuration run. API Gateway's integrations
+go through `integration`, which checks the function's policy first and raises
+`IntegrationError` when the gateway cannot call the function at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,16 +20,19 @@ from typing import Any
 
 from .aws.backends import Backends
 from .aws.lambda_ import Functions
-from .errors import ResourceConflictException
-from .gateway.config import ApiSnapshot
-from .gateway.server import IntegrationError
+from .integration import error_message, function_in
 from .logs import LogSink
-from .runtime import FunctionSpec, InvokeResult, LambdaRuntime, PoolRetired
+from .runtime import LambdaRuntime, PoolRetired
 from .trace import TraceHub
+from .vocabulary import ApiSnapshot, FunctionSpec, InvokeResult, ResourceConflictException
 
 log = logging.getLogger(__name__)
 
 LOG_FLUSH_DELAY = 0.2  # seconds: invocation logs reach CloudWatch Logs in batches
+
+
+class IntegrationError(Exception):
+    """The integration could not be called (no permission, unknown function, bad type)."""
 
 
 class Invoker:
@@ -66,9 +70,15 @@ class Invoker:
         *,
         source: str = "invoke",
         request_id: str | None = None,
+        hop: dict[str, Any] | None = None,
     ) -> InvokeResult:
         """Run a function's real code once; LookupError when there is no such function,
-        ResourceConflictException while it is `Pending`."""
+        ResourceConflictException while it is `Pending`.
+
+        The trace gets its Lambda hop, marked with `source` ("gateway", "stream", ...). `hop`
+        holds the fields that tie it to what caused it (the gateway's connection and request);
+        without it the hop carries the Lambda request id.
+        """
         for _ in range(3):
             spec = await self.spec(name_or_arn)
             if spec is None:
@@ -83,16 +93,14 @@ class Invoker:
         if self.may_log(spec):  # Lambda writes logs with the function's role, or not at all
             self.logs.add(spec.name, result)
             self._flush_later()
-        if source != "gateway":
-            error = None if result.ok else (_parse(result.payload) or {}).get("errorMessage")
-            self.trace.publish(
-                "lambda",
-                function=spec.name,
-                durationMs=round(result.duration_ms, 1),
-                error=error,
-                source=source,
-                requestId=result.request_id,
-            )
+        self.trace.publish(
+            "lambda",
+            **(hop if hop is not None else {"requestId": result.request_id}),
+            function=spec.name,
+            durationMs=round(result.duration_ms, 1),
+            error=None if result.ok else error_message(result.payload),
+            source=source,
+        )
         return result
 
     def invoke_blocking(self, name_or_arn: str, event: Any, source: str = "invoke") -> InvokeResult:
@@ -123,9 +131,14 @@ class Invoker:
         route_key: str,
         uri: str,
         event: dict[str, Any],
+        request_id: str | None = None,
     ) -> InvokeResult:
-        """API Gateway invoking a Lambda integration, if the function's policy lets it."""
-        function_arn = uri.split("/functions/")[-1].split("/invocations")[0]
+        """API Gateway invoking a Lambda integration, if the function's policy lets it.
+
+        `request_id` is the gateway request the trace hop belongs to (a message's; None for
+        $connect, its authorizer and $disconnect, which the trace ties by connection).
+        """
+        function_arn = function_in(uri)
         region, account = self.backends.region, self.backends.account_id
         source_arn = f"arn:aws:execute-api:{region}:{account}:{snapshot.api_id}/{stage}/{route_key}"
         allowed = await self.backends.call(
@@ -137,11 +150,18 @@ class Invoker:
                 f"(lambda add_permission for apigateway.amazonaws.com, SourceArn {source_arn})"
             )
         # The trace ties the function's @connections calls to the message that caused them.
+        context = event["requestContext"]
         lambda_request_id = str(uuid.uuid4())
-        self.causes[lambda_request_id] = event["requestContext"]["requestId"]
+        self.causes[lambda_request_id] = context["requestId"]
+        hop = {
+            "apiId": snapshot.api_id,
+            "stage": stage,
+            "connectionId": context["connectionId"],
+            "requestId": request_id,
+        }
         try:
             return await self.invoke(
-                function_arn, event, source="gateway", request_id=lambda_request_id
+                function_arn, event, source="gateway", request_id=lambda_request_id, hop=hop
             )
         except (
             LookupError,
@@ -177,10 +197,3 @@ class Invoker:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, 1)
         self.logs.flush()
-
-
-def _parse(payload: bytes) -> Any:
-    try:
-        return json.loads(payload or b"null")
-    except ValueError:
-        return None
