@@ -32,6 +32,7 @@ from infra.deploy.stacks import (
     stack_exists,
     update_stack,
 )
+from infra.local.integration import function_name_in
 
 from .common import (
     KIT_LAMBDAS,
@@ -271,7 +272,7 @@ def _function_behind(api_id: str, route: dict[str, Any]) -> str:
         ApiId=api_id, IntegrationId=target.removeprefix("integrations/")
     )
     uri = integration.get("IntegrationUri", "")
-    function = uri.split("/functions/")[-1].removesuffix("/invocations").split(":")[-1]
+    function = function_name_in(uri)
     try:
         handler = boto3.client("lambda").get_function_configuration(FunctionName=function)[
             "Handler"
