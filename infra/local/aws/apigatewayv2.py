@@ -35,6 +35,7 @@ from moto.moto_api._internal import mock_random as random
 
 from ..gateway.config import ApiSnapshot, RouteSnapshot
 from .backends import Backends, Cached
+from .patching import replace, wrap
 
 _installed = False
 _public = threading.local()
@@ -115,8 +116,8 @@ class Deployment:
 def deployments_of(api: Api) -> dict[str, Deployment]:
     """The deployments of an API, kept on moto's Api object so they die with it."""
     if not hasattr(api, "deployments"):
-        api.deployments = {}  # type: ignore[attr-defined]
-    return api.deployments  # type: ignore[attr-defined,no-any-return]
+        api.deployments = {}
+    return api.deployments
 
 
 def served_snapshot(api: Api, stage: Stage) -> ApiSnapshot | None:
@@ -146,7 +147,7 @@ class StageConfigs:
             found = api.stages.get(stage)
             return served_snapshot(api, found) if found else None
 
-        return self._cache.get((api_id, stage), read)  # type: ignore[no-any-return]
+        return self._cache.get((api_id, stage), read)
 
 
 # ---------------------------------------------------------------- backend operations
@@ -171,7 +172,7 @@ def create_deployment(
     deployment = Deployment(_new_id(), description, snapshot_of(api))
     if stage_name:
         stage = backend.get_stage(api_id, stage_name)
-        stage.deployment_id = deployment.deployment_id  # type: ignore[attr-defined]
+        stage.deployment_id = deployment.deployment_id
     deployments_of(api)[deployment.deployment_id] = deployment
     return deployment
 
@@ -201,7 +202,7 @@ def update_stage(
     stage = backend.get_stage(api_id, stage_name)
     if "deploymentId" in changes:
         get_deployment(backend, api_id, changes["deploymentId"])
-        stage.deployment_id = changes["deploymentId"]  # type: ignore[attr-defined]
+        stage.deployment_id = changes["deploymentId"]
     if "autoDeploy" in changes:
         turning_off = stage.auto_deploy and not changes["autoDeploy"]
         if turning_off and "deploymentId" not in changes:
@@ -209,7 +210,7 @@ def update_stage(
             api = backend.get_api(api_id)
             frozen = Deployment(_new_id(), None, snapshot_of(api), auto_deployed=True)
             deployments_of(api)[frozen.deployment_id] = frozen
-            stage.deployment_id = frozen.deployment_id  # type: ignore[attr-defined]
+            stage.deployment_id = frozen.deployment_id
         stage.auto_deploy = changes["autoDeploy"]
     for key, attr in (
         ("description", "description"),
@@ -272,7 +273,7 @@ def _create_stage(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
     if config.get("stageName") in api.stages:
         raise StageConflict(config["stageName"])
     stage = self.apigatewayv2_backend.create_stage(api_id, config)
-    stage.deployment_id = deployment_id  # type: ignore[attr-defined]
+    stage.deployment_id = deployment_id
     return 201, {}, json.dumps(stage.to_json())
 
 
@@ -300,7 +301,6 @@ def _create_route_response_checked(original: Any) -> Any:
             raise RouteResponseConflict(route_response_key)
         return original(self, api_id, route_id, route_response_key, **kwargs)
 
-    create_route_response.__wrapped__ = original  # type: ignore[attr-defined]
     return create_route_response
 
 
@@ -354,16 +354,14 @@ def install() -> None:
     base = "{0}/v2/apis/(?P<api_id>[^/]+)/deployments"
     apigw_urls.url_paths[base + "$"] = ApiGatewayV2Response.dispatch
     apigw_urls.url_paths[base + "/(?P<deployment_id>[^/]+)$"] = ApiGatewayV2Response.dispatch
-    ApiGatewayV2Response.create_deployment = _create_deployment  # type: ignore[attr-defined]
-    ApiGatewayV2Response.get_deployment = _get_deployment  # type: ignore[attr-defined]
-    ApiGatewayV2Response.get_deployments = _get_deployments  # type: ignore[attr-defined]
-    ApiGatewayV2Response.delete_deployment = _delete_deployment  # type: ignore[attr-defined]
-    ApiGatewayV2Response.create_stage = _create_stage  # type: ignore[method-assign]
-    ApiGatewayV2Response.update_stage = _update_stage  # type: ignore[attr-defined]
-    ApiGatewayV2Response.get_route_responses = _get_route_responses  # type: ignore[attr-defined]
-    ApiGatewayV2Backend.create_route_response = _create_route_response_checked(  # type: ignore[method-assign]
-        ApiGatewayV2Backend.create_route_response
-    )
-    Stage.to_json = _stage_to_json  # type: ignore[method-assign]
-    Api.to_json = _api_to_json  # type: ignore[method-assign]
+    replace(ApiGatewayV2Response, "create_deployment", _create_deployment)
+    replace(ApiGatewayV2Response, "get_deployment", _get_deployment)
+    replace(ApiGatewayV2Response, "get_deployments", _get_deployments)
+    replace(ApiGatewayV2Response, "delete_deployment", _delete_deployment)
+    replace(ApiGatewayV2Response, "create_stage", _create_stage)
+    replace(ApiGatewayV2Response, "update_stage", _update_stage)
+    replace(ApiGatewayV2Response, "get_route_responses", _get_route_responses)
+    wrap(ApiGatewayV2Backend, "create_route_response", _create_route_response_checked)
+    replace(Stage, "to_json", _stage_to_json)
+    replace(Api, "to_json", _api_to_json)
     _installed = True

@@ -34,6 +34,7 @@ from moto.dynamodbstreams import urls as streams_urls
 
 from . import dynamodb_states, mapping_states, states
 from .backends import Backends
+from .patching import replace, wrap
 
 # The Streams API (GetRecords) spells it like this; Lambda events use "type"/"principalId".
 TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
@@ -367,7 +368,7 @@ def _removals_by_ttl() -> Iterator[None]:
 
 def _add_record(self: StreamShard, old: Any, new: Any) -> None:
     """StreamShard.add without moto's own Lambda dispatch, plus AWS's record details."""
-    view_type = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
+    view_type = self.table.stream_specification["StreamViewType"]
     if old is None:
         event_name = "INSERT"
     elif new is None:
@@ -392,7 +393,6 @@ def _notify_after(method: Any) -> Any:
         finally:
             stream_changes.bump()
 
-    wrapper.__wrapped__ = method  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -415,7 +415,6 @@ def _create_mapping(original: Any) -> Any:
         stream_changes.bump()
         return mapping
 
-    create_event_source_mapping.__wrapped__ = original  # type: ignore[attr-defined]
     return create_event_source_mapping
 
 
@@ -428,7 +427,6 @@ def _configuration_with_result(original: Any) -> Any:
             )
         return configuration
 
-    get_configuration.__wrapped__ = original  # type: ignore[attr-defined]
     return get_configuration
 
 
@@ -438,19 +436,11 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        StreamShard.add = _add_record  # type: ignore[method-assign]
-        LambdaBackend.create_event_source_mapping = _create_mapping(  # type: ignore[method-assign]
-            LambdaBackend.create_event_source_mapping
-        )
-        LambdaBackend.update_event_source_mapping = _notify_after(  # type: ignore[method-assign]
-            LambdaBackend.update_event_source_mapping
-        )
-        LambdaBackend.delete_event_source_mapping = _notify_after(  # type: ignore[method-assign]
-            LambdaBackend.delete_event_source_mapping
-        )
-        EventSourceMapping.get_configuration = _configuration_with_result(  # type: ignore[method-assign]
-            EventSourceMapping.get_configuration
-        )
+        replace(StreamShard, "add", _add_record)
+        wrap(LambdaBackend, "create_event_source_mapping", _create_mapping)
+        wrap(LambdaBackend, "update_event_source_mapping", _notify_after)
+        wrap(LambdaBackend, "delete_event_source_mapping", _notify_after)
+        wrap(EventSourceMapping, "get_configuration", _configuration_with_result)
         dynamodb_states.install()
         mapping_states.install()  # after the wrappers above: Creating is set on their mapping
         if ACCOUNT_BASED_STREAMS_HOST not in streams_urls.url_bases:

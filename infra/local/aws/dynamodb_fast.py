@@ -35,6 +35,8 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
 from moto.dynamodb.responses import DynamoHandler, DynamoResult, validate_attributes_used
 
+from .patching import replace, wrap
+
 RETURN_VALUES = ("NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW")
 _installed = False
 
@@ -175,7 +177,6 @@ def _fast_update_item(original: Any) -> Any:
             table.stream_shard.add(before, item)
         return _answer(self, name, body.get("ReturnValues", "NONE"), before, item)
 
-    update_item.__wrapped__ = original  # type: ignore[attr-defined]
     return update_item
 
 
@@ -216,6 +217,6 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    UpdateExpressionParser.make = classmethod(_make)  # type: ignore[method-assign, assignment]
-    DynamoHandler.update_item = _fast_update_item(DynamoHandler.update_item)  # type: ignore[method-assign]
+    replace(UpdateExpressionParser, "make", classmethod(_make))
+    wrap(DynamoHandler, "update_item", _fast_update_item)
     _installed = True

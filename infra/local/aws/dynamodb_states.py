@@ -33,6 +33,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing import partiql
 
 from . import states
+from .patching import wrap
 
 TTL_TOO_SOON = "Time to live has been modified multiple times within a fixed interval"
 BEING = {"CREATING": "created", "UPDATING": "updated", "DELETING": "deleted"}
@@ -99,7 +100,6 @@ def _get_table(original: Any) -> Any:
             raise ResourceNotFoundException()  # AWS: the table is not ACTIVE yet
         return table
 
-    get_table.__wrapped__ = original  # type: ignore[attr-defined]
     return get_table
 
 
@@ -111,7 +111,6 @@ def _create_table(original: Any) -> Any:
         _begin(table, "CREATING", states.current().table_create)
         return table
 
-    create_table.__wrapped__ = original  # type: ignore[attr-defined]
     return create_table
 
 
@@ -119,14 +118,13 @@ def _describe_table(original: Any) -> Any:
     def describe_table(self: DynamoDBBackend, name: str) -> dict[str, Any]:
         try:
             with _control_plane():
-                return original(self, name)  # type: ignore[no-any-return]
+                return original(self, name)
         except ResourceNotFoundException:
             gone = _deleting(self).get(name)
             if gone is None:
                 raise
-            return gone.describe(base_key="Table")  # type: ignore[no-any-return]
+            return gone.describe(base_key="Table")
 
-    describe_table.__wrapped__ = original  # type: ignore[attr-defined]
     return describe_table
 
 
@@ -142,7 +140,6 @@ def _delete_table(original: Any) -> Any:
             _deleting(self)[table.name] = table
         return table
 
-    delete_table.__wrapped__ = original  # type: ignore[attr-defined]
     return delete_table
 
 
@@ -160,7 +157,6 @@ def _update_table(original: Any) -> Any:
         )
         return table
 
-    update_table.__wrapped__ = original  # type: ignore[attr-defined]
     return update_table
 
 
@@ -174,9 +170,8 @@ def _execute_statement(original: Any) -> Any:
             table = name if name in self.tables else name.rsplit(".", 1)[0]  # "table.index"
             if table in self.tables:
                 self.get_table(table)
-        return original(self, statement, parameters)  # type: ignore[no-any-return]
+        return original(self, statement, parameters)
 
-    execute_statement.__wrapped__ = original  # type: ignore[attr-defined]
     return execute_statement
 
 
@@ -192,7 +187,6 @@ def _describe(original: Any) -> Any:
                     index["IndexStatus"] = "CREATING"
         return answer
 
-    describe.__wrapped__ = original  # type: ignore[attr-defined]
     return describe
 
 
@@ -227,7 +221,6 @@ def _update_time_to_live(original: Any) -> Any:
         table.workshop_ttl_changed = states.now()
         table.workshop_ttl_until = states.settles_at(timing.ttl_change)
 
-    update_time_to_live.__wrapped__ = original  # type: ignore[attr-defined]
     return update_time_to_live
 
 
@@ -238,7 +231,6 @@ def _describe_time_to_live(original: Any) -> Any:
             answer["TimeToLiveStatus"] = ttl_status(self.get_table(table_name))
         return answer
 
-    describe_time_to_live.__wrapped__ = original  # type: ignore[attr-defined]
     return describe_time_to_live
 
 
@@ -266,13 +258,13 @@ def install() -> None:
     if _installed:
         return
     backend = DynamoDBBackend
-    backend.get_table = _get_table(backend.get_table)  # type: ignore[method-assign]
-    backend.create_table = _create_table(backend.create_table)  # type: ignore[method-assign]
-    backend.describe_table = _describe_table(backend.describe_table)  # type: ignore[method-assign]
-    backend.delete_table = _delete_table(backend.delete_table)  # type: ignore[method-assign]
-    backend.update_table = _update_table(backend.update_table)  # type: ignore[method-assign]
-    backend.execute_statement = _execute_statement(backend.execute_statement)  # type: ignore[method-assign]
-    backend.update_time_to_live = _update_time_to_live(backend.update_time_to_live)  # type: ignore[method-assign]
-    backend.describe_time_to_live = _describe_time_to_live(backend.describe_time_to_live)  # type: ignore[method-assign]
-    Table.describe = _describe(Table.describe)  # type: ignore[method-assign]
+    wrap(backend, "get_table", _get_table)
+    wrap(backend, "create_table", _create_table)
+    wrap(backend, "describe_table", _describe_table)
+    wrap(backend, "delete_table", _delete_table)
+    wrap(backend, "update_table", _update_table)
+    wrap(backend, "execute_statement", _execute_statement)
+    wrap(backend, "update_time_to_live", _update_time_to_live)
+    wrap(backend, "describe_time_to_live", _describe_time_to_live)
+    wrap(Table, "describe", _describe)
     _installed = True

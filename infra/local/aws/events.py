@@ -20,6 +20,7 @@ from moto.events.exceptions import ValidationException
 from moto.events.models import EventsBackend
 
 from .backends import Backends
+from .patching import wrap
 
 RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _installed = False
@@ -88,7 +89,6 @@ def _put_rule_checked(original: Any) -> Any:
             kwargs["tags"] = None  # an update: AWS ignores Tags
         return original(self, name, *args, **kwargs)
 
-    put_rule.__wrapped__ = original  # type: ignore[attr-defined]
     return put_rule
 
 
@@ -97,5 +97,5 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    EventsBackend.put_rule = _put_rule_checked(EventsBackend.put_rule)  # type: ignore[method-assign]
+    wrap(EventsBackend, "put_rule", _put_rule_checked)
     _installed = True

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import states
 from .backends import Backends
+from .patching import replace, wrap
 
 PARTITION = "aws"
 
@@ -233,7 +234,6 @@ def _naming_a_policy(method: Any, position: int) -> Any:
             ensure_aws_managed_policy(self, arn)
         return method(self, *args, **kwargs)
 
-    wrapped.__wrapped__ = method  # type: ignore[attr-defined]
     return wrapped
 
 
@@ -245,7 +245,6 @@ def _listing_aws_policies(method: Any) -> Any:
             ensure_aws_managed_policy(self, arn)
         return method(self, *args, **kwargs)
 
-    wrapped.__wrapped__ = method  # type: ignore[attr-defined]
     return wrapped
 
 
@@ -259,8 +258,8 @@ def _install_managed_policies(backend_class: Any) -> None:
         "detach_user_policy",
         "get_policy",
     ):
-        setattr(backend_class, name, _naming_a_policy(getattr(backend_class, name), 0))
-    backend_class.list_policies = _listing_aws_policies(backend_class.list_policies)
+        wrap(backend_class, name, functools.partial(_naming_a_policy, position=0))
+    wrap(backend_class, "list_policies", _listing_aws_policies)
 
 
 _installed = False
@@ -291,12 +290,12 @@ def install() -> None:
         check_trust_policy(policy_document)
         return update(self, role_name, policy_document)
 
-    IAMBackend.create_role = create_role_checked  # type: ignore[method-assign]
-    IAMBackend.update_assume_role_policy = update_checked  # type: ignore[method-assign]
+    replace(IAMBackend, "create_role", create_role_checked)
+    replace(IAMBackend, "update_assume_role_policy", update_checked)
     _installed = True
 
 
-def check_trust_policy(document: str) -> None:
+def check_trust_policy(document: str | dict[str, Any]) -> None:
     """IAM's MalformedPolicyDocument for a trust policy that is not JSON, or not a policy."""
     from moto.iam.exceptions import MalformedPolicyDocument
 

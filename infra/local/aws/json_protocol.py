@@ -39,6 +39,7 @@ from moto.core.utils import get_service_model, method_names_from_class
 from moto.moto_api._internal import mock_random
 
 from . import refusals
+from .patching import replace, wrap
 
 Converter = Callable[[Any], Any]
 SKIP = object()  # a structure member that is left out
@@ -231,7 +232,6 @@ def _parse_parameters(original: Any) -> Any:
                     return
         original(self, request)
 
-    parse_parameters.__wrapped__ = original  # type: ignore[attr-defined]
     return parse_parameters
 
 
@@ -249,7 +249,7 @@ def _serialized(original: Any) -> Any:
         ):
             operation = _operation(self)
             convert = compiled(operation) if operation is not None else None
-            if convert is not None:
+            if operation is not None and convert is not None:
                 try:
                     body = convert(result)
                 except Unsupported:
@@ -262,7 +262,6 @@ def _serialized(original: Any) -> Any:
                     return status, headers, json.dumps({} if body is SKIP else body)
         return original(self, action_result)
 
-    serialized.__wrapped__ = original  # type: ignore[attr-defined]
     return serialized
 
 
@@ -272,7 +271,7 @@ def _operation(response: BaseResponse) -> OperationModel | None:
         service_model = get_service_model(response.boto3_service_name)
         if response.determine_response_protocol(service_model) != "json":
             return None
-        return service_model.operation_model(response._get_action())  # type: ignore[no-any-return]
+        return service_model.operation_model(response._get_action())
     except Exception:
         return None
 
@@ -293,12 +292,14 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    BaseResponse.serialized = _serialized(BaseResponse.serialized)  # type: ignore[method-assign]
-    BaseResponse.parse_parameters = _parse_parameters(BaseResponse.parse_parameters)  # type: ignore[method-assign]
+    wrap(BaseResponse, "serialized", _serialized)
+    wrap(BaseResponse, "parse_parameters", _parse_parameters)
     # moto lists a response class's methods (inspect.getmembers) on every call...
-    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
-        method_names_from_class
+    replace(
+        core_responses,
+        "method_names_from_class",
+        functools.lru_cache(maxsize=None)(method_names_from_class),
     )
     # ...and draws each request id one character at a time.
-    core_responses.gen_amzn_requestid_long = request_id
+    replace(core_responses, "gen_amzn_requestid_long", request_id)
     _installed = True

@@ -43,6 +43,7 @@ from ..errors import ResourceConflictException
 from ..runtime.spec import FunctionSpec
 from . import iam, runtimes, states
 from .backends import Backends, Cached
+from .patching import wrap
 
 log = logging.getLogger(__name__)
 # Lambda's quotas on a deployment package, and how large a request carrying one may be: 50 MB
@@ -212,7 +213,7 @@ class Functions:
             settling = _settling.get(fn) or Settling()
             return Found(spec_of(fn), settling.previous, settling.active_at, settling.updated_at)
 
-        return self._specs.get(name, read)  # type: ignore[no-any-return]
+        return self._specs.get(name, read)
 
     def apigateway_may_invoke(self, function_arn: str, source_arn: str) -> bool:
         """True when the function's resource policy lets API Gateway invoke it for `source_arn`."""
@@ -307,7 +308,6 @@ def _create_function_checked(original: Any) -> Any:
             _settling[fn] = _settling[stored]
         return fn
 
-    create_function.__wrapped__ = original  # type: ignore[attr-defined]
     return create_function
 
 
@@ -328,7 +328,6 @@ def _update_function_code_checked(original: Any) -> Any:
         begin_update(fn, previous)
         return with_states(fn, config) if isinstance(config, dict) else config
 
-    update_function_code.__wrapped__ = original  # type: ignore[attr-defined]
     return update_function_code
 
 
@@ -355,7 +354,6 @@ def _update_function_configuration_checked(original: Any) -> Any:
             note_deprecation(requested)
         return with_states(fn, config) if isinstance(config, dict) else config
 
-    update_function_configuration.__wrapped__ = original  # type: ignore[attr-defined]
     return update_function_configuration
 
 
@@ -364,7 +362,6 @@ def _publish_version_checked(original: Any) -> Any:
         refuse_while_settling(self.get_function(function_name))
         return original(self, function_name, description)
 
-    publish_version.__wrapped__ = original  # type: ignore[attr-defined]
     return publish_version
 
 
@@ -372,7 +369,6 @@ def _get_configuration_with_states(original: Any) -> Any:
     def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
         return with_states(self, original(self, on_create), on_create)
 
-    get_configuration.__wrapped__ = original  # type: ignore[attr-defined]
     return get_configuration
 
 
@@ -418,7 +414,6 @@ def _add_permission_checked(original: Any) -> Any:
                 raise StatementIdConflict(sid)
         return original(self, function_name, qualifier, raw)
 
-    add_permission.__wrapped__ = original  # type: ignore[attr-defined]
     return add_permission
 
 
@@ -428,18 +423,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    LambdaBackend.create_function = _create_function_checked(  # type: ignore[method-assign]
-        LambdaBackend.create_function
-    )
-    LambdaBackend.update_function_code = _update_function_code_checked(  # type: ignore[method-assign]
-        LambdaBackend.update_function_code
-    )
-    LambdaBackend.add_permission = _add_permission_checked(LambdaBackend.add_permission)  # type: ignore[method-assign]
-    LambdaBackend.update_function_configuration = _update_function_configuration_checked(  # type: ignore[method-assign]
-        LambdaBackend.update_function_configuration
-    )
-    LambdaBackend.publish_version = _publish_version_checked(LambdaBackend.publish_version)  # type: ignore[method-assign]
-    LambdaFunction.get_configuration = _get_configuration_with_states(  # type: ignore[method-assign]
-        LambdaFunction.get_configuration
-    )
+    wrap(LambdaBackend, "create_function", _create_function_checked)
+    wrap(LambdaBackend, "update_function_code", _update_function_code_checked)
+    wrap(LambdaBackend, "add_permission", _add_permission_checked)
+    wrap(LambdaBackend, "update_function_configuration", _update_function_configuration_checked)
+    wrap(LambdaBackend, "publish_version", _publish_version_checked)
+    wrap(LambdaFunction, "get_configuration", _get_configuration_with_states)
     _installed = True

@@ -20,6 +20,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 
 from . import states
+from .patching import wrap
 
 BUSY_UPDATE = "Cannot update the event source mapping because it is in use."
 BUSY_DELETE = "Cannot delete the event source mapping because it is in use."
@@ -73,7 +74,6 @@ def _create(original: Any) -> Any:
         mapping.workshop_enabled_at = mapping.workshop_until
         return mapping
 
-    create_event_source_mapping.__wrapped__ = original  # type: ignore[attr-defined]
     return create_event_source_mapping
 
 
@@ -94,7 +94,6 @@ def _update(original: Any) -> Any:
                 _begin(updated, "Enabling" if now_enabled else "Disabling")
         return updated
 
-    update_event_source_mapping.__wrapped__ = original  # type: ignore[attr-defined]
     return update_event_source_mapping
 
 
@@ -110,7 +109,6 @@ def _delete(original: Any) -> Any:
                 _deleting(self)[uuid] = deleted
         return deleted
 
-    delete_event_source_mapping.__wrapped__ = original  # type: ignore[attr-defined]
     return delete_event_source_mapping
 
 
@@ -118,7 +116,6 @@ def _get(original: Any) -> Any:
     def get_event_source_mapping(self: LambdaBackend, uuid: str) -> Any:
         return original(self, uuid) or _deleting(self).get(uuid)
 
-    get_event_source_mapping.__wrapped__ = original  # type: ignore[attr-defined]
     return get_event_source_mapping
 
 
@@ -134,7 +131,6 @@ def _list(original: Any) -> Any:
                 listed.append(mapping)
         return listed
 
-    list_event_source_mappings.__wrapped__ = original  # type: ignore[attr-defined]
     return list_event_source_mappings
 
 
@@ -144,7 +140,6 @@ def _configuration(original: Any) -> Any:
         configuration["State"] = state(self)
         return configuration
 
-    get_configuration.__wrapped__ = original  # type: ignore[attr-defined]
     return get_configuration
 
 
@@ -162,10 +157,10 @@ def install() -> None:
     if _installed:
         return
     backend = LambdaBackend
-    backend.create_event_source_mapping = _create(backend.create_event_source_mapping)  # type: ignore[method-assign]
-    backend.update_event_source_mapping = _update(backend.update_event_source_mapping)  # type: ignore[method-assign]
-    backend.delete_event_source_mapping = _delete(backend.delete_event_source_mapping)  # type: ignore[method-assign]
-    backend.get_event_source_mapping = _get(backend.get_event_source_mapping)  # type: ignore[method-assign]
-    backend.list_event_source_mappings = _list(backend.list_event_source_mappings)  # type: ignore[method-assign]
-    EventSourceMapping.get_configuration = _configuration(EventSourceMapping.get_configuration)  # type: ignore[method-assign]
+    wrap(backend, "create_event_source_mapping", _create)
+    wrap(backend, "update_event_source_mapping", _update)
+    wrap(backend, "delete_event_source_mapping", _delete)
+    wrap(backend, "get_event_source_mapping", _get)
+    wrap(backend, "list_event_source_mappings", _list)
+    wrap(EventSourceMapping, "get_configuration", _configuration)
     _installed = True

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from .patching import replace
+
 _installed = False
 
 # bucket.s3.amazonaws.com, bucket.s3.us-east-1.amazonaws.com, bucket.s3-us-west-2.amazonaws.com,
@@ -51,8 +53,8 @@ def install() -> None:
     def get_permission(self: Any, action: str, resource: str) -> Any:
         return bucket_permission(self.policy, action, resource)
 
-    S3Backend.put_bucket_policy = put_bucket_policy  # type: ignore[method-assign]
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    replace(S3Backend, "put_bucket_policy", put_bucket_policy)
+    replace(FakeBucket, "get_permission", get_permission)
     _installed = True
 
 

@@ -32,6 +32,7 @@ from moto.scheduler.exceptions import ScheduleGroupNotFound, ValidationException
 from moto.scheduler.models import EventBridgeSchedulerBackend
 
 from .backends import Backends
+from .patching import wrap
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 CANNOT_ASSUME = (
@@ -257,7 +258,6 @@ def _create_checked(original: Any) -> Any:
         _check_role(self.account_id, kwargs.get("target"))
         return original(self, **kwargs)
 
-    create_schedule.__wrapped__ = original  # type: ignore[attr-defined]
     return create_schedule
 
 
@@ -275,7 +275,6 @@ def _update_checked(original: Any) -> Any:
         _check_role(self.account_id, kwargs.get("target"))
         return original(self, **kwargs)
 
-    update_schedule.__wrapped__ = original  # type: ignore[attr-defined]
     return update_schedule
 
 
@@ -285,6 +284,6 @@ def install() -> None:
     if _installed:
         return
     backend = EventBridgeSchedulerBackend
-    backend.create_schedule = _create_checked(backend.create_schedule)  # type: ignore[method-assign]
-    backend.update_schedule = _update_checked(backend.update_schedule)  # type: ignore[method-assign]
+    wrap(backend, "create_schedule", _create_checked)
+    wrap(backend, "update_schedule", _update_checked)
     _installed = True

@@ -159,9 +159,11 @@ def _external(roots: dict[RootKey, Any]) -> dict[int, tuple[str, ...]]:
 def _name_of(backend_dict: BackendDict[Any]) -> tuple[str, str] | None:
     """The module and the name under which moto keeps a BackendDict."""
     module = sys.modules.get(backend_dict.backend.__module__)
-    for attr, value in vars(module or object()).items():
+    if module is None:
+        return None
+    for attr, value in vars(module).items():
         if value is backend_dict:
-            return module.__name__, attr  # type: ignore[union-attr]
+            return module.__name__, attr
     return None
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from moto.core.common_models import BaseModel
 from moto.core.model_instances import reset_model_data
 
+from .patching import replace
+
 MOTO_NEW = BaseModel.__dict__["__new__"]  # moto's own, kept for the test that proves the point
 
 
@@ -25,5 +27,5 @@ def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
 
 def install() -> None:
     """Stop tracking (idempotent), and drop what was tracked before."""
-    BaseModel.__new__ = staticmethod(_untracked)  # type: ignore[method-assign, assignment]
+    replace(BaseModel, "__new__", staticmethod(_untracked))
     reset_model_data()

@@ -69,7 +69,7 @@ class ApiGatewayV2Resource(CloudFormationModel):
         return cls.TYPE
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -103,7 +103,7 @@ class ApiGatewayV2Resource(CloudFormationModel):
         return True
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: Any,
         new_resource_name: str,
@@ -115,7 +115,7 @@ class ApiGatewayV2Resource(CloudFormationModel):
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
+    def delete_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -489,7 +489,7 @@ class Stage(ApiGatewayV2Resource):
         if props.get("ClientCertificateId"):
             config["clientCertificateId"] = props["ClientCertificateId"]
         stage = backend.create_stage(api_id, config)
-        stage.deployment_id = deployment_id  # type: ignore[attr-defined]
+        stage.deployment_id = deployment_id
         return cls(api_id, name, account_id, region_name)
 
     def update(self, properties: Properties) -> None:

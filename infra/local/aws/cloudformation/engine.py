@@ -82,8 +82,8 @@ class StackState:
 
 def state_of(stack: Stack) -> StackState:
     if not hasattr(stack, "workshop_state"):
-        stack.workshop_state = StackState()  # type: ignore[attr-defined]
-    return stack.workshop_state  # type: ignore[attr-defined,no-any-return]
+        stack.workshop_state = StackState()
+    return stack.workshop_state
 
 
 def add_event(
@@ -196,7 +196,7 @@ def _instant() -> bool:
 
 def run_stack_operation(stack: Stack, work: Callable[[], None]) -> None:
     """Run `work` in the background when resources take time, else at once."""
-    if _jobs is None or _instant() or not _jobs.backends.lock._is_owned():  # type: ignore[attr-defined]
+    if _jobs is None or _instant() or not _jobs.backends.lock._is_owned():  # type: ignore[attr-defined]  # RLock._is_owned: CPython's, not in typeshed
         work()  # moto without the cloud's bridge (in-process tests), or nothing takes time
         return
     if stack.status == "CREATE_IN_PROGRESS":  # no outputs until created (reading them creates)
@@ -267,7 +267,7 @@ def settle_all(backend: CloudFormationBackend) -> None:
 def stack_event(stack: Stack, status: str, reason: str | None = None) -> None:
     """The stack's own event and status (StackStatusReason shows the reason)."""
     stack.status = status
-    stack.status_reason = reason  # type: ignore[attr-defined]
+    stack.status_reason = reason
     add_event(stack, stack.name, stack.stack_id, STACK_TYPE, status, reason)
 
 
@@ -390,7 +390,7 @@ def delete_resource(tracked: Tracked, account_id: str, region_name: str) -> None
     instance = tracked.instance
     try:
         if "delete_resource" in model.__dict__:
-            model.delete_resource(instance, account_id, region_name)  # type: ignore[attr-defined]
+            model.delete_resource(instance, account_id, region_name)
         elif hasattr(instance, "delete"):
             instance.delete(account_id, region_name)
         else:
@@ -415,7 +415,7 @@ def _is_gone(error: BaseException) -> bool:
 def run_create(stack: Stack, on_failure: str = "ROLLBACK") -> None:
     """Create every resource of a new stack, then settle its status as AWS would."""
     resource_map = stack.resource_map
-    resource_map.workshop_stack = stack  # type: ignore[attr-defined]
+    resource_map.workshop_stack = stack
     resource_map.tags.update(
         {"aws:cloudformation:stack-name": stack.name, "aws:cloudformation:stack-id": stack.stack_id}
     )

@@ -35,6 +35,8 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 from moto.core.common_models import CloudFormationModel
 
+from ..patching import replace, wrap
+
 SSM_TYPE = "AWS::SSM::Parameter::"
 ZONES = "abc"  # Fn::GetAZs: the zones every region has at least
 
@@ -57,7 +59,7 @@ class CdkMetadata(CloudFormationModel):
         return ""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -68,7 +70,7 @@ class CdkMetadata(CloudFormationModel):
         return cls()
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: CdkMetadata,
         new_resource_name: str,
@@ -101,7 +103,6 @@ def _clean_json(original: Any) -> Any:
                 return _select(clean_json, value["Fn::Select"], resources)
         return original(value, resources)
 
-    clean_json.__wrapped__ = original  # type: ignore[attr-defined]
     return clean_json
 
 
@@ -274,7 +275,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        parsing.clean_json = _clean_json(parsing.clean_json)
-        parsing.ResourceMap.parse_ssm_parameter = _parse_ssm_parameter  # type: ignore[method-assign]
-        Stack.parameter_list = property(_parameter_list)  # type: ignore[method-assign,assignment]
+        wrap(parsing, "clean_json", _clean_json)
+        replace(parsing.ResourceMap, "parse_ssm_parameter", _parse_ssm_parameter)
+        replace(Stack, "parameter_list", property(_parameter_list))
         _installed = True

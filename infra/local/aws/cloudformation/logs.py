@@ -18,7 +18,7 @@ class LogGroup(MotoLogGroup):
     """A log group whose retention a stack update changes in place."""
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: MotoLogGroup,
         new_resource_name: str,

@@ -19,6 +19,7 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.models import Permission as MotoPermission
+from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.events.models import events_backends
@@ -47,7 +48,7 @@ class Function(LambdaFunction):
     """`AWS::Lambda::Function` with its `Tags`, and inline code that survives an update."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -62,7 +63,7 @@ class Function(LambdaFunction):
         return function
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: LambdaFunction,
         new_resource_name: str,
@@ -99,7 +100,7 @@ class Permission(MotoPermission):
         return self.statement_id
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -128,7 +129,7 @@ class Role(MotoRole):
     """`AWS::IAM::Role` with `ManagedPolicyArns`, JSON policy documents, and policy updates."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -148,7 +149,7 @@ class Role(MotoRole):
         return role
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: MotoRole,
         new_resource_name: str,
@@ -200,7 +201,7 @@ class Table(MotoTable):
     """`AWS::DynamoDB::Table` with Time to Live, and stream changes on update."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -215,7 +216,7 @@ class Table(MotoTable):
         return table
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: MotoTable,
         new_resource_name: str,
@@ -261,7 +262,7 @@ def _set_ttl(table: MotoTable, properties: dict[str, Any]) -> None:
         table.ttl = {"TimeToLiveStatus": "DISABLED"}
 
 
-MODELS = {
+MODELS: dict[str, type[CloudFormationModel]] = {
     "AWS::Lambda::Function": Function,
     "AWS::Lambda::Permission": Permission,
     "AWS::IAM::Role": Role,

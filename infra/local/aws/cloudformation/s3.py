@@ -57,7 +57,7 @@ class Bucket(FakeBucket):
     objects remain."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -74,7 +74,7 @@ class Bucket(FakeBucket):
         return bucket
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: FakeBucket,
         new_resource_name: str,
@@ -122,7 +122,7 @@ class BucketPolicy(CloudFormationModel):
         return ""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -136,7 +136,7 @@ class BucketPolicy(CloudFormationModel):
         return policy
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: BucketPolicy,
         new_resource_name: str,

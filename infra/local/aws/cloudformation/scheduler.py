@@ -80,7 +80,7 @@ class Schedule(CloudFormationModel):
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -102,7 +102,7 @@ class Schedule(CloudFormationModel):
         return cls(account_id, region_name, name, group, schedule.arn)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
         original_resource: Schedule,
         new_resource_name: str,

@@ -23,6 +23,7 @@ from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.core.responses import ActionResult
 
 from .. import s3, sam
+from ..patching import replace, wrap
 from . import language
 from .engine import (
     _physical_id,
@@ -206,7 +207,6 @@ def _create_change_set(original: Any) -> Any:
         )
         return original(self, **kwargs)
 
-    create_change_set.__wrapped__ = original  # type: ignore[attr-defined]
     return create_change_set
 
 
@@ -214,7 +214,7 @@ def _response_create_change_set(original: Any) -> Any:
     def create_change_set(self: cfn_responses.CloudFormationResponse) -> ActionResult:
         _request.capabilities = self._get_param("Capabilities", [])
         try:
-            return original(self)  # type: ignore[no-any-return]
+            return original(self)
         finally:
             _request.capabilities = ()
 
@@ -227,7 +227,6 @@ def _validate_outputs(original: Any) -> Any:
         with contextlib.suppress(UnsupportedResourceType):
             original(self)
 
-    validate_outputs.__wrapped__ = original  # type: ignore[attr-defined]
     return validate_outputs
 
 
@@ -281,25 +280,21 @@ def install() -> None:
         if _installed:
             return
         language.install()
-        parsing.parse_and_create_resource = create_resource
-        parsing.resource_class_from_type = resource_class
-        parsing.ResourceMap.validate_outputs = _validate_outputs(  # type: ignore[method-assign]
-            parsing.ResourceMap.validate_outputs
-        )
-        Stack._parse_template = _parse_stack_template  # type: ignore[method-assign]
-        Stack.stack_resources = property(_stack_resources)  # type: ignore[method-assign,assignment]
-        CloudFormationBackend.create_stack = create_stack  # type: ignore[method-assign,assignment]
-        CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
-        CloudFormationBackend.create_change_set = _create_change_set(  # type: ignore[method-assign]
-            CloudFormationBackend.create_change_set
-        )
-        CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
-        cfn_models.ChangeSet._parse_template = _change_set_parse  # type: ignore[method-assign]
+        replace(parsing, "parse_and_create_resource", create_resource)
+        replace(parsing, "resource_class_from_type", resource_class)
+        wrap(parsing.ResourceMap, "validate_outputs", _validate_outputs)
+        replace(Stack, "_parse_template", _parse_stack_template)
+        replace(Stack, "stack_resources", property(_stack_resources))
+        replace(CloudFormationBackend, "create_stack", create_stack)
+        replace(CloudFormationBackend, "delete_stack", delete_stack)
+        wrap(CloudFormationBackend, "create_change_set", _create_change_set)
+        replace(CloudFormationBackend, "execute_change_set", execute_change_set)
+        replace(cfn_models.ChangeSet, "_parse_template", _change_set_parse)
         response = cfn_responses.CloudFormationResponse
-        response._get_stack_from_s3_url = _template_from_url  # type: ignore[method-assign]
-        response.create_stack = _response_create_stack  # type: ignore[method-assign]
-        response.update_stack = _response_update_stack  # type: ignore[method-assign]
-        response.get_template = _response_get_template  # type: ignore[method-assign]
-        response.list_stack_resources = _response_list_stack_resources  # type: ignore[method-assign]
-        response.create_change_set = _response_create_change_set(response.create_change_set)  # type: ignore[method-assign]
+        replace(response, "_get_stack_from_s3_url", _template_from_url)
+        replace(response, "create_stack", _response_create_stack)
+        replace(response, "update_stack", _response_update_stack)
+        replace(response, "get_template", _response_get_template)
+        replace(response, "list_stack_resources", _response_list_stack_resources)
+        wrap(response, "create_change_set", _response_create_change_set)
         _installed = True

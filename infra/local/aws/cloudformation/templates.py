@@ -122,7 +122,7 @@ def create_only_properties(resource_type: str) -> set[str]:
     """The top-level properties whose change replaces a resource ("Update requires: Replacement")."""
     model = MODELS.get(resource_type)
     if model is not None and hasattr(model, "CREATE_ONLY"):
-        return set(model.CREATE_ONLY)  # type: ignore[attr-defined]
+        return set(model.CREATE_ONLY)
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
     try:

@@ -61,7 +61,7 @@ def apply_update(stack: Stack, template: dict[str, Any], parameters: dict[str, A
     """Create, replace and update resources for the new template; raises ResourceFailed."""
     state = state_of(stack)
     resource_map = stack.resource_map
-    resource_map.workshop_stack = stack  # type: ignore[attr-defined]
+    resource_map.workshop_stack = stack
     new_resources = template.get("Resources") or {}
     old_resources = stack.template_dict.get("Resources") or {}
     changed_type = [
