@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -74,7 +75,8 @@ def build(cloud: LocalCloud, items: int, functions: int, records: int, log_event
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("app.py", f"def handler(event, context):\n    return {n}\n")
         once_role_assumable(  # a new role is not assumable by Lambda for a few seconds
-            lambda code=code, n=n: lambda_.create_function(
+            functools.partial(
+                lambda_.create_function,
                 FunctionName=f"bench-fn-{n}",
                 Runtime="python3.12",
                 Role=role,

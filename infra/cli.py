@@ -76,9 +76,9 @@ def _room_key() -> tuple[str, str]:
     return key_id, secrets.token_urlsafe(30)[:40]
 
 
-def _cloud_options(args: argparse.Namespace) -> dict[str, object]:
+def _cloud_options(args: argparse.Namespace) -> dict[str, Any]:
     """LocalCloud settings from `workshop cloud` / `workshop up` flags."""
-    options: dict[str, object] = {"host": args.host, "port": args.port, "iam": not args.no_iam}
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "iam": not args.no_iam}
     options["keep_heap"] = True  # this process is the cloud's (and JupyterLab runs apart)
     options.update(_state_settings(args))
     options["timing"] = _timing_mode(args)
@@ -125,7 +125,7 @@ def _print_environment(
     sys.stdout.flush()
 
 
-def _state_settings(args: argparse.Namespace) -> dict[str, object]:
+def _state_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The state folder options of `workshop cloud` and `workshop up`, as cloud settings."""
     if args.no_state:
         return {"state_dir": None}
@@ -161,7 +161,7 @@ def _print_state(cloud: LocalCloud) -> None:
 def cmd_cloud(args: argparse.Namespace) -> int:
     from infra.local.cloud import LocalCloud
 
-    cloud = LocalCloud(**_cloud_options(args))  # type: ignore[arg-type]
+    cloud = LocalCloud(**_cloud_options(args))
     public = _lan_address() if args.host in ("0.0.0.0", "::") else None
 
     def ready(running: LocalCloud) -> None:
@@ -219,7 +219,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         env = dict(os.environ)
     else:
         try:
-            cloud = LocalCloud(**_cloud_options(args)).start()  # type: ignore[arg-type]
+            cloud = LocalCloud(**_cloud_options(args)).start()
         except (RuntimeError, OSError) as error:  # a port taken: found before or while binding
             raise _port_problem(error.__cause__ or error, args) from None
         public = _lan_address() if args.host in ("0.0.0.0", "::") else None

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module, metadata
 from pathlib import Path
+from typing import Any, Protocol
 
 DISTRIBUTION = "websocket-workshop"  # the kit, as pip installed it
 CLOUD_PORT = 4599  # `workshop up`'s default (infra.cli.DEFAULT_PORT)
@@ -208,7 +209,7 @@ class Doctor:
             cloud.stop()
         return findings
 
-    def _round_trip(self, cloud: object) -> Finding:
+    def _round_trip(self, cloud: StartedCloud) -> Finding:
         """Deploy an echo function behind a stage, send it a frame, wait for it to come back."""
         from infra.widgets.connection import Connection
 
@@ -320,7 +321,8 @@ def diagnose(
 def required_python() -> tuple[int, ...]:
     """The oldest Python the kit supports, from its installed metadata (`requires-python`)."""
     try:
-        spec = metadata.metadata(DISTRIBUTION).get("Requires-Python") or ""
+        # get_all: PackageMetadata promises get() only from Python 3.12 on
+        spec = (metadata.metadata(DISTRIBUTION).get_all("Requires-Python") or [""])[0]
     except metadata.PackageNotFoundError:
         spec = ""
     found = re.search(r">=\s*(\d+)\.(\d+)", spec)
@@ -372,11 +374,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+class StartedCloud(Protocol):
+    """What `echo_stage` uses of a started `LocalCloud` (not imported here: see above)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    def client(self, service: str) -> Any: ...
+
+
 @contextlib.contextmanager
-def echo_stage(cloud: object) -> Iterator[str]:
+def echo_stage(cloud: StartedCloud) -> Iterator[str]:
     """A role, an echo function, an API whose `$default` route returns its frame, and a stage;
     yields the stage's WebSocket URL and deletes them all afterwards."""
-    client = cloud.client  # type: ignore[attr-defined]
+    client = cloud.client
     iam, functions, apis = client("iam"), client("lambda"), client("apigatewayv2")
     name = f"doctor-{os.getpid()}"
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -402,7 +414,7 @@ def echo_stage(cloud: object) -> Iterator[str]:
         api_id = apis.create_api(
             Name=name, ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
         )["ApiId"]
-        uri = f"arn:aws:apigateway:{cloud.region}:lambda:path/2015-03-31/functions/{function}/invocations"  # type: ignore[attr-defined]
+        uri = f"arn:aws:apigateway:{cloud.region}:lambda:path/2015-03-31/functions/{function}/invocations"
         target = apis.create_integration(
             ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=uri
         )["IntegrationId"]
@@ -421,7 +433,7 @@ def echo_stage(cloud: object) -> Iterator[str]:
         )
         deployment = apis.create_deployment(ApiId=api_id)["DeploymentId"]
         apis.create_stage(ApiId=api_id, StageName="doctor", DeploymentId=deployment)
-        yield f"{cloud.url.replace('http', 'ws', 1)}/{api_id}/doctor"  # type: ignore[attr-defined]
+        yield f"{cloud.url.replace('http', 'ws', 1)}/{api_id}/doctor"
     finally:
         with contextlib.suppress(Exception):
             if api_id is not None:

@@ -210,6 +210,7 @@ def put_taken_away() -> None:
     policy = _inline_policy()
     full = _chat_policy()
     require(policy is not None, f"the role has no policy {POLICY_NAME!r}: run the role cells above")
+    assert policy is not None
     others = other_policies()
     require(
         not others,

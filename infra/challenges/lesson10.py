@@ -22,7 +22,7 @@ STAGE = "dev"
 
 
 def _stack(name: str) -> dict[str, Any]:
-    return boto3.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]  # type: ignore[no-any-return]
+    return boto3.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
 
 
 def _resources(name: str) -> dict[str, dict[str, Any]]:

@@ -49,7 +49,7 @@ def load_template(path: str | Path) -> Template:
     """A template file (YAML with `!Ref`/`!Sub`/... short forms, or JSON) as a dict."""
     from samtranslator.yaml_helper import yaml_parse
 
-    return yaml_parse(Path(path).read_text())  # type: ignore[no-any-return]
+    return yaml_parse(Path(path).read_text())
 
 
 def artifacts_bucket(*, session: boto3.Session | None = None) -> str:

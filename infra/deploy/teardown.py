@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,7 +48,7 @@ def teardown(app: str, *, session: boto3.Session | None = None) -> list[str]:
             for mapping in page["EventSourceMappings"]:
                 # A mapping still Creating or Updating refuses deletion for a moment.
                 retry_while(
-                    lambda uuid=mapping["UUID"]: lambda_.delete_event_source_mapping(UUID=uuid),
+                    functools.partial(lambda_.delete_event_source_mapping, UUID=mapping["UUID"]),
                     "ResourceInUseException",
                     "",
                 )

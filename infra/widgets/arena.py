@@ -59,6 +59,7 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
     list again, so the arena shows who is there now, and us under our new connection.
     """
 
+    _connection: Connection
     _esm = HERE / "arena.js"
     _css = HERE / "arena.css"
 
@@ -124,7 +125,7 @@ class Arena(ConnectionFacade, anywidget.AnyWidget):
         with self._lock:
             if frame.get("type") == "list":
                 you = frame.get("you")
-                self.you = dict(you) if isinstance(you, dict) else None
+                self.you = dict(you) if isinstance(you, dict) else None  # type: ignore[assignment]  # traitlets types Dict(allow_none=True) without None
                 listed = [p for p in frame.get("pointers") or [] if "id" in p]
                 self.pointers = {p["id"]: _pointer(p) for p in listed if not self._is_me(p)}
             elif frame.get("type") == "changes":

@@ -57,6 +57,8 @@ class ChatClient(ConnectionFacade):
     Nothing is queued or sent again: a message is sent once, or refused while disconnected.
     """
 
+    _connection: Connection
+
     def __init__(
         self,
         url: str,

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -143,7 +143,7 @@ class Connection:
         ever_opened = False
         while True:
             try:
-                proxy = None if _is_loopback(self.url) else True
+                proxy: Literal[True] | None = None if _is_loopback(self.url) else True
                 ws = await connect(self.url, open_timeout=timeout, proxy=proxy, logger=log)
             except Exception as exc:  # any failure to connect is reported in the status, not raised
                 log.info("could not connect to %s: %r", self.url, exc)
@@ -361,10 +361,25 @@ __all__ = [
 ]
 
 
+class Feed(Protocol):
+    """What `ConnectionFacade` reads: a `Connection`, or a stand-in where there is none
+    (`trace.NoFeed`)."""
+
+    @property
+    def connected(self) -> bool: ...
+    @property
+    def received(self) -> list[Frame]: ...
+    @property
+    def frame_count(self) -> int: ...
+    @property
+    def reconnects(self) -> int: ...
+    def wait_for(self, predicate: Predicate, timeout: float = ..., since: int = ...) -> Frame: ...
+
+
 class ConnectionFacade:
     """The read side every widget shares, delegated to its `_connection`."""
 
-    _connection: Connection
+    _connection: Feed
 
     @property
     def connected(self) -> bool:

@@ -29,6 +29,8 @@ class TicTacToe(ConnectionFacade):
     it ends or New game is pressed, so a click cannot steal a scripted game's turn.
     """
 
+    _connection: Connection
+
     def __init__(
         self,
         url: str,

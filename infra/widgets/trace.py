@@ -335,6 +335,7 @@ class NoFeed:
 
     connected = False
     frame_count = 0
+    reconnects = 0
 
     def __init__(self, reason: str) -> None:
         self.status = reason
@@ -347,7 +348,7 @@ class NoFeed:
         """No hop will ever come: None at once, instead of waiting `timeout` to say so."""
         return None
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0, reason: str | None = None) -> None:
         pass
 
 
@@ -358,7 +359,7 @@ class Trace(ConnectionFacade):
     `available` is False, the status line says why, and `wait_for` returns None at once.
     """
 
-    _connection: Connection | NoFeed  # type: ignore[assignment]
+    _connection: Connection | NoFeed
 
     def __init__(
         self,

@@ -31,7 +31,9 @@ WATCHABLE = os.path.exists("/proc/self/statm")
 class Watched(Protocol):
     """What the watch needs of a worker (`process.WorkerProcess`)."""
 
-    pid: int
+    @property
+    def pid(self) -> int: ...
+
     worker_pid: int | None
     memory_limit: int
     tmp: str

@@ -248,10 +248,14 @@ class WorkerProcess:
         if self.eof:
             raise WorkerExited(await self._returncode(), self._take_logs())
         waiter = self._waiter = self._loop.create_future()
+
+        def expire() -> None:
+            if not waiter.done():
+                waiter.set_exception(TimeoutError())
+
         # A timer, not asyncio.wait_for: no extra task per invoke.
         timer = self._loop.call_at(
-            self._loop.time() + max(0.0, deadline - time.monotonic()),
-            lambda: waiter.done() or waiter.set_exception(TimeoutError()),
+            self._loop.time() + max(0.0, deadline - time.monotonic()), expire
         )
         try:
             return await waiter

@@ -50,7 +50,7 @@ def make_hook(
         # None tells botocore that no response was made here: it sends the request itself.
         return None
 
-    redirect_execute_api.workshop_redirect = True  # type: ignore[attr-defined]
+    redirect_execute_api.__dict__["workshop_redirect"] = True
     return redirect_execute_api
 
 

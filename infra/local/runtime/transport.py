@@ -168,7 +168,7 @@ def make_hook(cloud_url: str) -> Callable[..., Any]:
             raise EndpointConnectionError(endpoint_url=request.url, error=error) from error
         return AWSResponse(request.url, status, headers, _Body(body))
 
-    send_locally.workshop_transport = True  # type: ignore[attr-defined]
+    send_locally.__dict__["workshop_transport"] = True
     return send_locally
 
 

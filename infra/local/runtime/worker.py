@@ -94,7 +94,7 @@ class LineWriter(io.TextIOBase):
         self._lock = threading.Lock()
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def encoding(self) -> str:  # type: ignore[override]  # typeshed: an attribute; io's: a read-only property
         return "utf-8"
 
     def writable(self) -> bool:

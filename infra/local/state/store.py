@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import struct
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,10 +39,10 @@ from typing import IO, Any
 
 from .errors import StateError, UnreadableState
 
-try:
+if sys.platform == "win32":  # no flock, so no guard against two clouds on one folder
+    fcntl = None
+else:
     import fcntl
-except ImportError:  # Windows: no flock, so no guard against two clouds on one folder
-    fcntl = None  # type: ignore[assignment]
 
 MAGIC = b"workshop-state\n"
 SNAPSHOT, JOURNAL, BLOBS, LOCK, PREVIOUS = "snapshot", "journal", "blobs", "lock", "previous"
