@@ -177,6 +177,22 @@ def test_without_a_cloud_url_it_says_why_in_one_line_and_never_raises(
     assert "<svg" not in trace.diagram.value
 
 
+def test_without_a_cloud_url_it_counts_no_reconnects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no feed, `reconnects` is 0 as for any widget, not an AttributeError."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert Trace(api_id="a1").reconnects == 0
+
+
+def test_without_a_cloud_url_a_newer_trace_replaces_it_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trace with no feed, replaced by a newer one in the notebook, closes without raising."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    trace = Trace(api_id="a1")
+    trace._replaced()
+    assert not trace.connected
+
+
 def test_a_cloud_that_does_not_answer_is_a_status_line_not_an_error() -> None:
     """A cloud URL where nothing listens: the widget is made, and its status says so."""
     with socket.socket() as unused:
