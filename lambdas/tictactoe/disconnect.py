@@ -34,7 +34,8 @@ def on_disconnect(event: dict, table: Any, api: Any) -> dict:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":over": common.OVER},
         )
-        opponent = item.get(f"player{game.other(common.mark_of(item, leaver))}")
+        mark = common.mark_of(item, leaver)  # games_of() found them in this game: not None
+        opponent = item.get(f"player{game.other(mark)}") if mark else None
         if opponent:
             common.send(api, opponent, {"type": "opponent_left", "gameId": item["GameId"]})
     return {"statusCode": 200}

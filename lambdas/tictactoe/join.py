@@ -44,7 +44,7 @@ def refusal(item: dict | None, game_id: Any, joiner: str) -> str | None:
 def on_join(event: dict, table: Any, api: Any) -> dict:
     """Seat the joiner as O and send each player {"type": "begin", ..., "mark": their mark}."""
     joiner = common.connection_id(event)
-    game_id = common.message_body(event).get("gameId")
+    game_id: Any = common.message_body(event).get("gameId")  # any JSON value: refusal() checks it
     item = common.load_game(table, game_id)
     problem = refusal(item, game_id, joiner)
     if problem is None and not claim_seat_o(table, game_id, joiner):
@@ -52,6 +52,7 @@ def on_join(event: dict, table: Any, api: Any) -> dict:
     if problem is not None:
         common.send_error(api, joiner, problem)
         return {"statusCode": 200}
+    assert item is not None  # refusal() found the game
     begin = {"type": "begin", "gameId": game_id, "board": game.rows(item["board"]), "turn": "X"}
     common.send(api, item["playerX"], {**begin, "mark": "X"})
     common.send(api, joiner, {**begin, "mark": "O"})

@@ -48,28 +48,31 @@ def on_move(event: dict, table: Any, api: Any) -> dict:
     """Validate the move; if legal, store it and send both players the new state."""
     mover = common.connection_id(event)
     body = common.message_body(event)
-    game_id, row, col = body.get("gameId"), body.get("row"), body.get("col")
+    game_id: Any = body.get("gameId")  # any JSON value: the checks below say if it will do
+    row: Any = body.get("row")
+    col: Any = body.get("col")
     item = common.load_game(table, game_id)
     mark = common.mark_of(item, mover) if item else None
-    problem = refusal(item, game_id, mark) or game.validate_move(
-        item["board"], item["turn"], mark, row, col
-    )
+    problem = refusal(item, game_id, mark)
     if problem is None:
-        board = game.place(item["board"], row, col, mark)
-        winner = game.winner(board)
-        if save_move(table, item, board, winner):
-            state = {
-                "type": "state",
-                "gameId": game_id,
-                "board": game.rows(board),
-                "turn": game.other(item["turn"]),
-                "winner": winner,
-                "last": {"row": row, "col": col, "mark": mark},
-            }
-            for player in (item["playerX"], item["playerO"]):
-                common.send(api, player, state)
-            return {"statusCode": 200}
-        problem = "the game changed meanwhile; try again"
+        assert item is not None and mark is not None  # refusal() found the game and the mark
+        problem = game.validate_move(item["board"], item["turn"], mark, row, col)
+        if problem is None:
+            board = game.place(item["board"], row, col, mark)
+            winner = game.winner(board)
+            if save_move(table, item, board, winner):
+                state = {
+                    "type": "state",
+                    "gameId": game_id,
+                    "board": game.rows(board),
+                    "turn": game.other(item["turn"]),
+                    "winner": winner,
+                    "last": {"row": row, "col": col, "mark": mark},
+                }
+                for player in (item["playerX"], item["playerO"]):
+                    common.send(api, player, state)
+                return {"statusCode": 200}
+            problem = "the game changed meanwhile; try again"
     common.send_error(api, mover, problem)
     return {"statusCode": 200}
 

@@ -1,12 +1,12 @@
 """move: {"action": "move", "clientX": 0.1, "clientY": 0.9} stores the pointer position (0..1)."""
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import common
 
 
-def is_fraction(value: Any) -> bool:
+def is_fraction(value: Any) -> TypeGuard[float]:
     """A JSON number between 0 and 1 inclusive (booleans are not numbers here)."""
     return (
         isinstance(value, int | float)
