@@ -5,6 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: workshop test lint
 
+# The type checker (pyproject.toml's [tool.mypy]): infra/ and benchmarks/, then each app of lambdas/
+# on its own, since each is a Lambda zip root whose modules `import common`.
+MYPY = $(BIN)/mypy && for app in $(dir $(wildcard lambdas/*/template.yaml)); do \
+	MYPYPATH=$$app $(BIN)/mypy --explicit-package-bases --cache-dir .mypy_cache/$$app $$app || exit 1; done
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -38,8 +43,10 @@ test: $(VENV)/.test-installed $(SAM_VENV)/.installed
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 3 --dist loadfile
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
