@@ -16,6 +16,8 @@ CreateFunction and UpdateFunctionConfiguration (`lambda_.py`) ask `create_refusa
   Creating is blocked from the block-create date; updating a function's code or configuration
   from the block-update date, except to move it to another runtime, which is checked as for a
   new function (the kit's reading: AWS says only that you can still move to a supported one);
+- no runtime: AWS's "Runtime and Handler are mandatory parameters for functions created with
+  deployment packages."; a container image (PackageType Image): the kit's line, it runs none;
 - a runtime this machine cannot run (`runnable`): the kit's own one line saying why.
 
 A deprecated runtime that is not blocked yet is accepted with nothing said, as Lambda's API does

@@ -181,6 +181,19 @@ def test_an_unknown_runtime_gets_aws_enum_error(aws: Any, monkeypatch: pytest.Mo
     assert error["Message"].endswith(", python3.8, nodejs16.x] or be a valid ARN")
 
 
+def test_a_function_without_a_runtime_gets_aws_answer(aws: Any) -> None:
+    """A .zip function with no Runtime: AWS's InvalidParameterValueException, in its words."""
+    error = refusal(
+        aws("lambda").create_function,
+        FunctionName="rt-none",
+        Role=lambda_role(aws("iam")),
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": ECHO})},
+    )
+    assert error["Code"] == "InvalidParameterValueException"
+    assert error["Message"] == runtimes.MANDATORY
+
+
 # -- UpdateFunctionConfiguration and UpdateFunctionCode ------------------------------------------
 
 
@@ -253,6 +266,20 @@ def test_a_function_past_block_update_may_move_to_a_supported_runtime(
         aws("lambda"), FunctionName="rt-moving", Runtime="python3.13"
     )
     assert updated["Runtime"] == "python3.13"
+
+
+def test_moving_to_a_deprecated_runtime_puts_a_line_in_the_clouds_log(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A python3.12 function moved to python3.9 (deprecated, not blocked): done, and logged."""
+    on(monkeypatch, BEFORE_THE_BLOCKS)
+    create(aws, "rt-back", "python3.12", wait=True)
+    with caplog.at_level(logging.WARNING, logger="infra.local.aws.lambda_"):
+        updated = waits.update_function_configuration(
+            aws("lambda"), FunctionName="rt-back", Runtime="python3.9"
+        )
+    assert updated["Runtime"] == "python3.9"
+    assert "Runtime python3.9 was deprecated on 2025-12-15" in caplog.text
 
 
 # -- Node.js on this machine --------------------------------------------------------------------
