@@ -15,6 +15,10 @@ the same way (its exit status, or its signal), so the parent reports `Runtime.Ex
 Lambda does. A bootstrap that is missing, not executable or not a program for this machine
 fails the init with `Runtime.InvalidEntrypoint`, as on AWS.
 
+A managed runtime can run through the same Runtime API with a runtime client of the kit's own
+(Node.js's, a later step): the parent names its command in `_WORKSHOP_BOOTSTRAP`
+(`bootstrap_command`), and it runs instead of the zip's bootstrap.
+
 One thread, one selector. Loaded by path: it imports nothing from the kit.
 """
 
@@ -41,6 +45,9 @@ READ_SIZE = 1 << 16
 EXIT_POLL = 0.05  # where the OS has no pidfd, how often the bootstrap's end is looked for
 INIT_ERROR_GRACE = 0.5  # after POST init/error, how long the bootstrap may take to exit
 INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
+# Set by the parent to run the kit's own runtime client (a managed runtime such as Node.js
+# through this same Runtime API) instead of the zip's bootstrap; never seen by the function.
+BOOTSTRAP_VARIABLE = "_WORKSHOP_BOOTSTRAP"
 
 
 def load_sibling(name: str) -> ModuleType:
@@ -169,17 +176,27 @@ def invalid_entrypoint(message: str) -> bytes:
     return json.dumps(document).encode()
 
 
+def bootstrap_command(task_root: str) -> list[str]:
+    """What runs: the zip's `bootstrap`, or the kit's own runtime client for a managed runtime.
+
+    The parent names the latter in `BOOTSTRAP_VARIABLE` (a JSON list: the program and its
+    arguments), which is removed here: neither the bootstrap nor the function sees it.
+    """
+    given = os.environ.pop(BOOTSTRAP_VARIABLE, None)
+    return json.loads(given) if given else [os.path.join(task_root, "bootstrap")]
+
+
 def start_bootstrap(
-    task_root: str, runtime_api: str
+    command: list[str], task_root: str, runtime_api: str
 ) -> tuple[subprocess.Popen[bytes] | None, bytes]:
     """Run the bootstrap: the process, or None and the init error Lambda gives instead."""
-    path = os.path.join(task_root, "bootstrap")
+    path = command[0]
     if not os.path.isfile(path):
         return None, invalid_entrypoint(f"Couldn't find valid bootstrap(s): [{path}]")
     env = {**os.environ, "AWS_LAMBDA_RUNTIME_API": runtime_api}
     try:
         process = subprocess.Popen(
-            [path],
+            command,
             cwd=task_root,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -238,8 +255,9 @@ class CustomWorker:
 
     def run(self) -> int:
         """Serve until the bootstrap or the parent ends; the wait status to end with."""
+        task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
         self.bootstrap, failure = start_bootstrap(
-            os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()), self.address
+            bootstrap_command(task_root), task_root, self.address
         )
         if self.bootstrap is None:
             self.parent.send({"type": "init_error"}, failure)

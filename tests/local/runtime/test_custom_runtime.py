@@ -3,6 +3,7 @@ using curl against the Lambda Runtime API, created and invoked through boto3 on 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -13,9 +14,12 @@ from typing import Any
 import pytest
 
 from infra.local.cloud import LocalCloud
+from infra.local.runtime import LambdaRuntime
 from tests import waits
 from tests.conftest import lambda_role
 from tests.local.edge.test_invoke import messages
+
+from .conftest import BASE_ENV, make_spec
 
 pytestmark = pytest.mark.skipif(
     shutil.which("curl") is None, reason="the bootstraps under test use curl, not on this machine"
@@ -76,6 +80,15 @@ SLOW = f"""\
       curl -sS -o /dev/null "$API/invocation/next"
       sleep 30
     done
+"""
+
+# Holds 150 MB in the bootstrap's own shell: past a MemorySize of 128.
+GREEDY = f"""\
+    #!/bin/sh
+    {API}
+    curl -sS -o /dev/null "$API/invocation/next"
+    HELD="$(head -c 150000000 /dev/zero | tr '\\0' a)"
+    sleep 30
 """
 
 
@@ -186,3 +199,36 @@ def test_a_bootstrap_that_does_not_answer_in_time_times_out(aws: Any) -> None:
     response = invoke(aws, "custom-slow", {})
     assert response["FunctionError"] == "Unhandled"
     assert response["Payload"]["errorMessage"].endswith("Task timed out after 1.00 seconds")
+
+
+def test_a_bootstrap_past_its_memory_size_is_killed_as_lambda_reports_it(aws: Any) -> None:
+    """The bootstrap's memory counts against MemorySize: past it, "signal: killed"."""
+    create(aws, "custom-greedy", GREEDY, MemorySize=128, Timeout=20)
+    response = invoke(aws, "custom-greedy", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert response["Payload"]["errorType"] == "Runtime.ExitError"
+    assert response["Payload"]["errorMessage"].endswith(
+        "Error: Runtime exited with error: signal: killed"
+    )
+
+
+def test_a_runtime_client_named_by_the_parent_runs_instead_of_the_bootstrap() -> None:
+    """_WORKSHOP_BOOTSTRAP's command runs in place of the zip's bootstrap and is not passed on."""
+    client = f"""\
+        {API}
+        HEADERS="$(mktemp)"
+        curl -sS -o /dev/null -D "$HEADERS" "$API/invocation/next"
+        REQUEST_ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\\r\\n')"
+        curl -sS -o /dev/null --data-binary "\\"${{_WORKSHOP_BOOTSTRAP:-hidden}} $1\\"" \\
+          "$API/invocation/$REQUEST_ID/response"
+        sleep 30
+    """
+    command = json.dumps(["/bin/sh", "client.sh", "argument"])
+    spec = make_spec(
+        "custom-client", {"client.sh": client}, environment={"_WORKSHOP_BOOTSTRAP": command}
+    )
+    spec = dataclasses.replace(spec, runtime="provided.al2023")
+    with LambdaRuntime(BASE_ENV) as runtime:
+        result = runtime.invoke(spec, {})
+    assert result.ok
+    assert result.json() == "hidden argument"
