@@ -33,7 +33,7 @@ from moto.core.responses import TYPE_RESPONSE
 from moto.core.utils import iso_8601_datetime_without_milliseconds
 from moto.moto_api._internal import mock_random as random
 
-from ..gateway.config import ApiSnapshot, RouteSnapshot
+from ..vocabulary import ApiSnapshot, RouteSnapshot
 from .backends import Backends, Cached
 from .patching import replace, wrap
 

@@ -39,8 +39,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, _validate_s3_bu
 from moto.core.exceptions import JsonRESTError
 from moto.utilities.utils import get_partition
 
-from ..errors import ResourceConflictException
-from ..runtime.spec import FunctionSpec
+from ..vocabulary import FunctionSpec, ResourceConflictException
 from . import iam, runtimes, states
 from .backends import Backends, Cached
 from .patching import wrap

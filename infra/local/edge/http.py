@@ -17,8 +17,7 @@ from http import HTTPStatus
 
 import httptools
 
-from ..errors import AwsError
-from .messages import HttpReply, HttpRequest
+from ..vocabulary import AwsError, HttpReply, HttpRequest
 
 IDLE_TIMEOUT = 300.0  # a keep-alive connection with no request for this long is closed
 REQUEST_TIMEOUT = 60.0  # a started request must arrive in full within this
