@@ -415,9 +415,9 @@ class CustomWorker:
             if outcome.event is not None:
                 self._on_event(outcome.event)
             if outcome.reply is None:  # a GET next with no event yet: answered on the invoke
-                if self.waiter is not None and self.waiter[0] is not connection:
-                    self._close(self.waiter[0])
-                self.waiter = (connection, item.keep_alive)
+                earlier, self.waiter = self.waiter, (connection, item.keep_alive)
+                if earlier is not None and earlier[0] is not connection:
+                    self._close(earlier[0])  # the newer GET next is the one answered
             else:
                 self._send(connection, outcome.reply, item.keep_alive)
 
