@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from .aws.backends import Backends
@@ -110,7 +111,7 @@ class LogSink:
             for group, stream, events in pending:
                 merged.setdefault((group, stream), []).extend(events)
             batches = [
-                (group, stream, sorted(events, key=lambda event: event["timestamp"]))  # type: ignore[arg-type, return-value]
+                (group, stream, sorted(events, key=itemgetter("timestamp")))
                 for (group, stream), events in merged.items()
             ]
             put_log_events(self.backends, batches)

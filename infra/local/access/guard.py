@@ -122,7 +122,7 @@ class Guard:
                 return IMPLICIT_DENY  # the role is gone
             return evaluate(documents, permission.action, permission.resource)
 
-        return self._verdicts.get(key, decide)  # type: ignore[no-any-return]
+        return self._verdicts.get(key, decide)
 
     def role_may(self, role_arn: str, action: str, resource: str) -> bool:
         return not self.enforce or self.verdict(role_arn, Permission(action, resource)).allowed

@@ -23,6 +23,7 @@ FunctionResponseTypes (ReportBatchItemFailures), DestinationConfig, Parallelizat
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -63,10 +64,10 @@ class _MappingWorker:
             except Exception:
                 log.exception("stream mapping %s: unexpected error", self.uuid)
                 wait = self.poller.max_backoff
-            if wait == "gone":
+            if isinstance(wait, str):  # "gone": the mapping was deleted
                 return
             if wait != 0:
-                await stream_changes.changed(seen, wait)  # type: ignore[arg-type]
+                await stream_changes.changed(seen, wait)
 
     async def step(self) -> float | str | None:
         """Deliver at most one batch. Returns 0 to go on, a timeout, None (wait for a change)
@@ -182,7 +183,7 @@ class StreamPoller:
         self.max_backoff = max_backoff
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_thread: threading.Thread | None = None
-        self._supervisor: asyncio.Future[None] | None = None
+        self._supervisor: concurrent.futures.Future[None] | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def start(self) -> None:
@@ -200,7 +201,7 @@ class StreamPoller:
             self._own_thread.start()
             ready.wait()
         assert self._loop is not None
-        self._supervisor = asyncio.run_coroutine_threadsafe(self._supervise(), self._loop)  # type: ignore[assignment]
+        self._supervisor = asyncio.run_coroutine_threadsafe(self._supervise(), self._loop)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop every task; an invocation in flight is cancelled, its batch delivered again later."""
