@@ -3,7 +3,9 @@ using curl against the Lambda Runtime API, created and invoked through boto3 on 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import io
 import json
 import shutil
@@ -14,12 +16,12 @@ from typing import Any
 import pytest
 
 from infra.local.cloud import LocalCloud
-from infra.local.runtime import LambdaRuntime
+from infra.local.runtime import FunctionSpec, LambdaRuntime
 from tests import waits
 from tests.conftest import lambda_role
 from tests.local.edge.test_invoke import messages
 
-from .conftest import BASE_ENV, make_spec
+from .conftest import BASE_ENV, make_spec, make_zip
 
 pytestmark = pytest.mark.skipif(
     shutil.which("curl") is None, reason="the bootstraps under test use curl, not on this machine"
@@ -232,3 +234,30 @@ def test_a_runtime_client_named_by_the_parent_runs_instead_of_the_bootstrap() ->
         result = runtime.invoke(spec, {})
     assert result.ok
     assert result.json() == "hidden argument"
+
+
+def custom_spec(name: str, code: bytes) -> FunctionSpec:
+    """A provided.al2023 function whose deployment package is `code`."""
+    spec = make_spec(name, {"unused.txt": ""})
+    digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
+    return dataclasses.replace(spec, runtime="provided.al2023", code_zip=code, code_sha256=digest)
+
+
+def test_a_zip_without_a_bootstrap_is_an_invalid_entrypoint() -> None:
+    """No bootstrap in the zip: Runtime.InvalidEntrypoint, "Couldn't find valid bootstrap(s)"."""
+    spec = custom_spec("custom-missing", make_zip({"README": "no bootstrap here"}))
+    with LambdaRuntime(BASE_ENV) as runtime:
+        result = runtime.invoke(spec, {})
+    assert result.function_error == "Unhandled"
+    assert result.json()["errorType"] == "Runtime.InvalidEntrypoint"
+    assert result.json()["errorMessage"].startswith("Error: Couldn't find valid bootstrap(s): [")
+
+
+def test_a_bootstrap_without_its_executable_bit_is_an_invalid_entrypoint() -> None:
+    """A bootstrap the zip does not mark executable: "permission denied", as on Lambda."""
+    spec = custom_spec("custom-not-executable", make_zip({"bootstrap": EXITS}))
+    with LambdaRuntime(BASE_ENV) as runtime:
+        result = runtime.invoke(spec, {})
+    assert result.function_error == "Unhandled"
+    assert result.json()["errorType"] == "Runtime.InvalidEntrypoint"
+    assert result.json()["errorMessage"].endswith("/bootstrap: permission denied")
