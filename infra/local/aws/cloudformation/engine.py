@@ -33,8 +33,10 @@ from moto.core.common_models import CloudFormationModel
 
 from .. import apigatewayv2, dynamodb_states, iam, lambda_, mapping_states, states
 from ..backends import ALL_SERVICES, Backends
+from . import waiting
 from .resources import tag_resource, tags_of
 from .templates import dependency_order, resource_class, system_tags_apply
+from .waiting import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +146,13 @@ class StackJobs:
     ) -> None:
         apigatewayv2.set_public_base(base)
         with stack_lock, self.backends.lock:
-            _job.current = self
+            waiting.running(self)
             try:
                 work()
             except Exception:  # a bug of ours: the stack stays as it was left, the cloud goes on
                 log.exception("a stack operation failed")
             finally:
-                _job.current = None
+                waiting.running(None)
                 self._running[stack_id] -= 1
                 self.backends.changed(ALL_SERVICES)
 
@@ -170,7 +172,6 @@ class StackJobs:
 
 
 _jobs: StackJobs | None = None
-_job = threading.local()  # `current`: the StackJobs whose operation this thread runs
 
 
 def use(backends: Backends | None) -> None:
@@ -207,14 +208,6 @@ def run_stack_operation(stack: Stack, work: Callable[[], None]) -> None:
 def stack_busy(stack: Stack) -> bool:
     """True while an operation of `stack` waits to run or runs in the background."""
     return _jobs is not None and _jobs.busy(stack)
-
-
-def wait_until(done: Callable[[], bool], what: str) -> None:
-    """In a background stack operation, wait (without moto's lock) until `done()`; elsewhere
-    nothing takes time, so nothing is waited for."""
-    current: StackJobs | None = getattr(_job, "current", None)
-    if current is not None:
-        current.wait_until(done, what)
 
 
 def stable(instance: Any, resource_type: str) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.scheduler.models import scheduler_backends
 
+from .waiting import wait_until
+
 TYPE = "AWS::Scheduler::Schedule"
 MAX_NAME = 64
 
@@ -22,10 +24,9 @@ MAX_NAME = 64
 def _once_role_spread(properties: dict[str, Any], account_id: str) -> None:
     """Wait while the schedule's role is too new for Scheduler, as CloudFormation retries it."""
     from .. import iam
-    from . import engine
 
     role = str((properties.get("Target") or {}).get("RoleArn") or "")
-    engine.wait_until(lambda: not iam.propagating(account_id, role), f"Role {role}")
+    wait_until(lambda: not iam.propagating(account_id, role), f"Role {role}")
 
 
 def _settings(properties: dict[str, Any]) -> dict[str, Any]:
