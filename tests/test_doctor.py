@@ -15,6 +15,7 @@ import pytest
 from infra.cli import main
 from infra.doctor import CHECKS, Doctor, diagnose, free_port
 from infra.local.gateway.server import Gateway
+from infra.local.runtime import node_sdk
 from tests.local.runtime.test_node import fake_node
 
 
@@ -100,7 +101,10 @@ def test_node_found_is_named_with_its_version_and_path(tmp_path: Path) -> None:
     executable = fake_node(tmp_path, "v22.3.0")
     status, lines = report(Doctor(node_path=str(tmp_path), node_wheel=False), "node")
     assert status == 0
-    assert lines[0] == f"✓ Node.js 22.3.0 ({executable}, on the PATH) for the nodejs* runtimes"
+    sdk = node_sdk.describe()
+    assert lines[0] == (
+        f"✓ Node.js 22.3.0 ({executable}, on the PATH) for the nodejs* runtimes, with the {sdk}"
+    )
 
 
 def test_no_node_says_what_to_install(tmp_path: Path) -> None:
