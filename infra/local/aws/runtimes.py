@@ -153,26 +153,20 @@ def deprecation_notice(runtime: str, on: date | None = None) -> str | None:
 def runnable(runtime: str) -> str | None:
     """None when this machine runs `runtime`'s functions, else the one line saying why not.
 
-    Python runs in the kit's workers. Node.js needs a Node 20 or later (`node.find`); even then
-    the local cloud has no Node.js worker yet. Custom runtimes (`provided*`) run the zip's
-    `bootstrap` behind the Lambda Runtime API (`runtime/custom_worker.py`).
+    Python runs in the kit's workers. Node.js needs a Node 20 or later (`node.for_runtime`):
+    the kit's runtime client runs on it behind the Lambda Runtime API, as custom runtimes
+    (`provided*`) run the zip's `bootstrap` (`runtime/custom_worker.py`).
     """
     if runtime.startswith(PYTHON):
         return None
     if runtime.startswith(NODE):
-        found = node.find()
-        if found is None:
-            return node.missing_message(runtime)
-        return (
-            f"Runtime {runtime}: the local cloud does not run Node.js functions yet, though this"
-            f" machine has Node.js {found.version_text}; use a Python runtime (python3.12), or"
-            " deploy this function to real AWS"
-        )
+        return node.missing_message(runtime) if node.for_runtime(runtime) is None else None
     if runtime.startswith(CUSTOM):
         return None
     return (
-        f"Runtime {runtime!r} is not supported by the local cloud: only Python runtimes"
-        " (python3.x) run here. Use Runtime='python3.12', or deploy this function to real AWS."
+        f"Runtime {runtime!r} is not supported by the local cloud: only Python (python3.x),"
+        " Node.js (nodejs*.x) and custom (provided.*) runtimes run here. Use"
+        " Runtime='python3.12', or deploy this function to real AWS."
     )
 
 

@@ -15,9 +15,11 @@ the same way (its exit status, or its signal), so the parent reports `Runtime.Ex
 Lambda does. A bootstrap that is missing, not executable or not a program for this machine
 fails the init with `Runtime.InvalidEntrypoint`, as on AWS.
 
-A managed runtime can run through the same Runtime API with a runtime client of the kit's own
-(Node.js's, a later step): the parent names its command in `_WORKSHOP_BOOTSTRAP`
-(`bootstrap_command`), and it runs instead of the zip's bootstrap.
+A managed runtime runs through the same Runtime API with a runtime client of the kit's own
+(Node.js's, `node/runtime.mjs`): the parent names its command in `_WORKSHOP_BOOTSTRAP`
+(`bootstrap_command`), and it runs instead of the zip's bootstrap. Such a client also gets
+Lambda's telemetry log pipe (`_LAMBDA_TELEMETRY_LOG_FD`): each frame it writes there is one log
+event, multi-line messages included, as Lambda keeps a managed runtime's log records.
 
 One thread, one selector. Loaded by path: it imports nothing from the kit.
 """
@@ -48,6 +50,8 @@ INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 # Set by the parent to run the kit's own runtime client (a managed runtime such as Node.js
 # through this same Runtime API) instead of the zip's bootstrap; never seen by the function.
 BOOTSTRAP_VARIABLE = "_WORKSHOP_BOOTSTRAP"
+TELEMETRY_VARIABLE = "_LAMBDA_TELEMETRY_LOG_FD"
+TELEMETRY_HEADER = 16  # frame type (4 bytes), length (4), timestamp in microseconds (8)
 
 
 def load_sibling(name: str) -> ModuleType:
@@ -171,29 +175,68 @@ class Output:
         return [line.decode("utf-8", "replace") for line in self.rest_bytes()]
 
 
+class Telemetry:
+    """Lambda's telemetry log pipe: the runtime client writes framed records, each a log event."""
+
+    def __init__(self) -> None:
+        self.fd, self.write_fd = os.pipe()
+        os.set_blocking(self.fd, False)
+        self.open = True
+        self._buffer = bytearray()
+
+    def read(self) -> list[str]:
+        """The records that arrived in full (one trailing newline dropped from each)."""
+        while self.open:
+            try:
+                data = os.read(self.fd, READ_SIZE)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self.open = False
+                break
+            self._buffer += data
+        records = []
+        while len(self._buffer) >= TELEMETRY_HEADER:
+            (size,) = struct.unpack_from("!i", self._buffer, 4)
+            if len(self._buffer) < TELEMETRY_HEADER + size:
+                break
+            record = bytes(self._buffer[TELEMETRY_HEADER : TELEMETRY_HEADER + size])
+            del self._buffer[: TELEMETRY_HEADER + size]
+            text = record.decode("utf-8", "replace")
+            records.append(text[:-1] if text.endswith("\n") else text)
+        return records
+
+
 def invalid_entrypoint(message: str) -> bytes:
     document = {"errorMessage": f"Error: {message}", "errorType": INVALID_ENTRYPOINT}
     return json.dumps(document).encode()
 
 
-def bootstrap_command(task_root: str) -> list[str]:
-    """What runs: the zip's `bootstrap`, or the kit's own runtime client for a managed runtime.
+def bootstrap_command(task_root: str) -> tuple[list[str], bool]:
+    """What runs: the zip's `bootstrap`, or the kit's own runtime client for a managed runtime
+    (then True: it gets the telemetry log pipe).
 
     The parent names the latter in `BOOTSTRAP_VARIABLE` (a JSON list: the program and its
     arguments), which is removed here: neither the bootstrap nor the function sees it.
     """
     given = os.environ.pop(BOOTSTRAP_VARIABLE, None)
-    return json.loads(given) if given else [os.path.join(task_root, "bootstrap")]
+    if given:
+        return json.loads(given), True
+    return [os.path.join(task_root, "bootstrap")], False
 
 
 def start_bootstrap(
-    command: list[str], task_root: str, runtime_api: str
+    command: list[str], task_root: str, runtime_api: str, telemetry: Telemetry | None = None
 ) -> tuple[subprocess.Popen[bytes] | None, bytes]:
     """Run the bootstrap: the process, or None and the init error Lambda gives instead."""
     path = command[0]
     if not os.path.isfile(path):
         return None, invalid_entrypoint(f"Couldn't find valid bootstrap(s): [{path}]")
     env = {**os.environ, "AWS_LAMBDA_RUNTIME_API": runtime_api}
+    if telemetry is not None:
+        env[TELEMETRY_VARIABLE] = str(telemetry.write_fd)
     try:
         process = subprocess.Popen(
             command,
@@ -202,6 +245,7 @@ def start_bootstrap(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            pass_fds=() if telemetry is None else (telemetry.write_fd,),
         )
     except OSError as error:  # worded as Lambda's Go launcher words it
         reason = {
@@ -246,6 +290,7 @@ class CustomWorker:
         self.waiter: tuple[socket.socket, bool] | None = None  # a GET next, its keep-alive
         self.bootstrap: subprocess.Popen[bytes] | None = None
         self.outputs: list[Output] = []
+        self.telemetry: Telemetry | None = None
         self.exit_fd: int | None = None
         self.invoked_at = 0.0
         self.init_error: tuple[bytes, float] | None = None  # its payload, when to send it
@@ -256,9 +301,11 @@ class CustomWorker:
     def run(self) -> int:
         """Serve until the bootstrap or the parent ends; the wait status to end with."""
         task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-        self.bootstrap, failure = start_bootstrap(
-            bootstrap_command(task_root), task_root, self.address
-        )
+        command, managed = bootstrap_command(task_root)
+        self.telemetry = Telemetry() if managed else None
+        self.bootstrap, failure = start_bootstrap(command, task_root, self.address, self.telemetry)
+        if self.telemetry is not None:
+            os.close(self.telemetry.write_fd)  # the client's now: its end closes the pipe
         if self.bootstrap is None:
             self.parent.send({"type": "init_error"}, failure)
             self._wait_for_parent()
@@ -273,6 +320,8 @@ class CustomWorker:
             output = Output(pipe.fileno())
             self.outputs.append(output)
             self._register(output.fd, self._on_output(output))
+        if self.telemetry is not None:
+            self._register(self.telemetry.fd, self._on_telemetry)
         if hasattr(os, "pidfd_open"):
             with contextlib.suppress(OSError):
                 self.exit_fd = os.pidfd_open(pid)
@@ -373,8 +422,16 @@ class CustomWorker:
 
         return readable
 
+    def _on_telemetry(self, _: Any) -> None:
+        assert self.telemetry is not None
+        self.parent.log(self.telemetry.read())
+        if not self.telemetry.open:
+            self.selector.unregister(self.telemetry.fd)
+
     def _log(self, drain: bool, rest: bool) -> None:
         """Send what the bootstrap printed so far (before the answer that follows it)."""
+        if drain and self.telemetry is not None and self.telemetry.open:
+            self._on_telemetry(None)
         for output in self.outputs:
             if drain and output.open:
                 self.parent.log(output.read())

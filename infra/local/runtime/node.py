@@ -7,6 +7,11 @@ One Node.js 20 or later serves every `nodejs*` runtime. `find()` takes the first
   root, and nothing is fetched while a learner works. It costs every install about 60 MB to
   download and 200 MB on disk, used only when the PATH has no Node 20 or later.
 
+A function of `nodejsNN.x` runs on `nodeNN` when the PATH has one of that major version
+(`for_runtime`: install `node22` beside a newer `node` to run nodejs22.x on Node 22), else on
+`find()`'s Node. The kit's runtime client (`node/runtime.mjs`) follows the function's runtime,
+not the Node that runs it: a nodejs24.x function refuses callback handlers on any Node.
+
 A learner without either still gets the whole Python kit: a `nodejs*` function is refused at
 CreateFunction with `missing_message`, one line saying what to install. `workshop doctor` says
 which Node was found (`describe`), or that none was.
@@ -66,6 +71,45 @@ def find(search_path: str | None = None, wheel: bool = True) -> Node | None:
         if version is not None and version[0] >= MINIMUM_MAJOR:
             return Node(executable, version, source)
     return None
+
+
+def for_runtime(runtime: str, search_path: str | None = None) -> Node | None:
+    """The Node.js for a `nodejsNN.x` function: `nodeNN` on the PATH when it is Node NN, else
+    `find()`'s (None: no Node.js 20 or later at all)."""
+    found = re.match(r"^nodejs(\d+)", runtime)
+    if found is not None:
+        executable = shutil.which(f"node{found[1]}", path=search_path)
+        version = version_of(executable) if executable else None
+        if executable and version is not None and version[0] == int(found[1]):
+            return Node(executable, version, FROM_PATH)
+    return find(search_path)
+
+
+def memory_arguments(memory_mb: int) -> list[str]:
+    """V8's heap sized from MemorySize as Lambda's Node.js bootstrap sizes it (a tenth for the
+    new space, half of that per semi-space, the rest for the old space)."""
+    new_space = memory_mb // 10
+    return [
+        f"--max-semi-space-size={new_space // 2}",
+        f"--max-old-space-size={memory_mb - new_space}",
+    ]
+
+
+RUNTIME_CLIENT = Path(__file__).with_name("node") / "runtime.mjs"
+
+
+def command(found: Node, memory_mb: int, preloads: list[str]) -> list[str]:
+    """How a `nodejs*` worker starts: Lambda's node flags, the preloads (`--require` pairs), then
+    the kit's runtime client."""
+    return [
+        found.executable,
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        *memory_arguments(memory_mb),
+        *preloads,
+        str(RUNTIME_CLIENT),
+    ]
 
 
 def wheel_executable() -> str | None:

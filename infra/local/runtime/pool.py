@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import formats
+from . import formats, node, node_sdk
 from .folders import CloudFolder
 from .limits import LimitWatch
 from .process import (
@@ -44,6 +44,7 @@ from .spec import FunctionSpec, InvokeResult
 
 Credentials = Callable[[FunctionSpec], Awaitable[Mapping[str, str]]]
 DEFAULT_REGION = "us-east-1"
+BOOTSTRAP_VARIABLE = "_WORKSHOP_BOOTSTRAP"  # custom_worker.py's: the command it runs instead
 INIT_TIMEOUT = 10.0  # AWS's limit on the init phase of an on-demand function
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 UNZIPPED_LIMIT = 262144000  # Lambda's 250 MB of unzipped code
@@ -352,13 +353,16 @@ class LambdaRuntime:
             "_HANDLER": spec.handler,
         }
         credentials = {key: self.base_env[key] for key in CREDENTIAL_KEYS if key in self.base_env}
+        defaults, launch = _node_environment(spec, code_dir)
         return {
             "PATH": os.environ.get("PATH", os.defpath),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             **self.base_env,
+            **defaults,
             **spec.environment,
             **reserved,
+            **launch,
             **credentials,
         }
 
@@ -478,6 +482,20 @@ class LambdaRuntime:
         result.logs.append(message)
         result.worker_id = _worker_id(worker)
         return result
+
+
+def _node_environment(spec: FunctionSpec, code_dir: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A `nodejs*` function's environment: NODE_PATH (the SDK's node_modules, then the code, as
+    Lambda's /var/runtime/node_modules and /var/task; the function may set its own), and the
+    command custom_worker.py runs: the Node.js for the runtime with Lambda's flags, the SDK's
+    preloads and the kit's runtime client. ({}, {}) for other runtimes, or without Node.js."""
+    found = node.for_runtime(spec.runtime) if spec.runtime.startswith("nodejs") else None
+    if found is None:
+        return {}, {}
+    sdk = node_sdk.environment().get("NODE_PATH")
+    defaults = {"NODE_PATH": os.pathsep.join([*([sdk] if sdk else []), code_dir])}
+    command = node.command(found, spec.memory_mb, node_sdk.node_arguments())
+    return defaults, {BOOTSTRAP_VARIABLE: json.dumps(command)}
 
 
 def _restore_executable_bits(archive: zipfile.ZipFile, path: str) -> None:

@@ -93,8 +93,10 @@ class FrameReader:
 
 
 def worker_script(runtime: str) -> str:
-    """The worker that runs a runtime's functions: Python's own, or a custom runtime's."""
-    return CUSTOM_WORKER_PATH if runtime.startswith("provided") else WORKER_PATH
+    """The worker that runs a runtime's functions: Python's own, or the Runtime API's one, which
+    runs a custom runtime's `bootstrap` or the kit's Node.js runtime client (`node/runtime.mjs`)."""
+    through_api = runtime.startswith("provided") or runtime.startswith("nodejs")
+    return CUSTOM_WORKER_PATH if through_api else WORKER_PATH
 
 
 def private_tmp_works(cwd: str) -> bool:

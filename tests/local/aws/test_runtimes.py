@@ -309,16 +309,12 @@ def test_nodejs_with_only_an_old_node_is_refused_in_one_line(
     assert error["Message"] == node.missing_message("nodejs24.x")
 
 
-def test_nodejs_with_node_on_the_machine_is_refused_honestly(
+def test_nodejs_with_node_on_the_machine_is_created(
     aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Node 22 on the PATH, but no Node.js worker yet: one line saying so, naming the version."""
+    """Node 22 on the PATH: CreateFunction accepts a nodejs22.x function (it runs on that Node)."""
     on(monkeypatch, BEFORE_THE_BLOCKS)
     monkeypatch.setenv("PATH", str(fake_node(tmp_path / "bin", "v22.3.0").parent))
-    error = refusal(create, aws=aws, name="rt-node", runtime="nodejs22.x")
-    assert error["Code"] == "InvalidParameterValueException"
-    assert error["Message"] == (
-        "Runtime nodejs22.x: the local cloud does not run Node.js functions yet, though this"
-        " machine has Node.js 22.3.0; use a Python runtime (python3.12), or deploy this function"
-        " to real AWS"
-    )
+    created = create(aws, name="rt-node", runtime="nodejs22.x")
+    assert created["Runtime"] == "nodejs22.x"
+    assert runtimes.runnable("nodejs22.x") is None

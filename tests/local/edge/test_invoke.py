@@ -154,17 +154,17 @@ def test_log_type_tail_returns_the_logs_in_base64(functions: Any) -> None:
     assert "REPORT RequestId: " in tail
 
 
-def test_a_non_python_runtime_is_refused_at_create(aws: Any) -> None:
-    """create_function with a Node.js runtime fails with InvalidParameterValueException."""
+def test_a_runtime_the_kit_does_not_run_is_refused_at_create(aws: Any) -> None:
+    """create_function with a Java runtime fails with InvalidParameterValueException."""
     with pytest.raises(ClientError) as refused:
         aws("lambda").create_function(
-            FunctionName="node-fn",
-            Runtime="nodejs20.x",
+            FunctionName="java-fn",
+            Runtime="java21",
             Role="arn:aws:iam::123456789012:role/workshop-test-role",
-            Handler="index.handler",
-            Code={"ZipFile": make_zip({"index.js": "exports.handler = async () => 1;"})},
+            Handler="example.Handler::handleRequest",
+            Code={"ZipFile": make_zip({"Handler.java": "class Handler {}"})},
         )
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidParameterValueException"
-    assert "nodejs20.x" in error["Message"]
+    assert "java21" in error["Message"]
     assert "python" in error["Message"].lower()
