@@ -406,6 +406,7 @@ function headerData(headers) {
 
 function startInvoke(headers) {
   requestId = headers["lambda-runtime-aws-request-id"];
+  globalThis[Symbol.for("workshop.lambda.requestId")] = requestId; // redirect.cjs's header
   if (headers["lambda-runtime-trace-id"]) {
     process.env._X_AMZN_TRACE_ID = headers["lambda-runtime-trace-id"];
   } else {

@@ -1,0 +1,524 @@
+"""The AWS SDK for JavaScript as Lambda's Node.js runtimes provide it, on the local cloud.
+
+The first tests run `node` as a worker runs it (the kit's preloads, NODE_PATH at the pinned SDK
+v3, the cloud's variables) on scripts written here: the SDK resolves from CommonJS and ES
+modules after the zip's own node_modules, the v2 `aws-sdk` does not, v3 reaches the cloud
+through AWS_ENDPOINT_URL, and the execute-api host handlers build from the event, like any AWS
+host v2 would call, is redirected to the local cloud. The last tests deploy Node.js handlers
+through boto3 and chat over real WebSockets; they wait for the Node.js worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import subprocess
+import textwrap
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from infra.doctor import Doctor, diagnose
+from infra.local.aws import runtimes
+from infra.local.cloud import LocalCloud
+from infra.local.runtime import node, node_sdk
+from tests import waits
+from tests.conftest import lambda_role
+from tests.local.gateway.helpers import WHOAMI, GatewayLab, recv_text, run, whoami
+from tests.local.runtime.test_node import fake_node
+
+NODE = node.find()
+needs_sdk = pytest.mark.skipif(
+    NODE is None or not node_sdk.installed(),
+    reason="no Node.js 20+ or no AWS SDK for JavaScript here: `make workshop` installs both",
+)
+NODE_RUNTIME = "nodejs22.x"
+NOT_RUNNABLE = runtimes.runnable(NODE_RUNTIME)
+needs_node_functions = pytest.mark.skipif(
+    NOT_RUNNABLE is not None or not node_sdk.installed(), reason=NOT_RUNNABLE or "no SDK"
+)
+
+
+def node_env(cloud: LocalCloud | None = None) -> dict[str, str]:
+    """A worker's environment for `node`: the SDK's NODE_PATH and the cloud's variables."""
+    url = cloud.url if cloud is not None else "http://127.0.0.1:9"
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "AWS_ENDPOINT_URL": url,
+        "WORKSHOP_CLOUD_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        **node_sdk.environment(),
+    }
+
+
+def run_node(folder: Path, script: str, env: dict[str, str], *args: str) -> Any:
+    """Run `script` (a file of `folder`) with the kit's preloads; its last stdout line as JSON."""
+    assert NODE is not None
+    answer = subprocess.run(
+        [NODE.executable, *node_sdk.node_arguments(), str(folder / script), *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return folder
+
+
+IMPORTS = """\
+    const found = {};
+    for (const name of ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', 'aws-sdk']) {
+      try {
+        const module = await import(name);
+        const sdk = ['DynamoDBClient', 'DynamoDBDocumentClient'].some((key) => key in module);
+        found[name] = sdk ? 'sdk' : (module.default?.origin ?? 'other');
+      } catch (error) {
+        found[name] = error.code;
+      }
+    }
+    console.log(JSON.stringify(found));
+"""
+
+REQUIRES = """\
+    const found = {};
+    for (const name of ['@aws-sdk/client-dynamodb', '@aws-sdk/client-apigatewaymanagementapi', 'aws-sdk']) {
+      try {
+        found[name] = typeof require(name).ApiGatewayManagementApiClient === 'function' ? 'sdk' : 'other';
+      } catch (error) {
+        found[name] = `${error.code}: ${error.message.split('\\n')[0]}`;
+      }
+    }
+    console.log(JSON.stringify(found));
+"""
+
+
+@needs_sdk
+def test_an_es_module_imports_the_sdk_v3_but_not_v2(tmp_path: Path) -> None:
+    """`import` finds @aws-sdk/* without bundling; 'aws-sdk' (v2) is not found, as on AWS."""
+    write(tmp_path, {"index.mjs": IMPORTS})
+    found = run_node(tmp_path, "index.mjs", node_env())
+    assert found == {
+        "@aws-sdk/client-dynamodb": "sdk",
+        "@aws-sdk/lib-dynamodb": "sdk",
+        "aws-sdk": "ERR_MODULE_NOT_FOUND",
+    }
+
+
+@needs_sdk
+def test_a_commonjs_module_requires_the_sdk_v3_but_not_v2(tmp_path: Path) -> None:
+    """`require` finds @aws-sdk/* through NODE_PATH; 'aws-sdk' fails with Cannot find module."""
+    write(tmp_path, {"index.js": REQUIRES})
+    found = run_node(tmp_path, "index.js", node_env())
+    assert found["@aws-sdk/client-apigatewaymanagementapi"] == "sdk"
+    assert found["@aws-sdk/client-dynamodb"] == "other"
+    assert found["aws-sdk"] == "MODULE_NOT_FOUND: Cannot find module 'aws-sdk'"
+
+
+@needs_sdk
+def test_the_zips_own_packages_win_over_the_runtimes(tmp_path: Path) -> None:
+    """A zip bundling a package (here a stand-in 'aws-sdk' and client-dynamodb) imports its own."""
+    for name in ("aws-sdk", "@aws-sdk/client-dynamodb"):
+        write(
+            tmp_path / "node_modules" / name,
+            {
+                "package.json": json.dumps({"name": name, "main": "index.js"}),
+                "index.js": "exports.origin = 'zip';",
+            },
+        )
+    write(tmp_path, {"index.mjs": IMPORTS})
+    found = run_node(tmp_path, "index.mjs", node_env())
+    assert found["aws-sdk"] == "zip"
+    assert found["@aws-sdk/client-dynamodb"] == "zip"
+
+
+DOCUMENT_CLIENT = """\
+    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+    import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+
+    const [table, endpoint] = process.argv.slice(2);
+    // No endpoint: AWS_ENDPOINT_URL; else AWS's own host, as v2 always calls it.
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(endpoint ? { endpoint } : {}));
+    await documents.send(new PutCommand({ TableName: table, Item: { connectionId: 'abc', n: 1 } }));
+    const { Item } = await documents.send(new GetCommand({ TableName: table, Key: { connectionId: 'abc' } }));
+    console.log(JSON.stringify(Item));
+"""
+
+
+@pytest.fixture(scope="module")
+def table(cloud: LocalCloud, aws: Any) -> str:
+    name = f"node-sdk-{uuid.uuid4().hex[:8]}"
+    waits.create_table(
+        aws("dynamodb"),
+        TableName=name,
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+@needs_sdk
+def test_the_sdk_v3_reaches_the_local_cloud_through_aws_endpoint_url(
+    tmp_path: Path, cloud: LocalCloud, table: str
+) -> None:
+    """The document client puts and gets an item with no endpoint in the code."""
+    write(tmp_path, {"index.mjs": DOCUMENT_CLIENT})
+    assert run_node(tmp_path, "index.mjs", node_env(cloud), table) == {
+        "connectionId": "abc",
+        "n": 1,
+    }
+
+
+@needs_sdk
+def test_an_aws_service_host_is_redirected_to_the_local_cloud(
+    tmp_path: Path, cloud: LocalCloud, table: str
+) -> None:
+    """A client aimed at https://dynamodb.us-east-1.amazonaws.com (as v2's are) reaches the cloud."""
+    write(tmp_path, {"index.mjs": DOCUMENT_CLIENT})
+    aws_host = "https://dynamodb.us-east-1.amazonaws.com"
+    assert run_node(tmp_path, "index.mjs", node_env(cloud), table, aws_host) == {
+        "connectionId": "abc",
+        "n": 1,
+    }
+
+
+POST = """\
+    import {
+      ApiGatewayManagementApiClient, PostToConnectionCommand, GoneException,
+    } from '@aws-sdk/client-apigatewaymanagementapi';
+
+    const [endpoint, connectionId, data] = process.argv.slice(2);
+    const client = new ApiGatewayManagementApiClient({ endpoint });
+    try {
+      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      console.log(JSON.stringify({ posted: true }));
+    } catch (error) {
+      console.log(JSON.stringify({
+        name: error.name, status: error.$metadata?.httpStatusCode, gone: error instanceof GoneException,
+      }));
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def lab(cloud: LocalCloud, aws: Any) -> GatewayLab:
+    return GatewayLab(aws, cloud)
+
+
+def execute_api_endpoint(cloud: LocalCloud, api_id: str, stage: str) -> str:
+    """The endpoint handlers build from the event: https://{domainName}/{stage}."""
+    return f"https://{api_id}.execute-api.{cloud.region}.amazonaws.com/{stage}"
+
+
+@needs_sdk
+def test_a_post_to_the_execute_api_host_reaches_the_connection(
+    tmp_path: Path, cloud: LocalCloud, lab: GatewayLab
+) -> None:
+    """PostToConnection on AWS's execute-api host is delivered to the local WebSocket client."""
+    deployed = lab.deploy({"whoami": WHOAMI}, two_way=["whoami"])
+    write(tmp_path, {"index.mjs": POST})
+    endpoint = execute_api_endpoint(cloud, deployed.api_id, deployed.stage)
+
+    async def scenario() -> tuple[Any, str]:
+        async with websockets.connect(deployed.url) as ws:
+            connection_id = await whoami(ws)
+            answer = await asyncio.to_thread(
+                run_node, tmp_path, "index.mjs", node_env(cloud), endpoint, connection_id, "hi"
+            )
+            return answer, await recv_text(ws)
+
+    answer, received = run(scenario())
+    assert answer == {"posted": True}
+    assert received == "hi"
+
+
+@needs_sdk
+def test_a_post_to_a_gone_connection_is_a_gone_exception(
+    tmp_path: Path, cloud: LocalCloud, lab: GatewayLab
+) -> None:
+    """410 surfaces as v3's GoneException: name "GoneException", $metadata.httpStatusCode 410."""
+    deployed = lab.deploy({"whoami": WHOAMI}, two_way=["whoami"])
+    write(tmp_path, {"index.mjs": POST})
+    endpoint = execute_api_endpoint(cloud, deployed.api_id, deployed.stage)
+
+    async def gone_connection() -> str:
+        async with websockets.connect(deployed.url) as ws:
+            return await whoami(ws)
+
+    connection_id = run(gone_connection())
+    answer = run_node(tmp_path, "index.mjs", node_env(cloud), endpoint, connection_id, "hi")
+    assert answer == {"name": "GoneException", "status": 410, "gone": True}
+
+
+def test_doctor_names_a_missing_sdk_beside_node(tmp_path: Path) -> None:
+    """Node.js found but no SDK installed: one ✗ line saying to run `make workshop` again."""
+    fake_node(tmp_path, "v22.3.0")
+    doctor = Doctor(node_path=str(tmp_path), node_wheel=False, node_sdk=str(tmp_path / "sdk"))
+    lines: list[str] = []
+    status = diagnose(doctor, ["node"], lines.append)
+    assert status == 1
+    [line] = lines[:1]
+    assert line.startswith("✗ Node.js 22.3.0")
+    assert "AWS SDK for JavaScript v3" in line and "make workshop" in line
+
+
+# ---------------------------------------------------------------- Node.js functions end to end
+
+CHAT_PACKAGE = json.dumps({"name": "chat", "type": "module"})  # bundles nothing
+
+CONNECT = """\
+    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+    import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+    export const handler = async (event) => {
+      await documents.send(new PutCommand({
+        TableName: process.env.TABLE_NAME,
+        Item: { connectionId: event.requestContext.connectionId },
+      }));
+      return { statusCode: 200, body: 'Connected.' };
+    };
+"""
+
+DISCONNECT = """\
+    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+    import { DynamoDBDocumentClient, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+    export const handler = async (event) => {
+      await documents.send(new DeleteCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: { connectionId: event.requestContext.connectionId },
+      }));
+      return { statusCode: 200, body: 'Disconnected.' };
+    };
+"""
+
+# AWS's simple-websockets-chat-app sendmessage handler, as its sample has it (v3, ES module).
+SEND_MESSAGE = """\
+    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+    import { DynamoDBDocumentClient, ScanCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+    import {
+      ApiGatewayManagementApiClient, PostToConnectionCommand,
+    } from '@aws-sdk/client-apigatewaymanagementapi';
+
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+    export const handler = async (event) => {
+      const { Items } = await documents.send(new ScanCommand({
+        TableName: process.env.TABLE_NAME, ProjectionExpression: 'connectionId',
+      }));
+      const api = new ApiGatewayManagementApiClient({
+        endpoint: 'https://' + event.requestContext.domainName + '/' + event.requestContext.stage,
+      });
+      const data = JSON.parse(event.body).data;
+      await Promise.all(Items.map(async ({ connectionId }) => {
+        try {
+          await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+        } catch (error) {
+          if (error.$metadata?.httpStatusCode === 410 && error.name === 'GoneException') {
+            console.log(`Found stale connection, deleting ${connectionId}`);
+            await documents.send(new DeleteCommand({
+              TableName: process.env.TABLE_NAME, Key: { connectionId },
+            }));
+          } else {
+            throw error;
+          }
+        }
+      }));
+      return { statusCode: 200, body: 'Data sent.' };
+    };
+"""
+
+
+def node_zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, textwrap.dedent(text))
+    return buffer.getvalue()
+
+
+def create_node_function(
+    aws: Any, name: str, files: dict[str, str], handler: str = "index.handler", **extra: Any
+) -> str:
+    response = waits.create_function(
+        aws("lambda"),
+        FunctionName=name,
+        Runtime=NODE_RUNTIME,
+        Role=extra.pop("Role", None) or lambda_role(aws("iam")),
+        Handler=handler,
+        Code={"ZipFile": node_zip(files)},
+        **extra,
+    )
+    arn: str = response["FunctionArn"]
+    return arn
+
+
+def invoke(aws: Any, name: str, event: Any) -> dict[str, Any]:
+    response = aws("lambda").invoke(FunctionName=name, Payload=json.dumps(event))
+    return {**response, "Payload": json.loads(response["Payload"].read())}
+
+
+def route(aws: Any, cloud: LocalCloud, api_id: str, route_key: str, function_arn: str) -> None:
+    apigw = aws("apigatewayv2")
+    name = function_arn.rsplit(":", 1)[-1]
+    aws("lambda").add_permission(
+        FunctionName=name,
+        StatementId="apigateway",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{cloud.region}:{cloud.account_id}:{api_id}/*",
+    )
+    uri = (
+        f"arn:aws:apigateway:{cloud.region}:lambda:path/2015-03-31/functions/"
+        f"{function_arn}/invocations"
+    )
+    integration = apigw.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=uri
+    )
+    apigw.create_route(
+        ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integration['IntegrationId']}"
+    )
+
+
+@needs_node_functions
+def test_a_node_chat_of_es_modules_on_the_sdk_v3_chats_and_prunes_gone_connections(
+    cloud: LocalCloud, aws: Any
+) -> None:
+    """AWS's sample chat (connect, disconnect, sendmessage) delivers to all and prunes on 410."""
+    table = f"node-chat-{uuid.uuid4().hex[:8]}"
+    waits.create_table(
+        aws("dynamodb"),
+        TableName=table,
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    environment = {"Variables": {"TABLE_NAME": table}}
+    apigw = aws("apigatewayv2")
+    api_id = apigw.create_api(
+        Name="node-chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )["ApiId"]
+    for route_key, source in (
+        ("$connect", CONNECT),
+        ("$disconnect", DISCONNECT),
+        ("sendmessage", SEND_MESSAGE),
+    ):
+        name = f"{table}-{route_key.strip('$')}"
+        files = {"package.json": CHAT_PACKAGE, "index.js": source}
+        arn = create_node_function(aws, name, files, Environment=environment)
+        route(aws, cloud, api_id, route_key, arn)
+    apigw.create_stage(ApiId=api_id, StageName="production", AutoDeploy=True)
+    url = apigw.get_api(ApiId=api_id)["ApiEndpoint"] + "/production"
+    dynamodb = aws("dynamodb")
+    # A connection that left without its $disconnect (as a dropped client's can arrive late).
+    dynamodb.put_item(TableName=table, Item={"connectionId": {"S": "R29uZUNvbm5lY3Q="}})
+
+    async def scenario() -> tuple[str, str]:
+        async with websockets.connect(url) as alice, websockets.connect(url) as bob:
+            await alice.send(json.dumps({"action": "sendmessage", "data": "hello"}))
+            return await recv_text(alice), await recv_text(bob)
+
+    assert run(scenario()) == ("hello", "hello")
+    # The handler deletes the stale row after the live posts: wait for its answer.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = {item["connectionId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        if "R29uZUNvbm5lY3Q=" not in left:
+            break
+        time.sleep(0.05)
+    assert "R29uZUNvbm5lY3Q=" not in left
+
+
+@needs_node_functions
+def test_a_commonjs_handler_uses_the_sdk_v3(cloud: LocalCloud, aws: Any, table: str) -> None:
+    """exports.handler with require('@aws-sdk/...') reads the table through the runtime's SDK."""
+    source = """\
+        const { DynamoDBClient, DescribeTableCommand } = require('@aws-sdk/client-dynamodb');
+        const client = new DynamoDBClient({});
+        exports.handler = async (event) => {
+          const { Table } = await client.send(new DescribeTableCommand({ TableName: event.table }));
+          return { name: Table.TableName };
+        };
+    """
+    create_node_function(aws, "node-sdk-cjs", {"index.js": source})
+    answer = invoke(aws, "node-sdk-cjs", {"table": table})
+    assert "FunctionError" not in answer, answer
+    assert answer["Payload"] == {"name": table}
+
+
+@needs_node_functions
+def test_a_handler_requiring_the_v2_sdk_without_bundling_it_fails_to_import(
+    cloud: LocalCloud, aws: Any
+) -> None:
+    """require('aws-sdk') with no node_modules: Runtime.ImportModuleError, as on nodejs18.x+."""
+    source = """\
+        const AWS = require('aws-sdk');
+        exports.handler = async () => ({ ok: true });
+    """
+    create_node_function(aws, "node-sdk-v2-missing", {"index.js": source})
+    answer = invoke(aws, "node-sdk-v2-missing", {})
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Payload"]["errorType"] == "Runtime.ImportModuleError"
+    assert "Cannot find module 'aws-sdk'" in answer["Payload"]["errorMessage"]
+
+
+@needs_node_functions
+def test_an_action_the_role_lacks_is_denied_to_the_sdk(
+    cloud: LocalCloud, aws: Any, table: str
+) -> None:
+    """A role without dynamodb:DeleteTable gets DynamoDB's AccessDeniedException in JavaScript."""
+    iam = aws("iam")
+    role = iam.create_role(
+        RoleName="node-sdk-narrow",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    source = """\
+        import { DynamoDBClient, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+        const client = new DynamoDBClient({});
+        export const handler = async (event) => {
+          try {
+            await client.send(new DeleteTableCommand({ TableName: event.table }));
+            return { deleted: true };
+          } catch (error) {
+            return { name: error.name, status: error.$metadata?.httpStatusCode };
+          }
+        };
+    """
+    create_node_function(aws, "node-sdk-denied", {"index.mjs": source}, Role=role)
+    answer = invoke(aws, "node-sdk-denied", {"table": table})
+    assert answer["Payload"] == {"name": "AccessDeniedException", "status": 400}
+    assert table in aws("dynamodb").list_tables()["TableNames"]
