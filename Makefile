@@ -25,9 +25,14 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 # The AWS SDK for JavaScript v3 that the nodejs* runtimes provide, as Lambda's do: npm ci of the
 # pinned lock (infra/local/runtime/node/sdk/) with the Node.js the kit finds, into $(VENV)/node-sdk
 # (about 40 MB, a few seconds). Without Node.js 20+ it says so and the Python kit is whole.
+# The tests' v2 `aws-sdk` (108 MB), which they bundle into zips as the seeds' handlers need, the same way.
+NODE_INSTALL = $(BIN)/python -c 'import sys; from infra.local.runtime import node_sdk; sys.exit(node_sdk.main(sys.argv))'
 NODE_SDK := $(VENV)/node-sdk/.installed
 $(NODE_SDK): infra/local/runtime/node/sdk/package-lock.json | $(BIN)/python
-	$(BIN)/python -m infra.local.runtime.node_sdk install
+	$(NODE_INSTALL) install
+NODE_SDK_V2 := $(VENV)/node-aws-sdk-v2/.installed
+$(NODE_SDK_V2): tests/local/runtime/aws-sdk-v2/package-lock.json | $(BIN)/python
+	$(NODE_INSTALL) install tests/local/runtime/aws-sdk-v2 $(VENV)/node-aws-sdk-v2
 
 # The SAM CLI and the AWS CLI that tests/tools runs, in a venv of their own (their boto3 pins
 # clash with the kit's); tests/tools/tools_env.py looks for them here.
@@ -46,7 +51,7 @@ workshop: $(VENV)/.workshop-installed $(NODE_SDK)
 ## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud).
 ## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
 ## learners run them (tests/nbval_timing.py).
-test: $(VENV)/.test-installed $(SAM_VENV)/.installed $(NODE_SDK)
+test: $(VENV)/.test-installed $(SAM_VENV)/.installed $(NODE_SDK) $(NODE_SDK_V2)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

