@@ -30,10 +30,12 @@ from infra.doctor import Doctor, diagnose
 from infra.local.aws import runtimes
 from infra.local.cloud import LocalCloud
 from infra.local.runtime import node, node_sdk
+from infra.local.runtime.redirect import REQUEST_ID_HEADER
 from tests import waits
 from tests.conftest import lambda_role
 from tests.local.gateway.helpers import WHOAMI, GatewayLab, recv_text, run, whoami
 from tests.local.runtime.test_node import fake_node
+from tests.local.runtime.test_redirect import RecordingServer
 
 NODE = node.find()
 needs_sdk = pytest.mark.skipif(
@@ -268,6 +270,62 @@ def test_a_post_to_a_gone_connection_is_a_gone_exception(
     connection_id = run(gone_connection())
     answer = run_node(tmp_path, "index.mjs", node_env(cloud), endpoint, connection_id, "hi")
     assert answer == {"name": "GoneException", "status": 410, "gone": True}
+
+
+RECORDED_POST = """\
+    import {
+      ApiGatewayManagementApiClient, PostToConnectionCommand,
+    } from '@aws-sdk/client-apigatewaymanagementapi';
+
+    globalThis[Symbol.for('workshop.lambda.requestId')] = 'req-42'; // the runtime client's
+    const client = new ApiGatewayManagementApiClient({
+      endpoint: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
+    });
+    await client.send(new PostToConnectionCommand({ ConnectionId: 'conn-1', Data: 'hello' }));
+    console.log(JSON.stringify({ posted: true }));
+"""
+
+
+@needs_sdk
+def test_the_redirect_keeps_the_signature_and_names_the_invocation(tmp_path: Path) -> None:
+    """The post reaches {cloud}/{apiId}/{stage}/@connections/{id}, signed, with its request id."""
+    write(tmp_path, {"index.mjs": RECORDED_POST})
+    with RecordingServer() as server:
+        env = {**node_env(), "WORKSHOP_CLOUD_URL": server.url}
+        assert run_node(tmp_path, "index.mjs", env) == {"posted": True}
+    [(path, headers, body)] = server.requests
+    assert path == "/abc123/prod/@connections/conn-1"
+    assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=testing/")
+    assert headers["host"] == "abc123.execute-api.us-east-1.amazonaws.com"  # as signed
+    assert headers[REQUEST_ID_HEADER] == "req-42"
+    assert body == b"hello"
+
+
+OTHER_HOST = """\
+    import https from 'node:https';
+    import { request } from 'node:http';
+
+    const [url] = process.argv.slice(2);
+    const status = await new Promise((resolve, reject) => {
+      // The ESM named export is wrapped too; a host that is not AWS's goes where it was sent.
+      request(url, { method: 'POST' }, (response) => resolve(response.statusCode))
+        .on('error', reject)
+        .end('x');
+    });
+    console.log(JSON.stringify({ status, wrapped: https.request.name }));
+"""
+
+
+@needs_sdk
+def test_a_host_that_is_not_aws_is_left_alone(tmp_path: Path) -> None:
+    """A request to another host goes there untouched, with no request-id header."""
+    write(tmp_path, {"index.mjs": OTHER_HOST})
+    with RecordingServer() as server:
+        env = {**node_env(), "WORKSHOP_CLOUD_URL": "http://127.0.0.1:9"}
+        answer = run_node(tmp_path, "index.mjs", env, f"{server.url}/plain")
+    assert answer == {"status": 200, "wrapped": "request"}
+    [(path, headers, _)] = server.requests
+    assert path == "/plain" and REQUEST_ID_HEADER not in headers
 
 
 def test_doctor_names_a_missing_sdk_beside_node(tmp_path: Path) -> None:
@@ -678,3 +736,35 @@ def test_the_seeds_javascript_chat_runs_as_written_with_v2_in_its_zip(
         time.sleep(0.05)
     assert "R29uZUNvbm5lY3Q=" not in left
     assert len(left) == 2  # alice and bob, stored by the $connect handler
+
+
+V2_GONE = """\
+    const AWS = require('aws-sdk');
+
+    const [endpoint, connectionId] = process.argv.slice(2);
+    const api = new AWS.ApiGatewayManagementApi({ apiVersion: '2018-11-29', endpoint });
+    api.postToConnection({ ConnectionId: connectionId, Data: 'hi' }).promise().then(
+      () => console.log(JSON.stringify({ posted: true })),
+      (e) => console.log(JSON.stringify({ code: e.code, statusCode: e.statusCode, name: e.name })),
+    );
+"""
+
+
+@needs_sdk
+@needs_v2
+def test_a_post_to_a_gone_connection_is_v2s_gone_exception(
+    tmp_path: Path, cloud: LocalCloud, lab: GatewayLab
+) -> None:
+    """With v2 bundled, a 410 is its error shape: code "GoneException", statusCode 410."""
+    deployed = lab.deploy({"whoami": WHOAMI}, two_way=["whoami"])
+    write(tmp_path, {"index.js": V2_GONE})
+    (tmp_path / "node_modules").symlink_to(V2_SDK / "node_modules")  # as bundled in the zip
+    endpoint = f"{deployed.api_id}.execute-api.{cloud.region}.amazonaws.com/{deployed.stage}"
+
+    async def gone_connection() -> str:
+        async with websockets.connect(deployed.url) as ws:
+            return await whoami(ws)
+
+    connection_id = run(gone_connection())
+    answer = run_node(tmp_path, "index.js", node_env(cloud), endpoint, connection_id)
+    assert answer == {"code": "GoneException", "statusCode": 410, "name": "GoneException"}
