@@ -46,6 +46,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 READ_SIZE = 1 << 16
 EXIT_POLL = 0.05  # where the OS has no pidfd, how often the bootstrap's end is looked for
 INIT_ERROR_GRACE = 0.5  # after POST init/error, how long the bootstrap may take to exit
+# After POST error, how long the bootstrap may take to ask for the next event or to exit (Node's
+# runtime exits after posting an uncaught exception): its result waits for either, so the
+# parent never gives the next invoke to an environment on its way out.
+ERROR_GRACE = 0.25
 INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 # Set by the parent to run the kit's own runtime client (a managed runtime such as Node.js
 # through this same Runtime API) instead of the zip's bootstrap; never seen by the function.
@@ -294,6 +298,7 @@ class CustomWorker:
         self.exit_fd: int | None = None
         self.invoked_at = 0.0
         self.init_error: tuple[bytes, float] | None = None  # its payload, when to send it
+        self.failed: tuple[dict[str, Any], bytes, float] | None = None  # a held error result
         self.parent_gone = False
 
     # ------------------------------------------------------------ the loop
@@ -335,6 +340,8 @@ class CustomWorker:
             ended = self.bootstrap.poll() is not None
             if self.init_error is not None and (ended or time.monotonic() >= self.init_error[1]):
                 self._send_init_error()
+            if self.failed is not None and (ended or time.monotonic() >= self.failed[2]):
+                self._send_failed(ending=ended)
             if ended:
                 self._log(drain=True, rest=True)
                 if self.init_error is not None:
@@ -345,6 +352,8 @@ class CustomWorker:
         timeouts = [] if self.exit_fd is not None else [EXIT_POLL]
         if self.init_error is not None:
             timeouts.append(max(0.0, self.init_error[1] - time.monotonic()))
+        if self.failed is not None:
+            timeouts.append(max(0.0, self.failed[2] - time.monotonic()))
         return min(timeouts, default=None)
 
     def _register(self, fileobj: Any, callback: Callable[[Any], None]) -> None:
@@ -398,13 +407,25 @@ class CustomWorker:
             duration_ms = (time.perf_counter() - self.invoked_at) * 1000
             self._log(drain=True, rest=True)
             assert self.bootstrap is not None
+            failed = isinstance(event, api.InvocationError)
             result = {
                 "type": "result",
-                "failed": isinstance(event, api.InvocationError),
+                "failed": failed,
                 "duration_ms": duration_ms,
                 "max_memory_mb": peak_memory_mb(self.bootstrap.pid),
             }
-            self.parent.send(result, event.payload)
+            if failed:  # sent on its next GET next, its exit, or after ERROR_GRACE
+                self.failed = (result, event.payload, time.monotonic() + ERROR_GRACE)
+            else:
+                self.parent.send(result, event.payload)
+
+    def _send_failed(self, ending: bool = False) -> None:
+        """Send the held result; `ending`: the bootstrap has exited, this environment is done."""
+        assert self.failed is not None
+        result, payload, _ = self.failed
+        self.failed = None
+        self._log(drain=True, rest=True)
+        self.parent.send({**result, "ending": True} if ending else result, payload)
 
     def _send_init_error(self) -> None:
         assert self.init_error is not None
@@ -472,6 +493,8 @@ class CustomWorker:
             if outcome.event is not None:
                 self._on_event(outcome.event)
             if outcome.reply is None:  # a GET next with no event yet: answered on the invoke
+                if self.failed is not None:
+                    self._send_failed()  # it lives on: ready for the next invoke
                 earlier, self.waiter = self.waiter, (connection, item.keep_alive)
                 if earlier is not None and earlier[0] is not connection:
                     self._close(earlier[0])  # the newer GET next is the one answered

@@ -452,7 +452,9 @@ class LambdaRuntime:
         finally:
             self._limits.unwatch(worker)
         young = time.monotonic() - worker.started < self.max_worker_age
-        pool.release(worker, healthy=young and worker.exceeded is None)
+        # "ending": the runtime exited after its answer (Node's, on an uncaught exception).
+        ending = exchange.message.get("ending", False)
+        pool.release(worker, healthy=young and worker.exceeded is None and not ending)
         return _success(spec, request_id, exchange, init_logs, init_ms, worker)
 
     def _failure(

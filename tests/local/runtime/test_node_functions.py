@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from infra.local.runtime import node
 from tests import waits
 from tests.conftest import lambda_role, make_zip
 from tests.local.edge.test_invoke import messages
+from tests.local.runtime.test_node import fake_node
 
 pytestmark = pytest.mark.skipif(
     node.find() is None, reason="no Node.js 20 or later on this machine (make workshop installs it)"
@@ -96,6 +98,18 @@ export const handler = async () => {
   globalThis.held = Buffer.alloc(200 * 1024 * 1024, 1);
   await new Promise((resolve) => setTimeout(resolve, 30000));
 };
+"""
+
+LATE_THROW = """\
+exports.handler = async () => {
+  setTimeout(() => { throw new RangeError("late"); }, 10);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return process.pid;
+};
+"""
+
+UNSETTLED = """\
+export const handler = async () => new Promise(() => {});
 """
 
 TMP = """\
@@ -309,3 +323,43 @@ def test_tmp_is_writable_and_kept_while_warm(aws: Any) -> None:
     create(aws, "node-tmp", {"index.mjs": TMP})
     assert invoke(aws, "node-tmp", {"write": "kept"})["Payload"] == "kept"
     assert invoke(aws, "node-tmp")["Payload"] == "kept"
+
+
+def test_an_uncaught_exception_fails_its_invoke_and_the_next_starts_afresh(aws: Any) -> None:
+    """A throw outside the handler's promise fails the invoke with that error; the runtime exits,
+    so the next invoke gets a new environment, not the dying one."""
+    create(aws, "node-late-throw", {"index.js": LATE_THROW})
+    first = invoke(aws, "node-late-throw")
+    second = invoke(aws, "node-late-throw")
+    assert first["Payload"]["errorType"] == "RangeError"
+    assert second["Payload"]["errorType"] == "RangeError"
+    assert "Uncaught Exception \t" in "\n".join(messages(aws, "node-late-throw"))
+
+
+@pytest.mark.parametrize("runtime", ["nodejs20.x", "nodejs24.x"])
+def test_a_promise_that_never_settles_is_runtime_nodejs_exit(aws: Any, runtime: str) -> None:
+    """The event loop empties while the handler's promise is pending: Runtime.NodeJsExit."""
+    name = create(aws, f"node-unsettled-{runtime[6:8]}", {"index.mjs": UNSETTLED}, runtime=runtime)
+    response = invoke(aws, name)
+    assert response["FunctionError"] == "Unhandled"
+    assert response["Payload"]["errorType"] == "Runtime.NodeJsExit"
+
+
+def test_a_runtimes_own_major_version_of_node_is_preferred(tmp_path: Path) -> None:
+    """`node22` on the PATH runs nodejs22.x; other runtimes get the PATH's `node`."""
+    fake_node(tmp_path, "v24.1.0")
+    node22 = fake_node(tmp_path / "22", "v22.3.0").rename(tmp_path / "node22")
+    search = str(tmp_path)
+    assert node.for_runtime("nodejs22.x", search) == node.Node(
+        str(node22), (22, 3, 0), node.FROM_PATH
+    )
+    assert node.for_runtime("nodejs20.x", search) == node.find(search)
+    assert node.for_runtime("nodejs20.x", search).version == (24, 1, 0)
+
+
+def test_a_node_named_for_a_major_it_is_not_is_passed_over(tmp_path: Path) -> None:
+    """`node20` that answers v22: not taken for nodejs20.x; the PATH's `node` is."""
+    fake_node(tmp_path, "v24.1.0")
+    fake_node(tmp_path / "x", "v22.3.0").rename(tmp_path / "node20")
+    found = node.for_runtime("nodejs20.x", str(tmp_path))
+    assert found is not None and found.executable == str(tmp_path / "node")

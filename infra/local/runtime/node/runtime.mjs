@@ -546,7 +546,14 @@ async function runCurrent(handler) {
     failCurrentInvoke(id);
     try {
       const context = Object.assign(environmentData(), headerData(headers));
-      const result = await handler(JSON.parse(body), context);
+      // A promise that never settles empties the event loop: Runtime.NodeJsExit, as on AWS.
+      const unsettled = new Promise((_resolve, reject) => {
+        beforeExit = () => reject(new NodeJsExit(NODE_JS_EXIT));
+      });
+      const result = await Promise.race([
+        (async () => handler(JSON.parse(body), context))(),
+        unsettled,
+      ]);
       await new Promise((resolve) => setImmediate(resolve));
       await client.postResponse(id, result);
     } catch (error) {
@@ -554,6 +561,7 @@ async function runCurrent(handler) {
       logError("Invoke Error", error);
       await client.postError(id, error);
     }
+    beforeExit = () => {};
     requestId = "-";
   }
 }
