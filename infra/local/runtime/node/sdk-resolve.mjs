@@ -1,21 +1,14 @@
 /**
- * The resolve hook sdk.cjs registers: a bare import that Node's own resolution cannot find is
+ * The resolve hook sdk.cjs registers with `module.register` where Node has no
+ * `module.registerHooks` (Node 20): a bare import that Node's own resolution cannot find is
  * resolved from NODE_PATH's folders (the kit's SDK v3 among them), as Lambda resolves ES modules.
  */
 
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-
 let parents = [];
 
-/** For each folder, a parent URL whose first node_modules lookup is that folder. */
+/** `data.parents`: for each NODE_PATH folder, a parent URL whose node_modules lookup is it. */
 export function initialize(data) {
-  parents = (data?.folders ?? []).map((folder) => {
-    const resolved = path.resolve(folder);
-    const base =
-      path.basename(resolved) === 'node_modules' ? path.dirname(resolved) : resolved;
-    return pathToFileURL(path.join(base, '__workshop_nodepath__.mjs')).href;
-  });
+  parents = data?.parents ?? [];
 }
 
 function isBare(specifier) {
