@@ -63,11 +63,21 @@ def node_env(cloud: LocalCloud | None = None) -> dict[str, str]:
     }
 
 
-def run_node(folder: Path, script: str, env: dict[str, str], *args: str) -> Any:
+# Each Node.js here: the resolve hook takes another path on Node 20 (a loader thread) than on
+# 22.15+ and 24 (in the main thread).
+NODES = sorted(
+    {found.executable: found for found in (NODE, node.find(search_path="")) if found}.values(),
+    key=lambda found: found.version,
+)
+
+
+def run_node(
+    folder: Path, script: str, env: dict[str, str], *args: str, executable: str | None = None
+) -> Any:
     """Run `script` (a file of `folder`) with the kit's preloads; its last stdout line as JSON."""
     assert NODE is not None
     answer = subprocess.run(
-        [NODE.executable, *node_sdk.node_arguments(), str(folder / script), *args],
+        [executable or NODE.executable, *node_sdk.node_arguments(), str(folder / script), *args],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -115,11 +125,12 @@ REQUIRES = """\
 
 
 @needs_sdk
-def test_an_es_module_imports_the_sdk_v3_but_not_v2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("found", NODES, ids=lambda found: f"node{found.major}")
+def test_an_es_module_imports_the_sdk_v3_but_not_v2(tmp_path: Path, found: node.Node) -> None:
     """`import` finds @aws-sdk/* without bundling; 'aws-sdk' (v2) is not found, as on AWS."""
     write(tmp_path, {"index.mjs": IMPORTS})
-    found = run_node(tmp_path, "index.mjs", node_env())
-    assert found == {
+    imported = run_node(tmp_path, "index.mjs", node_env(), executable=found.executable)
+    assert imported == {
         "@aws-sdk/client-dynamodb": "sdk",
         "@aws-sdk/lib-dynamodb": "sdk",
         "aws-sdk": "ERR_MODULE_NOT_FOUND",
@@ -137,7 +148,8 @@ def test_a_commonjs_module_requires_the_sdk_v3_but_not_v2(tmp_path: Path) -> Non
 
 
 @needs_sdk
-def test_the_zips_own_packages_win_over_the_runtimes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("found", NODES, ids=lambda found: f"node{found.major}")
+def test_the_zips_own_packages_win_over_the_runtimes(tmp_path: Path, found: node.Node) -> None:
     """A zip bundling a package (here a stand-in 'aws-sdk' and client-dynamodb) imports its own."""
     for name in ("aws-sdk", "@aws-sdk/client-dynamodb"):
         write(
@@ -148,9 +160,9 @@ def test_the_zips_own_packages_win_over_the_runtimes(tmp_path: Path) -> None:
             },
         )
     write(tmp_path, {"index.mjs": IMPORTS})
-    found = run_node(tmp_path, "index.mjs", node_env())
-    assert found["aws-sdk"] == "zip"
-    assert found["@aws-sdk/client-dynamodb"] == "zip"
+    imported = run_node(tmp_path, "index.mjs", node_env(), executable=found.executable)
+    assert imported["aws-sdk"] == "zip"
+    assert imported["@aws-sdk/client-dynamodb"] == "zip"
 
 
 DOCUMENT_CLIENT = """\
