@@ -340,6 +340,29 @@ def test_a_host_that_is_not_aws_is_left_alone(tmp_path: Path) -> None:
     assert path == "/plain" and REQUEST_ID_HEADER not in headers
 
 
+def test_install_without_node_leaves_the_python_kit_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No Node.js 20+: the install step says so in one line, installs nothing and succeeds."""
+    monkeypatch.setattr(node, "find", lambda *args, **kwargs: None)
+    assert node_sdk.install(tmp_path / "sdk") == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith("No Node.js 20 or later")
+    assert not (tmp_path / "sdk").exists() and not node_sdk.installed(tmp_path / "sdk")
+
+
+def test_an_sdk_installed_from_another_lock_is_not_installed(tmp_path: Path) -> None:
+    """The stamp holds the lock's hash: an older lock's install counts as missing (make redoes it)."""
+    (node_sdk.node_modules(tmp_path) / "@aws-sdk" / "client-apigatewaymanagementapi").mkdir(
+        parents=True
+    )
+    (tmp_path / node_sdk.STAMP).write_text("an older lock\n")
+    assert not node_sdk.installed(tmp_path)
+    (tmp_path / node_sdk.STAMP).write_text(node_sdk.lock_hash() + "\n")
+    assert node_sdk.installed(tmp_path)
+    assert node_sdk.environment(tmp_path) == {"NODE_PATH": str(tmp_path / "node_modules")}
+
+
 def test_doctor_names_a_missing_sdk_beside_node(tmp_path: Path) -> None:
     """Node.js found but no SDK installed: one ✗ line saying to run `make workshop` again."""
     fake_node(tmp_path, "v22.3.0")
