@@ -1,11 +1,13 @@
 """The local cloud: one process, one port, AWS's APIs plus WebSocket APIs that really run.
 
-`LocalCloud` holds the settings, starts and stops the pieces and wires them together:
+`LocalCloud` holds the settings, starts and stops the pieces and wires them together, handing
+each the collaborators it uses:
 - the edge (`edge/`) accepts every connection and routes it: WebSocket upgrades to the gateway,
   @connections to the connection registry, Lambda Invoke to the invoker, the rest to moto;
 - moto (`aws/`, the only package that touches moto) holds the control-plane state;
-- the gateway (`gateway/`) serves the WebSocket APIs; the runtime (`runtime/`) runs functions in
-  warm worker processes; the event sources (`sources/`) feed streams, TTL and schedules to them.
+- the gateway (`gateway/`) serves the WebSocket APIs; the invoker (`invoker.py`) runs functions
+  in the runtime's (`runtime/`) warm worker processes; the event sources (`sources/`) feed
+  streams, TTL and schedules to it; the guard (`access/`) decides who may do what.
 
 Start it in the foreground (`workshop cloud`) or in a background thread (`LocalCloud().start()`).
 With `state_dir`, the state is restored from that folder before anything is served and saved
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import threading
@@ -25,28 +28,30 @@ from typing import Any
 
 from infra.endpoints import LOCAL_KEYS, cloud_environment, local_client
 
+from . import aws
 from .access.guard import Guard
 from .aws import Backends
-from .aws import dynamodb as aws_dynamodb
-from .aws import iam as aws_iam
-from .aws import states as aws_states
 from .aws.apigatewayv2 import StageConfigs
 from .aws.backends import DEFAULT_ACCOUNT_ID
 from .aws.bridge import MotoBridge
-from .aws.cloudformation import engine as aws_stacks
 from .aws.lambda_ import Functions
 from .edge.router import Router
 from .edge.server import Edge
 from .edge.trace_feed import serve_trace
 from .gateway.connections import ConnectionRegistry
 from .gateway.server import CLOSE_TIMEOUT, Gateway, GatewayLimits
+from .heap import HeapKeeper
 from .invoker import Invoker
 from .logs import LogSink
 from .runtime import LambdaRuntime
+from .sources import Source
+from .sources.retention import Retention
+from .sources.schedules import Scheduler
+from .sources.streams import StreamPoller
+from .sources.ttl import TtlSweeper
 from .state.lifecycle import CloudState
 from .timing import Timing, timing_named
 from .trace import TraceHub
-from .vocabulary import ApiSnapshot, FunctionSpec, InvokeResult
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,14 @@ class CloudSettings:
     # LocalCloud also takes a mode's name: LocalCloud(timing="short").
     timing: Timing = field(default_factory=timing_named)
 
+    def gateway_limits(self) -> GatewayLimits:
+        """The gateway's timeouts; a function is busy when all its workers are."""
+        return GatewayLimits(
+            idle_timeout=self.idle_timeout,
+            max_connection_age=self.max_connection_age,
+            busy_at=self.max_workers_per_function,
+        )
+
 
 class LocalCloud:
     """AWS on one port: moto for the control plane, our gateway and runtime for the data plane."""
@@ -81,74 +94,41 @@ class LocalCloud:
     def __init__(self, settings: CloudSettings | None = None, **overrides: Any) -> None:
         if isinstance(overrides.get("timing"), str):
             overrides["timing"] = timing_named(overrides["timing"])
-        self.settings = replace(settings, **overrides) if settings else CloudSettings(**overrides)
-        self.region = self.settings.region
-        self.account_id = self.settings.account_id
-        self.port = self.settings.port
+        settings = replace(settings, **overrides) if settings else CloudSettings(**overrides)
+        self.settings, self.region, self.account_id = settings, settings.region, settings.account_id
+        self.port = settings.port
         self.backends = Backends(self.account_id, self.region)
         self.bridge = MotoBridge(self.backends)
-        aws_iam.enforcing = self.settings.iam
-        # moto is process-wide: so is its states' clock, given back when this cloud stops.
-        self._timing_before = aws_states.current()
-        aws_states.use(self.settings.timing)
-        aws_stacks.use(self.backends)  # stacks wait for their resources, under this lock
         self.guard = Guard(
             self.backends,
-            enforce=self.settings.iam,
+            enforce=settings.iam,
             admin_keys={LOCAL_KEYS["AWS_ACCESS_KEY_ID"]: LOCAL_KEYS["AWS_SECRET_ACCESS_KEY"]},
-            room_key=self.settings.room_key,
-            trusted_peers=self.settings.trusted_peers,
+            room_key=settings.room_key,
+            trusted_peers=settings.trusted_peers,
         )
-        # A new mapping's role must be able to read its stream: the guard says (moto-wide too).
-        self._stream_readers_before = aws_dynamodb.check_stream_readers(self.guard.stream_readable)
+        # moto is process-wide: it runs at this cloud's pace until the cloud stops.
+        self._give_back_moto = aws.take_over(
+            self.backends, settings.timing, settings.iam, self.guard.stream_readable
+        )
         self.stages = StageConfigs(self.backends)
         self.functions = Functions(self.backends)
         self.logs = LogSink(self.backends)
         self.trace = TraceHub()
         self.registry = ConnectionRegistry()
-        limits = GatewayLimits(
-            idle_timeout=self.settings.idle_timeout,
-            max_connection_age=self.settings.max_connection_age,
-            busy_at=self.settings.max_workers_per_function,
-        )
-        self.gateway = Gateway(
-            lambda api_id, stage: self.backends.call(self.stages.lookup, api_id, stage),
-            lambda *call: self._invoker().integration(*call),  # the invoker is made in _main
-            self.registry,
-            self.trace,
-            limits,
-            region=self.region,
-            account_id=self.account_id,
-        )
-        self.router = Router(self)
-        self.edge = Edge(self.router.handle, self.gateway.handle, self._serve_trace)
+        self.edge = Edge()
+        # Made on the cloud's loop (`_main`), where the runtime reads its workers' pipes.
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.runtime: LambdaRuntime | None = None
         self.invoker: Invoker | None = None
-        self.sources: list[Any] = []
-        self.scheduler: Any = None
+        self.gateway: Gateway | None = None
+        self.scheduler: Scheduler | None = None
+        self.sources: list[Source] = []
         self.state: CloudState | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
-        self._heap_keeper: Any = None  # a HeapKeeper with settings.keep_heap
+        self._heap_keeper: HeapKeeper | None = None  # with settings.keep_heap
         self._stopped: asyncio.Event | None = None
         self._start_error: BaseException | None = None
-
-    @property
-    def backend_lock(self) -> threading.RLock:
-        """The lock around moto's backends (see `infra.local.aws.Backends`)."""
-        return self.backends.lock
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop | None:
-        """The event loop the edge, the gateway, the runtime and the stream pollers run on."""
-        return self._loop
-
-    @property
-    def causes(self) -> dict[str, str]:
-        return self.invoker.causes if self.invoker is not None else {}
-
-    # ------------------------------------------------------------ lifecycle
 
     @property
     def url(self) -> str:
@@ -166,12 +146,14 @@ class LocalCloud:
         """A boto3 client for this cloud, with the learner's keys."""
         return local_client(self.url, service, self.region, **options)
 
+    # ------------------------------------------------------------ lifecycle
+
     def start(self, timeout: float = 30.0) -> LocalCloud:
         """Serve in a background thread; returns once the port is bound.
 
         Raises `StateError` (before serving anything) when the state folder cannot be used.
         """
-        self._open_state_or_give_back()
+        self._open_state()
         self._thread = threading.Thread(target=self._run, name="local-cloud", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -182,7 +164,7 @@ class LocalCloud:
 
     def serve_forever(self, on_ready: Callable[[LocalCloud], None] | None = None) -> None:
         """Serve in the calling thread until `stop()` or Ctrl-C (`StateError` as `start`)."""
-        self._open_state_or_give_back()
+        self._open_state()
         try:
             asyncio.run(self._main(on_ready))
         except KeyboardInterrupt:
@@ -191,7 +173,7 @@ class LocalCloud:
             self._shutdown_sync()
 
     def stop(self) -> None:
-        loop, stopped = self._loop, self._stopped
+        loop, stopped = self.loop, self._stopped
         if loop is not None and stopped is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(stopped.set)
@@ -215,26 +197,49 @@ class LocalCloud:
             self._shutdown_sync()
 
     async def _main(self, on_ready: Callable[[LocalCloud], None] | None) -> None:
-        self._loop = asyncio.get_running_loop()
+        settings, backends, guard, trace = self.settings, self.backends, self.guard, self.trace
+        self.loop = loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
-        self.trace.bind(self._loop)
-        self.port = self.bridge.port = await self.edge.start(self.settings.host, self.settings.port)
-        self.runtime = LambdaRuntime(
+        trace.bind(loop)
+        # Listen first (the port goes in the workers' environment); serve once all is wired.
+        self.port = self.bridge.port = await self.edge.listen(settings.host, settings.port)
+        self.runtime = runtime = LambdaRuntime(
             {**self.env(), "WORKSHOP_CLOUD_URL": self.url},
-            max_workers_per_function=self.settings.max_workers_per_function,
-            loop=self._loop,
-            credentials=self._credentials if self.settings.iam else None,
+            max_workers_per_function=settings.max_workers_per_function,
+            loop=loop,
+            credentials=guard.worker_credentials if settings.iam else None,
         )
-        self.invoker = Invoker(
-            self.backends, self.functions, self.runtime, self.logs, self.trace, self._loop
+        self.invoker = invoker = Invoker(backends, self.functions, runtime, self.logs, trace, loop)
+        if settings.iam:  # Lambda writes a function's logs with its role, or not at all
+            invoker.may_log = lambda spec: guard.may_log(spec.role, spec.name)
+        stage_config = functools.partial(backends.call, self.stages.lookup)
+        self.gateway = gateway = Gateway(
+            stage_config,
+            invoker.integration,
+            self.registry,
+            trace,
+            settings.gateway_limits(),
+            region=self.region,
+            account_id=self.account_id,
         )
-        if self.settings.iam:
-            self.invoker.may_log = lambda spec: self.guard.may_log(spec.role, spec.name)
-        self._start_sources()
+        router = Router(
+            backends, self.bridge, guard, self.registry, invoker, stage_config, trace, self.logs
+        )
+        await self.edge.serve(router.handle, gateway.handle, functools.partial(serve_trace, trace))
+        self.scheduler = Scheduler(backends, invoker.invoke_blocking, check_roles=settings.iam)
+        backends.on_change(self.scheduler.on_change)
+        self.sources = [
+            StreamPoller(backends, invoker.invoke, readable=guard.stream_readable, loop=loop),
+            TtlSweeper(
+                backends, settings.ttl_interval, delete_delay=settings.timing.ttl_delete_delay
+            ),
+            Retention(backends),
+            self.scheduler,
+        ]
+        for source in self.sources:
+            source.start()
         threading.Thread(target=_warm_up, name="moto-warm-up", daemon=True).start()
-        if self.settings.keep_heap:
-            from .heap import HeapKeeper
-
+        if settings.keep_heap:
             self._heap_keeper = HeapKeeper().start()
         self._ready.set()
         if on_ready is not None:
@@ -242,71 +247,32 @@ class LocalCloud:
         try:
             await self._stopped.wait()
         finally:
-            self.gateway.closing = True  # new WebSocket clients are turned away from now on
-            for connection in list(self.registry._connections.values()):
+            gateway.closing = True  # new WebSocket clients are turned away from now on
+            for connection in self.registry.all():
                 await connection.close(1001, "Going away")
             # Their $disconnect runs, as on AWS, while the edge still serves its AWS calls.
-            await self.gateway.drain(CLOSE_TIMEOUT + 1)
+            await gateway.drain(CLOSE_TIMEOUT + 1)
             self.edge.close()
             await asyncio.sleep(0)
-            await self.invoker.stop()
-            self.runtime.close()
+            await invoker.stop()
+            runtime.close()
             if self._heap_keeper is not None:
                 self._heap_keeper.stop()
 
-    def _open_state_or_give_back(self) -> None:
-        """`_open_state`; refused (a port in use, a bad folder), moto's clock goes back as at a
-        stop (a test's later moto-only calls would otherwise settle at this cloud's pace)."""
+    def _open_state(self) -> None:
+        """The saved state, restored before the edge accepts anything (`_restored`). Refused,
+        moto's pace goes back as at a stop (a test's later moto-only calls would otherwise
+        settle at this cloud's)."""
+        if self.settings.state_dir is None or self.state is not None:
+            return
         try:
-            self._open_state()
+            self.state = _restored(self.settings, self.backends, self.logs)
         except BaseException:
             self._shutdown_sync()
             raise
 
-    def _open_state(self) -> None:
-        """Restore the saved state (or set it aside) before the edge accepts anything; a start
-        refused for a port in use creates no state folder first."""
-        if self.settings.state_dir is None or self.state is not None:
-            return
-        if self.settings.port:
-            _check_port_free(self.settings.host, self.settings.port)
-        self.state = CloudState(
-            self.backends,
-            self.settings.state_dir,
-            fresh=self.settings.fresh_state,
-            interval=self.settings.save_interval,
-            before_save=self.logs.flush,
-        ).open()
-
-    def _start_sources(self) -> None:
-        from .sources.retention import Retention
-        from .sources.schedules import Scheduler
-        from .sources.streams import StreamPoller
-        from .sources.ttl import TtlSweeper
-
-        self.scheduler = Scheduler(self, check_roles=self.settings.iam)
-        self.backends.on_change(self._on_change)
-        self.sources = [
-            StreamPoller(self),
-            TtlSweeper(
-                self, self.settings.ttl_interval, delete_delay=self.settings.timing.ttl_delete_delay
-            ),
-            Retention(self),
-            self.scheduler,
-        ]
-        for source in self.sources:
-            source.start()
-
-    def _on_change(self, service: str) -> None:
-        if service in ("events", "scheduler", "*") and self.scheduler is not None:
-            self.scheduler.notify_changed()
-
     def _shutdown_sync(self) -> None:
-        if aws_states.current() is self.settings.timing:
-            aws_states.use(self._timing_before)  # at first INSTANT: moto without a cloud
-            aws_stacks.use(None)
-        if aws_dynamodb.stream_readers_check() == self.guard.stream_readable:
-            aws_dynamodb.check_stream_readers(self._stream_readers_before)
+        self._give_back_moto()
         for source in self.sources:
             try:
                 source.stop()
@@ -321,63 +287,21 @@ class LocalCloud:
             self.state = None
         self.backends.close()
 
-    async def _serve_trace(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
-    ) -> None:
-        await serve_trace(self.trace, reader, writer, head)
 
-    # ------------------------------------------------------------ what the pieces ask
-
-    def lookup_stage(self, api_id: str, stage: str) -> ApiSnapshot | None:
-        """The configuration a stage serves now, or None when there is no such stage."""
-        return self.stages.lookup(api_id, stage)
-
-    async def stage_config(self, api_id: str, stage: str) -> ApiSnapshot | None:
-        return await self.backends.call(self.stages.lookup, api_id, stage)
-
-    async def function_spec(self, name_or_arn: str) -> FunctionSpec | None:
-        return await self._invoker().spec(name_or_arn)
-
-    async def invoke_async(self, name_or_arn: str, event: Any) -> InvokeResult:
-        return await self._invoker().invoke(name_or_arn, event)
-
-    def invoke(self, function_name_or_arn: str, event: Any, source: str = "invoke") -> InvokeResult:
-        """Run a function's real code in a warm worker (blocking; not from the cloud's loop)."""
-        return self._invoker().invoke_blocking(function_name_or_arn, event, source)
-
-    def invoke_later(self, name_or_arn: str, event: Any, source: str = "invoke") -> None:
-        """Queue an invocation (InvocationType=Event); errors are logged, never raised."""
-        self._invoker().invoke_later(name_or_arn, event, source)
-
-    async def invoke_integration(
-        self,
-        snapshot: ApiSnapshot,
-        stage: str,
-        route_key: str,
-        uri: str,
-        event: dict[str, Any],
-    ) -> InvokeResult:
-        return await self._invoker().integration(snapshot, stage, route_key, uri, event)
-
-    async def _credentials(self, spec: FunctionSpec) -> dict[str, str]:
-        """The execution role's temporary credentials, for a new worker of `spec`."""
-        if not spec.role:
-            return {}
-        return await self.guard.credentials_for(spec.name, spec.role)
-
-    def stream_problem(self, function_arn: str, stream_arn: str) -> str | None:
-        """Why a mapping cannot read its stream with the function's role, or None."""
-        if not self.settings.iam:
-            return None
-        spec = self.functions.spec(function_arn)
-        if spec is None or self.guard.stream_readable(spec.role, stream_arn):
-            return None
-        return aws_dynamodb.cannot_access_stream(stream_arn)
-
-    def _invoker(self) -> Invoker:
-        if self.invoker is None:
-            raise RuntimeError("the local cloud is not running")
-        return self.invoker
+def _restored(settings: CloudSettings, backends: Backends, logs: LogSink) -> CloudState:
+    """The state folder of `settings`, restored into `backends` (or set aside with
+    `fresh_state`) and saved as it changes. A start refused for a port in use creates no state
+    folder first."""
+    assert settings.state_dir is not None
+    if settings.port:
+        _check_port_free(settings.host, settings.port)
+    return CloudState(
+        backends,
+        settings.state_dir,
+        fresh=settings.fresh_state,
+        interval=settings.save_interval,
+        before_save=logs.flush,  # what the log sink holds is saved with the rest
+    ).open()
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..aws import iam
 from ..aws.backends import Backends, Cached
-from ..vocabulary import HttpReply, HttpRequest
+from ..vocabulary import FunctionSpec, HttpReply, HttpRequest
 from . import denials, sigv4
 from .actions import Permission, is_always_allowed, requested
 from .policy import IMPLICIT_DENY, Verdict, evaluate
@@ -144,6 +144,11 @@ class Guard:
         )
 
     # ------------------------------------------------------------ credentials for functions
+
+    async def worker_credentials(self, spec: FunctionSpec) -> dict[str, str]:
+        """The environment a new worker of `spec` runs with: its role's temporary credentials
+        (none for a function without a role)."""
+        return await self.credentials_for(spec.name, spec.role) if spec.role else {}
 
     async def credentials_for(self, function_name: str, role_arn: str) -> dict[str, str]:
         """The temporary credentials a new worker of the function runs with."""

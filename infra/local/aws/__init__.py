@@ -27,9 +27,42 @@ This is the only place that imports moto's internals or patches moto:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from ..timing import Timing
 from .backends import ALL_SERVICES, Backends, Cached
 
-__all__ = ["ALL_SERVICES", "Backends", "Cached", "install"]
+__all__ = ["ALL_SERVICES", "Backends", "Cached", "install", "take_over"]
+
+
+def take_over(
+    backends: Backends,
+    timing: Timing,
+    enforce_iam: bool,
+    stream_readable: Callable[[str, str], bool],
+) -> Callable[[], None]:
+    """Run moto as this local cloud does. moto is process-wide, and so are its timing (how long
+    resources take to settle), where stack operations run (in the background, under `backends`'
+    lock), IAM's enforcement, and the check of a new mapping's role (`stream_readable(role ARN,
+    stream ARN)`). Returns what gives the timing, the stacks and the check back as they were, if
+    they are still this cloud's (IAM's enforcement stays as it is)."""
+    from . import dynamodb, iam, states
+    from .cloudformation import engine
+
+    iam.enforcing = enforce_iam
+    timing_before = states.current()
+    states.use(timing)
+    engine.use(backends)
+    readable_before = dynamodb.check_stream_readers(stream_readable)
+
+    def give_back() -> None:
+        if states.current() is timing:
+            states.use(timing_before)  # at first INSTANT: moto without a cloud
+            engine.use(None)
+        if dynamodb.stream_readers_check() == stream_readable:
+            dynamodb.check_stream_readers(readable_before)
+
+    return give_back
 
 
 def install() -> None:

@@ -142,6 +142,7 @@ class MappingState:
 
     function_arn: str
     event_source_arn: str
+    role: str | None  # the function's execution role, which reads the stream (None: no function)
     enabled: bool  # Enabled (or Updating) now: the poller delivers records
     batch_size: int
     batching_window: float
@@ -180,6 +181,7 @@ def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
         return MappingState(
             function_arn=mapping.function_arn,
             event_source_arn=mapping.event_source_arn,
+            role=_role_of(services.lambda_, mapping.function_arn),
             enabled=delivering,
             batch_size=int(mapping.batch_size),
             batching_window=float(mapping.max_batch_window or 0),
@@ -191,6 +193,13 @@ def mapping_state(backends: Backends, uuid: str) -> MappingState | None:
             trimmed=_trimmed(shard) if shard is not None else 0,
             settles_in=mapping_states.settles_in(mapping),
         )
+
+
+def _role_of(lambda_backend: LambdaBackend, function_arn: str) -> str | None:
+    try:
+        return str(lambda_backend.get_function(function_arn).role or "")
+    except Exception:  # moto's UnknownFunctionException: deleted while its mapping lives on
+        return None
 
 
 def _latest_once_enabled(mapping: Any, shard: StreamShard | None) -> None:

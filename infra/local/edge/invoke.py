@@ -11,35 +11,22 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Protocol
 
-from ..errors import (
+from ..invoker import Invoker
+from ..vocabulary import (
+    HttpReply,
+    HttpRequest,
     InvalidRequestContentException,
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from ..runtime import FunctionSpec, InvokeResult
-from .messages import HttpReply, HttpRequest
 
 TAIL_BYTES = 4096
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's quota for a synchronous invoke's payload
 
 
-class Invoking(Protocol):
-    """What the Invoke API needs from the local cloud."""
-
-    account_id: str
-    region: str
-
-    async def function_spec(self, name_or_arn: str) -> FunctionSpec | None: ...
-
-    async def invoke_async(self, name_or_arn: str, event: object) -> InvokeResult: ...
-
-    def invoke_later(self, name_or_arn: str, event: object) -> None: ...
-
-
-async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpReply:
+async def invoke_api(invoker: Invoker, name: str, request: HttpRequest) -> HttpReply:
     """One Invoke request: RequestResponse (the default), Event or DryRun."""
     invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
     if invocation_type != "Event" and len(request.body) > MAX_PAYLOAD_BYTES:
@@ -47,11 +34,12 @@ async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpRe
             f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
         ).reply()
     try:
-        spec = await cloud.function_spec(name)
+        spec = await invoker.spec(name)
     except ResourceConflictException as error:  # Pending: Lambda invokes nothing yet
         return error.reply()
     if spec is None:
-        arn = f"arn:aws:lambda:{cloud.region}:{cloud.account_id}:function:{name}"
+        where = invoker.backends  # the cloud's account and region
+        arn = f"arn:aws:lambda:{where.region}:{where.account_id}:function:{name}"
         return ResourceNotFoundException(f"Function not found: {arn}").reply()
     try:
         event = json.loads(request.body) if request.body else {}
@@ -62,10 +50,10 @@ async def invoke_api(cloud: Invoking, name: str, request: HttpRequest) -> HttpRe
     if invocation_type == "DryRun":
         return HttpReply(204, [], b"")
     if invocation_type == "Event":
-        cloud.invoke_later(spec.name, event)
+        invoker.invoke_later(spec.name, event)
         return HttpReply(202, [("x-amzn-RequestId", str(uuid.uuid4()))], b"")
     try:
-        result = await cloud.invoke_async(spec.name, event)
+        result = await invoker.invoke(spec.name, event)
     except ResourceConflictException as error:
         return error.reply()
     headers = [

@@ -31,18 +31,40 @@ def is_websocket_upgrade(head: bytes) -> bool:
 
 
 class Edge:
-    """The listening socket and the first few bytes of every connection."""
+    """The listening socket and the first few bytes of every connection.
 
-    def __init__(self, http: Handler, websocket: StreamHandler, trace: StreamHandler) -> None:
-        self.http = http
-        self.websocket = websocket
-        self.trace = trace
+    `listen()` binds the port; `serve()` starts accepting, with what answers each kind of
+    connection. The local cloud listens first (its port goes in the Lambda workers' environment)
+    and serves once the pieces that answer, made after the workers' runtime, are wired.
+    """
+
+    def __init__(self) -> None:
         self.server: asyncio.AbstractServer | None = None
+        self.http: Handler  # HTTP/1.1 requests
+        self.websocket: StreamHandler  # WebSocket upgrades: the gateway
+        self.trace: StreamHandler  # WebSocket upgrades to the trace feed
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen; returns the port (useful with port 0)."""
-        self.server = await asyncio.start_server(self.on_client, host, port, limit=HEAD_LIMIT)
+    async def listen(self, host: str, port: int) -> int:
+        """Bind the port, accepting no one yet; returns it (useful with port 0)."""
+        self.server = await asyncio.start_server(
+            self.on_client, host, port, limit=HEAD_LIMIT, start_serving=False
+        )
         return int(self.server.sockets[0].getsockname()[1])
+
+    async def serve(self, http: Handler, websocket: StreamHandler, trace: StreamHandler) -> None:
+        """Start accepting connections (after `listen()`), handing each to what answers it."""
+        if self.server is None:
+            raise RuntimeError("the edge serves on the port it listens on: listen() first")
+        self.http, self.websocket, self.trace = http, websocket, trace
+        await self.server.start_serving()
+
+    async def start(
+        self, host: str, port: int, http: Handler, websocket: StreamHandler, trace: StreamHandler
+    ) -> int:
+        """`listen()`, then `serve()`; returns the port."""
+        port = await self.listen(host, port)
+        await self.serve(http, websocket, trace)
+        return port
 
     def close(self) -> None:
         if self.server is not None:

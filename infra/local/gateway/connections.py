@@ -69,6 +69,10 @@ class ConnectionRegistry:
     def get(self, connection_id: str) -> Connection | None:
         return self._connections.get(connection_id)
 
+    def all(self) -> list[Connection]:
+        """Every open connection (a list of its own: closing one removes it here)."""
+        return list(self._connections.values())
+
     def of_stage(self, api_id: str, stage: str) -> list[Connection]:
         return [
             c

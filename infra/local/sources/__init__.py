@@ -1,36 +1,27 @@
-"""Event sources of the local cloud: DynamoDB Streams pollers, the TTL sweeper, EventBridge schedules.
+"""Event sources of the local cloud: DynamoDB Streams pollers, the TTL sweeper, retention, and
+EventBridge rules and schedules.
 
-The stream pollers run as tasks on the cloud's event loop; the TTL sweeper and the scheduler in
-daemon threads. All read moto's state only through `infra.local.aws` (with ``cloud.backends``)
-and invoke Lambda code only through the cloud (``invoke_async`` / ``invoke``).
+The stream pollers run as tasks on the cloud's event loop; the TTL sweeper, retention and the
+scheduler in daemon threads. Each is handed what it uses: moto's state through
+`infra.local.aws` (the cloud's `Backends`), and the invoker's way of running a function, on the
+loop (`InvokeAsync`: `Invoker.invoke`) or from a thread (`Invoke`: `Invoker.invoke_blocking`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from infra.local.aws.backends import Backends
-    from infra.local.vocabulary import InvokeResult
+from infra.local.vocabulary import InvokeResult
+
+# Run a function (by name or ARN) with an event, and what it returned.
+Invoke = Callable[[str, Any], InvokeResult]  # from a thread: blocks until the function returns
+InvokeAsync = Callable[[str, Any], Awaitable[InvokeResult]]  # awaited on the cloud's loop
 
 
-class CloudFacade(Protocol):
-    """The part of the local cloud that event sources need."""
+class Source(Protocol):
+    """An event source: the local cloud starts it once it serves, and stops it with itself."""
 
-    backends: Backends
-    account_id: str  # "123456789012"
-    region: str  # "us-east-1"
-    loop: asyncio.AbstractEventLoop | None  # where the stream pollers run (None: their own)
+    def start(self) -> None: ...
 
-    def invoke(self, function_name_or_arn: str, event: Any) -> InvokeResult:
-        """Run the function synchronously (RequestResponse) and return its result."""
-        ...
-
-    async def invoke_async(self, function_name_or_arn: str, event: Any) -> InvokeResult:
-        """`invoke`, awaited on `loop`."""
-        ...
-
-    def stream_problem(self, function_arn: str, stream_arn: str) -> str | None:
-        """Why the function's role may not read the stream, or None when it may."""
-        ...
+    def stop(self, timeout: float = 2.0) -> None: ...

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 
 from infra.local.aws import dynamodb
+from infra.local.aws.backends import Backends
 from infra.local.aws.logs import expire_log_events
-from infra.local.sources import CloudFacade
 from infra.local.sources.periodic import Periodic
 
 LOG_KEEP_SECONDS = 24 * 3600.0  # groups without a retention policy
@@ -32,7 +32,7 @@ class Retention(Periodic):
 
     def __init__(
         self,
-        cloud: CloudFacade,
+        backends: Backends,
         interval: float = 15.0,
         clock: Callable[[], float] = time.time,
         *,
@@ -42,7 +42,7 @@ class Retention(Periodic):
         stream_records_kept: int = STREAM_RECORDS_KEPT,
     ) -> None:
         super().__init__(interval, clock)
-        self.cloud = cloud
+        self.backends = backends
         self.log_keep_seconds = log_keep_seconds
         self.log_group_bytes = log_group_bytes
         self.stream_keep_seconds = stream_keep_seconds
@@ -55,10 +55,10 @@ class Retention(Periodic):
         """Drop what is past retention now: (log events, stream records) dropped."""
         now = self.clock()
         events = expire_log_events(
-            self.cloud.backends, int(now * 1000), int(self.log_keep_seconds * 1000),
+            self.backends, int(now * 1000), int(self.log_keep_seconds * 1000),
             self.log_group_bytes,
         )  # fmt: skip
         records = dynamodb.expire_stream_records(
-            self.cloud.backends, now - self.stream_keep_seconds, self.stream_records_kept
+            self.backends, now - self.stream_keep_seconds, self.stream_records_kept
         )
         return events, records

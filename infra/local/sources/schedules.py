@@ -2,9 +2,9 @@
 
 Rules live in moto's events backend, schedules in its scheduler backend; one loop runs both. The
 scheduler thread sleeps on a ``threading.Event`` until the next due time; ``notify_changed()``
-wakes it to re-read them: the local cloud calls it from its listener on ``Backends.changed``
-after every write to EventBridge or Scheduler (and after a restore). As a safety net it also
-re-reads them every ``max_wait`` seconds.
+wakes it to re-read them, and so does ``on_change``, which the local cloud makes a listener on
+``Backends.changed``: after every write to EventBridge or Scheduler (and after a restore). As a
+safety net it also re-reads them every ``max_wait`` seconds.
 
 Schedules, as Scheduler runs them: ``rate()`` (a minute at least), ``cron()`` in the schedule's
 ``ScheduleExpressionTimezone``, one-time ``at()`` (fired at its time, so within its minute);
@@ -48,9 +48,10 @@ from croniter import croniter
 
 from infra.local.aws import events
 from infra.local.aws import scheduler as aws_scheduler
+from infra.local.aws.backends import ALL_SERVICES, Backends
 from infra.local.aws.events import RuleSnapshot
 from infra.local.aws.scheduler import ScheduleSnapshot
-from infra.local.sources import CloudFacade
+from infra.local.sources import Invoke
 from infra.local.vocabulary import AwsError, InvokeResult
 
 log = logging.getLogger(__name__)
@@ -280,14 +281,16 @@ class Scheduler:
 
     def __init__(
         self,
-        cloud: CloudFacade,
+        backends: Backends,
+        invoke: Invoke,
         *,
         clock: Callable[[], float] = time.time,
         max_wait: float = 10.0,
         check_roles: bool = True,
         rng: random.Random | None = None,
     ) -> None:
-        self.cloud = cloud
+        self.backends = backends
+        self.invoke = invoke  # the invoker's, from this thread
         self.clock = clock
         self.max_wait = max_wait
         self.check_roles = check_roles  # a schedule's role must let Scheduler invoke its target
@@ -316,10 +319,16 @@ class Scheduler:
         """Rules, targets or schedules changed (or the clock moved): re-read them now."""
         self._wake.set()
 
+    def on_change(self, service: str) -> None:
+        """A listener on `Backends.changed`: a write to EventBridge or Scheduler (or to every
+        service: a restore) wakes the thread."""
+        if service in ("events", "scheduler", ALL_SERVICES):
+            self._wake.set()
+
     def fire_now(self, rule_name: str, event_bus: str = "default") -> list[InvokeResult]:
         """Invoke the rule's Lambda targets right away with a scheduled event, whatever its
         schedule or state (handy in tests and notebooks). KeyError if there is no such rule."""
-        rule = events.find_rule(self.cloud.backends, rule_name, event_bus)
+        rule = events.find_rule(self.backends, rule_name, event_bus)
         if rule is None:
             raise KeyError(f"no rule {rule_name!r} on event bus {event_bus!r}")
         return self._fire_rule(rule, self._now())
@@ -328,7 +337,7 @@ class Scheduler:
         """Invoke the schedule's target right away, whatever its expression or state, with its
         role checked as when it fires. KeyError if there is no such schedule, PermissionError
         when its role does not let Scheduler invoke the target."""
-        schedule = aws_scheduler.find_schedule(self.cloud.backends, name, group)
+        schedule = aws_scheduler.find_schedule(self.backends, name, group)
         if schedule is None:
             raise KeyError(f"no schedule {name!r} in schedule group {group!r}")
         problem = self._role_problem(schedule)
@@ -379,8 +388,8 @@ class Scheduler:
             self._wake.wait(self.seconds_until_next_due())
 
     def _read_jobs(self) -> list[_Job]:
-        jobs = [_Job.of_rule(rule) for rule in events.scheduled_rules(self.cloud.backends)]
-        jobs += [_Job.of_schedule(s) for s in aws_scheduler.schedules(self.cloud.backends)]
+        jobs = [_Job.of_rule(rule) for rule in events.scheduled_rules(self.backends)]
+        jobs += [_Job.of_schedule(s) for s in aws_scheduler.schedules(self.backends)]
         live = {job.arn for job in jobs}
         for arn in list(self._timers):
             if arn not in live:
@@ -420,9 +429,11 @@ class Scheduler:
             if "Input" in target:
                 event = json.loads(target["Input"])
             else:
-                event = scheduled_event(rule.arn, self.cloud.account_id, self.cloud.region, when)
+                event = scheduled_event(
+                    rule.arn, self.backends.account_id, self.backends.region, when
+                )
             try:
-                results.append(self.cloud.invoke(arn, event))
+                results.append(self.invoke(arn, event))
             except AwsError as refusal:  # Lambda said no (Pending, say): one line, no traceback
                 log.warning("rule %s: %s refused: %s", rule.name, arn, refusal)
             except Exception:
@@ -434,7 +445,7 @@ class Scheduler:
             return None
         target = schedule.target
         return aws_scheduler.role_problem(
-            self.cloud.backends, str(target.get("RoleArn", "")), str(target.get("Arn", ""))
+            self.backends, str(target.get("RoleArn", "")), str(target.get("Arn", ""))
         )
 
     def _fire_schedule(
@@ -459,11 +470,11 @@ class Scheduler:
                 else {}
             )
             try:
-                results.append(self.cloud.invoke(arn, event))
+                results.append(self.invoke(arn, event))
             except AwsError as refusal:  # Lambda said no (Pending, say): one line, no traceback
                 log.warning("schedule %s: %s refused: %s", schedule.name, arn, refusal)
             except Exception:
                 log.exception("schedule %s: invoking %s failed", schedule.name, arn)
         if completes and schedule.one_time and schedule.delete_after_completion:
-            aws_scheduler.delete_schedule(self.cloud.backends, schedule.name, schedule.group)
+            aws_scheduler.delete_schedule(self.backends, schedule.name, schedule.group)
         return results

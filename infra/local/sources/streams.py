@@ -28,11 +28,13 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from infra.local.aws import dynamodb
+from infra.local.aws.backends import Backends
 from infra.local.aws.dynamodb import lambda_record, stream_changes
-from infra.local.sources import CloudFacade
+from infra.local.sources import InvokeAsync
 from infra.local.vocabulary import AwsError
 
 __all__ = ["StreamPoller", "lambda_record"]
@@ -72,7 +74,7 @@ class _MappingWorker:
     async def step(self) -> float | str | None:
         """Deliver at most one batch. Returns 0 to go on, a timeout, None (wait for a change)
         or "gone" (the mapping was deleted)."""
-        backends = self.poller.cloud.backends
+        backends = self.poller.backends
         mapping = await backends.call(dynamodb.mapping_state, backends, self.uuid)
         if mapping is None:
             return "gone"
@@ -96,9 +98,7 @@ class _MappingWorker:
             remaining = self.window_started + window - now
             if remaining > 0:
                 return remaining
-        problem = await backends.call(
-            self.poller.cloud.stream_problem, mapping.function_arn, mapping.event_source_arn
-        )
+        problem = await backends.call(self.poller.stream_problem, mapping)
         if problem is not None:  # the role may not read the stream: Lambda says so and waits
             await backends.call(
                 dynamodb.record_progress, backends, self.uuid, f"PROBLEM: {problem}", self.cursor
@@ -146,7 +146,7 @@ class _MappingWorker:
 
     async def _invoke(self, function_arn: str, records: list[dict[str, Any]]) -> bool:
         try:
-            result = await self.poller.cloud.invoke_async(function_arn, {"Records": records})
+            result = await self.poller.invoke(function_arn, {"Records": records})
         except asyncio.CancelledError:
             raise
         except AwsError as refusal:  # Lambda said no (Pending, say): retried, as AWS retries
@@ -171,14 +171,25 @@ class _MappingWorker:
 class StreamPoller:
     """Runs one task per DynamoDB stream event source mapping, on the cloud's event loop.
 
-    A cloud without a loop (`cloud.loop` is None, as in unit tests) gets one of its own, in a
-    daemon thread.
+    Given no `loop` (as in unit tests), it runs one of its own, in a daemon thread. With
+    `readable` (the guard's `stream_readable(role ARN, stream ARN)`), a mapping whose function's
+    role may not read the stream delivers nothing and says so, as Lambda does.
     """
 
     def __init__(
-        self, cloud: CloudFacade, *, retry_backoff: float = 0.5, max_backoff: float = 5.0
+        self,
+        backends: Backends,
+        invoke: InvokeAsync,
+        *,
+        readable: Callable[[str, str], bool] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        retry_backoff: float = 0.5,
+        max_backoff: float = 5.0,
     ) -> None:
-        self.cloud = cloud
+        self.backends = backends
+        self.invoke = invoke
+        self.readable = readable
+        self.loop = loop
         self.retry_backoff = retry_backoff
         self.max_backoff = max_backoff
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -188,7 +199,7 @@ class StreamPoller:
 
     def start(self) -> None:
         dynamodb.install()
-        self._loop = getattr(self.cloud, "loop", None)
+        self._loop = self.loop
         if self._loop is None:
             ready = threading.Event()
 
@@ -235,8 +246,17 @@ class StreamPoller:
                 log.exception("stream poller: cannot read event source mappings")
             await stream_changes.changed(seen, None)
 
+    def stream_problem(self, mapping: dynamodb.MappingState) -> str | None:
+        """Why the mapping's function may not read its stream with its role, or None (called
+        under the backends' lock)."""
+        if self.readable is None or mapping.role is None:
+            return None  # roles are not checked, or the function is gone
+        if self.readable(mapping.role, mapping.event_source_arn):
+            return None
+        return dynamodb.cannot_access_stream(mapping.event_source_arn)
+
     async def _sync_tasks(self) -> None:
-        backends = self.cloud.backends
+        backends = self.backends
         uuids = await backends.call(dynamodb.stream_mapping_ids, backends)
         for uuid in [u for u, task in self._tasks.items() if task.done()]:
             del self._tasks[uuid]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from infra.local.aws import dynamodb
-from infra.local.sources import CloudFacade
+from infra.local.aws.backends import Backends
 from infra.local.sources.periodic import Periodic
 
 
@@ -24,13 +24,13 @@ class TtlSweeper(Periodic):
 
     def __init__(
         self,
-        cloud: CloudFacade,
+        backends: Backends,
         interval: float = 5.0,
         clock: Callable[[], float] = time.time,
         delete_delay: float = 0.0,
     ) -> None:
         super().__init__(interval, clock)
-        self.cloud = cloud
+        self.backends = backends
         self.delete_delay = delete_delay
 
     def start(self) -> None:
@@ -43,4 +43,4 @@ class TtlSweeper(Periodic):
     def sweep_now(self) -> int:
         """Delete every item expired `delete_delay` ago or more, now; return how many."""
         dynamodb.install()
-        return dynamodb.sweep_expired(self.cloud.backends, self.clock(), self.delete_delay)
+        return dynamodb.sweep_expired(self.backends, self.clock(), self.delete_delay)

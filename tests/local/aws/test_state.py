@@ -241,7 +241,7 @@ def test_restored_ids_keep_the_stage_url_and_the_arns(
     mapping = lam.get_event_source_mapping(UUID=world["mapping"])
     assert mapping["EventSourceArn"] == world["stream_arn"]
     assert mapping["FunctionArn"] == world["function_arn"]
-    assert cloud.lookup_stage(world["api_id"], "dev") is not None
+    assert cloud.stages.lookup(world["api_id"], "dev") is not None
 
 
 def test_a_restored_function_runs(

@@ -57,8 +57,8 @@ async def running_edge(
 ) -> AsyncIterator[int]:
     """An edge listening on 127.0.0.1; yields its port."""
     handed = handed or Handed()
-    edge = Edge(http, handed.on_websocket, trace or handed.on_trace)
-    port = await edge.start("127.0.0.1", 0)
+    edge = Edge()
+    port = await edge.start("127.0.0.1", 0, http, handed.on_websocket, trace or handed.on_trace)
     try:
         yield port
     finally:

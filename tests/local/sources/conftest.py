@@ -1,4 +1,5 @@
-"""Fixtures for event-source tests: moto in-process plus a fake cloud that records invocations."""
+"""Fixtures for event-source tests: moto in-process plus a fake cloud that records invocations
+(a source gets its backends and its `invoke` or `invoke_async`; roles are not checked here)."""
 
 from __future__ import annotations
 
@@ -76,9 +77,6 @@ class FakeCloud:
 
     async def invoke_async(self, function_name_or_arn: str, event: Any) -> FakeResult:
         return self.invoke(function_name_or_arn, event)
-
-    def stream_problem(self, function_arn: str, stream_arn: str) -> str | None:
-        return None  # roles are not checked here
 
     def wait_for_calls(self, count: int, timeout: float = 3.0) -> list[tuple[str, Any]]:
         """Block until at least ``count`` invocations happened; fail the test otherwise."""

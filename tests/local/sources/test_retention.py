@@ -34,7 +34,7 @@ def test_a_groups_retention_policy_drops_older_events(cloud: FakeCloud) -> None:
     now_ms = int(now * 1000)
     put_events(logs, "/aws/lambda/kept-a-day", [1000, DAY_MS // 2, 2 * DAY_MS], now_ms)
     logs.put_retention_policy(logGroupName="/aws/lambda/kept-a-day", retentionInDays=1)
-    assert Retention(cloud, clock=lambda: now).expire_now()[0] == 1
+    assert Retention(cloud.backends, clock=lambda: now).expire_now()[0] == 1
     assert messages(logs, "/aws/lambda/kept-a-day") == 2
 
 
@@ -44,7 +44,7 @@ def test_a_group_without_a_policy_keeps_the_local_default(cloud: FakeCloud) -> N
     now = time.time()
     now_ms = int(now * 1000)
     put_events(logs, "/aws/lambda/default", [1000, 2000, 3 * DAY_MS], now_ms, size=100)
-    retention = Retention(cloud, clock=lambda: now, log_group_bytes=150)
+    retention = Retention(cloud.backends, clock=lambda: now, log_group_bytes=150)
     assert retention.expire_now()[0] == 2  # the 3-day-old one, and one over 150 bytes
     assert messages(logs, "/aws/lambda/default") == 1
 
@@ -73,7 +73,7 @@ def test_stream_records_older_than_24_hours_go_and_indexes_hold(
             record.record["dynamodb"]["ApproximateCreationDateTime"] = old
         sequence_of_c = shard.items[2].record["dynamodb"]["SequenceNumber"]
     arn = dynamodb.describe_table(TableName="old-stream")["Table"]["LatestStreamArn"]
-    assert Retention(cloud).expire_now()[1] == 2
+    assert Retention(cloud.backends).expire_now()[1] == 2
     dynamodb.put_item(TableName="old-stream", Item={"k": {"S": "d"}})
     records = aws_dynamodb.stream_records(cloud.backends, arn, 2, 10)  # index 2 is still "c"
     assert [r["dynamodb"]["Keys"]["k"]["S"] for r in records] == ["c", "d"]
@@ -99,6 +99,6 @@ def test_a_shard_keeps_at_most_its_newest_records(cloud: FakeCloud) -> None:
     for key in "abcde":
         dynamodb.put_item(TableName="busy-stream", Item={"k": {"S": key}})
     arn = dynamodb.describe_table(TableName="busy-stream")["Table"]["LatestStreamArn"]
-    assert Retention(cloud, stream_records_kept=2).expire_now()[1] == 3
+    assert Retention(cloud.backends, stream_records_kept=2).expire_now()[1] == 3
     records = aws_dynamodb.stream_records(cloud.backends, arn, 3, 10)
     assert [r["dynamodb"]["Keys"]["k"]["S"] for r in records] == ["d", "e"]

@@ -57,7 +57,7 @@ def scheduler(cloud: FakeCloud, clock: FakeClock, monkeypatch: pytest.MonkeyPatc
     aws_scheduler.install()
     monkeypatch.setattr(iam, "enforcing", True)
     monkeypatch.setattr(states, "_timing", INSTANT)
-    return Scheduler(cloud, clock=clock, rng=random.Random(7))
+    return Scheduler(cloud.backends, cloud.invoke, clock=clock, rng=random.Random(7))
 
 
 def make_role(cloud: FakeCloud, name: str, function_arn: str, trust: str = SCHEDULER_TRUST) -> str:

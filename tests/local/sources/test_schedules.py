@@ -40,7 +40,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def scheduler(cloud: FakeCloud, clock: FakeClock) -> Scheduler:
-    return Scheduler(cloud, clock=clock)
+    return Scheduler(cloud.backends, cloud.invoke, clock=clock)
 
 
 def make_rule(
@@ -162,10 +162,13 @@ def test_cron_rule_fires_at_its_minute(
 def test_seconds_until_next_due_is_capped(cloud: FakeCloud, function_arn: str, clock: FakeClock):
     """The thread sleeps until the next due time, never longer than max_wait."""
     make_rule(cloud, function_arn, expression="rate(5 minutes)")
-    scheduler = Scheduler(cloud, clock=clock, max_wait=1000)
+    scheduler = Scheduler(cloud.backends, cloud.invoke, clock=clock, max_wait=1000)
     scheduler.tick()
     assert scheduler.seconds_until_next_due() == 300
-    assert Scheduler(cloud, clock=clock, max_wait=10).seconds_until_next_due() == 10
+    assert (
+        Scheduler(cloud.backends, cloud.invoke, clock=clock, max_wait=10).seconds_until_next_due()
+        == 10
+    )
 
 
 def test_running_scheduler_fires_when_woken_after_the_due_time(
@@ -173,7 +176,7 @@ def test_running_scheduler_fires_when_woken_after_the_due_time(
 ):
     """The background thread fires a due rule once notify_changed() wakes it."""
     make_rule(cloud, function_arn)
-    scheduler = Scheduler(cloud, clock=clock, max_wait=30)
+    scheduler = Scheduler(cloud.backends, cloud.invoke, clock=clock, max_wait=30)
     scheduler.start()
     try:
         clock.advance(60)
@@ -186,7 +189,7 @@ def test_running_scheduler_fires_when_woken_after_the_due_time(
 
 @pytest.fixture
 def stopped_scheduler(cloud: FakeCloud) -> Iterator[Scheduler]:
-    scheduler = Scheduler(cloud)
+    scheduler = Scheduler(cloud.backends, cloud.invoke)
     yield scheduler
     scheduler.stop()
 

@@ -61,7 +61,7 @@ def records_of(cloud: FakeCloud) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def poller(cloud: FakeCloud, function_arn: str) -> Iterator[StreamPoller]:
-    poller = StreamPoller(cloud, retry_backoff=0.01, max_backoff=0.05)
+    poller = StreamPoller(cloud.backends, cloud.invoke_async, retry_backoff=0.01, max_backoff=0.05)
     poller.start()
     yield poller
     poller.stop()
@@ -276,7 +276,7 @@ def test_maximum_retry_attempts_drops_the_batch(cloud: FakeCloud, poller: Stream
 
 def test_stop_returns_while_idle(cloud: FakeCloud, function_arn: str):
     """stop() ends the poller and its mapping workers."""
-    poller = StreamPoller(cloud)
+    poller = StreamPoller(cloud.backends, cloud.invoke_async)
     poller.start()
     map_stream(cloud, make_table(cloud))
     poller.stop()
@@ -299,7 +299,7 @@ def test_ttl_deletion_reaches_lambda_with_user_identity(cloud: FakeCloud, poller
         Item={"pk": {"S": "a"}, "ttl": {"N": str(int(time.time()) - 60)}},
     )
     map_stream(cloud, stream_arn, StartingPosition="LATEST")
-    TtlSweeper(cloud).sweep_now()
+    TtlSweeper(cloud.backends).sweep_now()
     cloud.wait_for_calls(1)
     record = records_of(cloud)[0]
     expected = json.loads(FIXTURE.read_text())["Records"][2]
@@ -311,13 +311,13 @@ def test_a_new_poller_goes_on_where_the_last_one_was(cloud: FakeCloud, function_
     """After a restart (a new poller), a LATEST mapping neither repeats nor skips records."""
     stream_arn = make_table(cloud)
     map_stream(cloud, stream_arn, StartingPosition="LATEST")
-    first = StreamPoller(cloud, retry_backoff=0.01, max_backoff=0.05)
+    first = StreamPoller(cloud.backends, cloud.invoke_async, retry_backoff=0.01, max_backoff=0.05)
     first.start()
     put(cloud, "before")
     cloud.wait_for_calls(1)
     first.stop()
     put(cloud, "while-down")
-    second = StreamPoller(cloud, retry_backoff=0.01, max_backoff=0.05)
+    second = StreamPoller(cloud.backends, cloud.invoke_async, retry_backoff=0.01, max_backoff=0.05)
     second.start()
     try:
         put(cloud, "after")

@@ -34,7 +34,7 @@ def timing(cloud: FakeCloud, function_arn: str) -> Iterator[Timing]:
 
 @pytest.fixture
 def poller(cloud: FakeCloud, function_arn: str, timing: Timing) -> Iterator[StreamPoller]:
-    poller = StreamPoller(cloud, retry_backoff=0.01, max_backoff=0.05)
+    poller = StreamPoller(cloud.backends, cloud.invoke_async, retry_backoff=0.01, max_backoff=0.05)
     poller.start()
     yield poller
     poller.stop()

@@ -138,7 +138,7 @@ def test_the_hour_holds_in_the_shortened_timing(timing: Timing) -> None:
 def test_a_table_still_enabling_is_not_swept(cloud: FakeCloud, timing: Timing) -> None:
     """Expired items stay while TTL is ENABLING; the first sweep after ENABLED takes them."""
     make_table(cloud)
-    sweeper = TtlSweeper(cloud, clock=time.time)
+    sweeper = TtlSweeper(cloud.backends, clock=time.time)
     set_ttl(cloud, True)
     expired = {"pk": {"S": "old"}, "expires": {"N": str(int(time.time()) - 60)}}
     ddb(cloud, "put_item", TableName="sessions", Item=expired)
@@ -154,7 +154,7 @@ def test_an_expired_item_is_read_until_it_is_deleted(cloud: FakeCloud, timing: T
     set_ttl(cloud, True)
     settled(cloud)
     now = 1_800_000_000.0
-    sweeper = TtlSweeper(cloud, clock=lambda: now, delete_delay=SHORT.ttl_delete_delay)
+    sweeper = TtlSweeper(cloud.backends, clock=lambda: now, delete_delay=SHORT.ttl_delete_delay)
     item = {"pk": {"S": "gone-soon"}, "expires": {"N": str(int(now) - 1)}}
     ddb(cloud, "put_item", TableName="sessions", Item=item)
     assert sweeper.sweep_now() == 0

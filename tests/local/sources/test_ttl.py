@@ -62,7 +62,7 @@ def stream_records(cloud: FakeCloud) -> list[dict[str, Any]]:
 
 def test_sweep_deletes_only_expired_items(cloud: FakeCloud):
     """Past expiry goes; future expiry, no TTL attribute and non-numbers stay."""
-    sweeper = TtlSweeper(cloud, clock=lambda: NOW)
+    sweeper = TtlSweeper(cloud.backends, clock=lambda: NOW)
     make_table(cloud)
     put(cloud, "expired", {"N": str(int(NOW) - 10)})
     put(cloud, "future", {"N": str(int(NOW) + 10)})
@@ -74,7 +74,7 @@ def test_sweep_deletes_only_expired_items(cloud: FakeCloud):
 
 def test_sweep_skips_items_expired_more_than_five_years_ago(cloud: FakeCloud):
     """As AWS, an expiry older than five years is treated as not a TTL and kept."""
-    sweeper = TtlSweeper(cloud, clock=lambda: NOW)
+    sweeper = TtlSweeper(cloud.backends, clock=lambda: NOW)
     make_table(cloud)
     put(cloud, "ancient", {"N": str(int(NOW) - 6 * 365 * 24 * 3600)})
     assert sweeper.sweep_now() == 0
@@ -83,7 +83,7 @@ def test_sweep_skips_items_expired_more_than_five_years_ago(cloud: FakeCloud):
 
 def test_sweep_ignores_tables_with_ttl_disabled(cloud: FakeCloud):
     """Without TTL enabled, expired-looking items stay."""
-    sweeper = TtlSweeper(cloud, clock=lambda: NOW)
+    sweeper = TtlSweeper(cloud.backends, clock=lambda: NOW)
     make_table(cloud, ttl_enabled=False)
     put(cloud, "expired", {"N": str(int(NOW) - 10)})
     assert sweeper.sweep_now() == 0
@@ -91,7 +91,7 @@ def test_sweep_ignores_tables_with_ttl_disabled(cloud: FakeCloud):
 
 def test_ttl_removal_is_a_remove_record_by_the_dynamodb_service(cloud: FakeCloud):
     """GetRecords shows a REMOVE with userIdentity Service/dynamodb.amazonaws.com."""
-    sweeper = TtlSweeper(cloud, clock=lambda: NOW)
+    sweeper = TtlSweeper(cloud.backends, clock=lambda: NOW)
     make_table(cloud)
     put(cloud, "expired", {"N": str(int(NOW) - 10)})
     sweeper.sweep_now()
@@ -103,7 +103,7 @@ def test_ttl_removal_is_a_remove_record_by_the_dynamodb_service(cloud: FakeCloud
 
 def test_user_delete_has_no_user_identity(cloud: FakeCloud):
     """A DeleteItem by the application is a REMOVE without userIdentity."""
-    TtlSweeper(cloud, clock=lambda: NOW).sweep_now()  # installs the stream hooks
+    TtlSweeper(cloud.backends, clock=lambda: NOW).sweep_now()  # installs the stream hooks
     make_table(cloud)
     put(cloud, "a", None)
     ddb(cloud, "delete_item", TableName="games", Key={"pk": {"S": "a"}})
@@ -116,7 +116,7 @@ def test_background_sweeper_deletes_on_its_interval(cloud: FakeCloud):
     """The started sweeper deletes expired items without being asked."""
     make_table(cloud)
     put(cloud, "expired", {"N": str(int(NOW) - 10)})
-    sweeper = TtlSweeper(cloud, interval=0.05, clock=lambda: NOW)
+    sweeper = TtlSweeper(cloud.backends, interval=0.05, clock=lambda: NOW)
     seen = stream_changes.generation
     sweeper.start()
     try:

@@ -39,7 +39,7 @@ def test_logs_past_retention_leave_the_journal(tmp_path: Path) -> None:
         logs.put_retention_policy(logGroupName="/aws/lambda/chatty", retentionInDays=1)
         assert cloud.state is not None and cloud.state.save_now()
         assert folder_bytes(folder) > 12 * MB
-        assert Retention(cloud).expire_now()[0] == 48
+        assert Retention(cloud.backends).expire_now()[0] == 48
         assert cloud.state.save_now()
         assert folder_bytes(folder) < MB
     with running_cloud(state_dir=str(folder)) as restarted:
