@@ -165,6 +165,33 @@ def test_the_zips_own_packages_win_over_the_runtimes(tmp_path: Path, found: node
     assert imported["@aws-sdk/client-dynamodb"] == "zip"
 
 
+NEW_CLIENT = """\
+    const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+    new DynamoDBClient({});
+    console.log(JSON.stringify({ made: true }));
+"""
+
+
+@needs_sdk
+@pytest.mark.skipif(NODE is None or NODE.major >= 22, reason="the SDK warns on Node < 22 only")
+@pytest.mark.parametrize(("runtime", "warned"), [("nodejs20.x", True), ("nodejs22.x", False)])
+def test_the_sdks_node_version_warning_shows_only_where_lambda_shows_it(
+    tmp_path: Path, runtime: str, warned: bool
+) -> None:
+    """On Node 20, a nodejs20.x client warns as on Lambda; a nodejs22.x one (Node 22 there) not."""
+    assert NODE is not None
+    write(tmp_path, {"index.js": NEW_CLIENT})
+    answer = subprocess.run(
+        [NODE.executable, *node_sdk.node_arguments(), str(tmp_path / "index.js")],
+        env={**node_env(), "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert ("NodeVersionSupportWarning" in answer.stderr) is warned
+
+
 DOCUMENT_CLIENT = """\
     import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
     import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';

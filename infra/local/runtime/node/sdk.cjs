@@ -61,4 +61,12 @@ if (folders.length > 0) {
   }
 }
 
+// SDK v3 warns once that it will need Node 22 or later. A nodejs22.x or nodejs24.x function that
+// the kit runs on an older Node (the one found) would print what it never prints on Lambda.
+const runtimeMajor = Number(/^AWS_Lambda_nodejs(\d+)/.exec(process.env.AWS_EXECUTION_ENV)?.[1]);
+const QUIET = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+if (runtimeMajor > Number(process.versions.node.split('.')[0]) && !(QUIET in process.env)) {
+  process.env[QUIET] = 'true';
+}
+
 module.exports = { parentsOf, isBare };
