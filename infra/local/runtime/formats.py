@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import signal
 import time
 from datetime import UTC, datetime
@@ -16,13 +17,22 @@ def iso_timestamp(epoch: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def runtime_version_name(runtime: str) -> str:
+    """The runtime as INIT_START names it: `python:3.12`, `nodejs:22`, `provided:al2023`."""
+    numbered = re.fullmatch(r"([a-z]+)(\d[\d.]*?)(?:\.x)?", runtime)
+    if numbered:  # python3.12, nodejs22.x, java21, ruby3.3
+        return f"{numbered[1]}:{numbered[2]}"
+    family, dot, system = runtime.partition(".")
+    return f"{family}:{system}" if dot else runtime  # provided.al2023 (plain `provided` stays)
+
+
 def init_start_line(runtime: str, region: str) -> str:
-    """The line Lambda writes once per execution environment, before the init output."""
-    language, _, version = runtime.partition("python")
-    name = f"python:{version}" if not language and version else runtime
+    """The line Lambda writes once per execution environment, before the init output:
+    `INIT_START Runtime Version: nodejs:22.v48<TAB>Runtime Version ARN: arn:aws:lambda:...`
+    (the kit's runtimes are all version 1; the ARN's digest is the runtime's own)."""
     digest = hashlib.sha256(f"workshop-local-{runtime}".encode()).hexdigest()
     return (
-        f"INIT_START Runtime Version: {name}.v1\t"
+        f"INIT_START Runtime Version: {runtime_version_name(runtime)}.v1\t"
         f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:{digest}"
     )
 

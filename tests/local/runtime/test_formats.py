@@ -43,3 +43,26 @@ def test_exit_error_payload() -> None:
         "errorType": "Runtime.ExitError",
         "errorMessage": "RequestId: r1 Error: Runtime exited with error: exit status 2",
     }
+
+
+def test_init_start_names_each_runtime_as_lambda_does() -> None:
+    """INIT_START names a runtime `family:version` (python:3.12, nodejs:22, provided:al2023)."""
+    names = {
+        runtime: formats.init_start_line(runtime, "eu-west-1").split("\t")[0]
+        for runtime in ("python3.12", "nodejs22.x", "nodejs24.x", "provided.al2023", "provided.al2")
+    }
+    assert names == {
+        "python3.12": "INIT_START Runtime Version: python:3.12.v1",
+        "nodejs22.x": "INIT_START Runtime Version: nodejs:22.v1",
+        "nodejs24.x": "INIT_START Runtime Version: nodejs:24.v1",
+        "provided.al2023": "INIT_START Runtime Version: provided:al2023.v1",
+        "provided.al2": "INIT_START Runtime Version: provided:al2.v1",
+    }
+
+
+def test_init_start_names_the_runtime_versions_arn() -> None:
+    """After a tab, the Runtime Version ARN: the region's, a 64-hex digest per runtime."""
+    line = formats.init_start_line("nodejs22.x", "eu-west-1")
+    arn = line.split("\t")[1]
+    assert re.fullmatch(r"Runtime Version ARN: arn:aws:lambda:eu-west-1::runtime:[0-9a-f]{64}", arn)
+    assert arn != formats.init_start_line("nodejs24.x", "eu-west-1").split("\t")[1]
