@@ -17,14 +17,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import (
+from ..vocabulary import (
+    JSON_HEADERS,
     ForbiddenException,
     GoneException,
+    HttpReply,
     MethodNotAllowed,
     MissingAuthenticationToken,
     PayloadTooLargeException,
 )
-from ..vocabulary import JSON_HEADERS, HttpReply
 from .events import ConnectionInfo
 
 MAX_POST_BYTES = 128 * 1024

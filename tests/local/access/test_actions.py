@@ -7,7 +7,7 @@ from typing import Any
 
 from infra.local.access.actions import Permission, is_always_allowed, requested
 from infra.local.access.sigv4 import Authorization
-from infra.local.edge.messages import HttpRequest
+from infra.local.vocabulary import HttpRequest
 
 ACCOUNT = "123456789012"
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/"

@@ -9,7 +9,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from infra.local.access import sigv4
-from infra.local.edge.messages import HttpRequest
+from infra.local.vocabulary import HttpRequest
 
 KEYS = {"AKIDEXAMPLE": ("s3cret", None), "ASIAROLE": ("role-secret", "the-token")}
 
