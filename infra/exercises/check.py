@@ -27,7 +27,7 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,7 +209,7 @@ def tabulate(
 
 
 def _result(
-    notebooks: dict[str, NotebookReport], key: str, exercise: str, kit: dict[str, object]
+    notebooks: dict[str, NotebookReport], key: str, exercise: str, kit: Mapping[str, object]
 ) -> ExerciseResult:
     """One cell of the table: the learner's result, or why there is none."""
     if key in notebooks:

@@ -173,13 +173,13 @@ def recorded_calls() -> Iterator[Calls]:
         wait(waiter, **kwargs)
 
     with _recording:
-        BaseClient._make_api_call = recording_call  # type: ignore[method-assign]
-        Waiter.wait = recording_wait  # type: ignore[method-assign]
+        BaseClient._make_api_call = recording_call
+        Waiter.wait = recording_wait
         try:
             yield calls
         finally:
-            BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-            Waiter.wait = wait  # type: ignore[method-assign]
+            BaseClient._make_api_call = make_api_call
+            Waiter.wait = wait
 
 
 # -- the checks' own helpers: quiet kit steps, probe functions ----------------------------------

@@ -332,6 +332,11 @@ NICKNAMES = [
 ]
 
 
+def _text_is(text: str) -> Callable[[Any], bool]:
+    """A frame test: the frame's "text" is `text`."""
+    return lambda frame: frame.get("text") == text
+
+
 def check_chat_nickname(
     folder: str | Path, cases: Sequence[tuple[str | None, str, str]] = NICKNAMES
 ) -> None:
@@ -343,7 +348,7 @@ def check_chat_nickname(
             text = unique("hello")
             sender = senders.enter_context(chat_client(url, sent_name))
             sender.send({"action": "sendMessage", "data": text})
-            frame = listener.wait_for(lambda f, t=text: f.get("text") == t)
+            frame = listener.wait_for(_text_is(text))
             shown = "no ?name=" if sent_name is None else f"?name={sent_name!r}"
             assert frame is not None, (
                 f"A message sent by a client connected with {shown} never reached the others:"
