@@ -112,7 +112,7 @@ def test_an_aws_error_in_a_check_is_one_line_with_its_code() -> None:
     @check
     def calls_aws() -> None:
         error = {"Error": {"Code": "ResourceNotFoundException", "Message": "no such table"}}
-        raise ClientError(error, "DescribeTable")  # type: ignore[arg-type]
+        raise ClientError(error, "DescribeTable")
 
     with pytest.raises(CheckFailed) as failure:
         calls_aws()

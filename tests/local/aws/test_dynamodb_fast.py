@@ -146,11 +146,11 @@ def test_quick_update_matches_motos(dynamodb: Any, params: dict[str, Any]) -> No
     """Answer (or error), resulting items and stream records are the same both ways."""
     quick = outcome(dynamodb, params)
     fast = DynamoHandler.update_item
-    DynamoHandler.update_item = fast.__wrapped__  # type: ignore[attr-defined]
+    DynamoHandler.update_item = fast.__wrapped__
     try:
         theirs = outcome(dynamodb, params)
     finally:
-        DynamoHandler.update_item = fast  # type: ignore[method-assign]
+        DynamoHandler.update_item = fast
     assert quick == theirs
 
 
@@ -169,7 +169,7 @@ def test_simple_sets_are_recognised() -> None:
 
 def test_the_quick_way_is_taken(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A simple SET on an existing row does not reach moto's own UpdateItem."""
-    original = DynamoHandler.update_item.__wrapped__  # type: ignore[attr-defined]
+    original = DynamoHandler.update_item.__wrapped__
     calls: list[str] = []
 
     def counting(self: DynamoHandler) -> Any:

@@ -109,10 +109,10 @@ def moto_serializer() -> Iterator[Callable[[], Any]]:
     compiled = BaseResponse.serialized
 
     def use_moto() -> Any:
-        BaseResponse.serialized = compiled.__wrapped__  # type: ignore[attr-defined]
+        BaseResponse.serialized = compiled.__wrapped__
 
     yield use_moto
-    BaseResponse.serialized = compiled  # type: ignore[method-assign]
+    BaseResponse.serialized = compiled
 
 
 def raw_answer(call: Call) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def a_function(session: boto3.Session, name: str = "fn") -> Any:
 
 
 def grant(lambda_: Any, statement_id: str) -> dict[str, Any]:
-    return lambda_.add_permission(  # type: ignore[no-any-return]
+    return lambda_.add_permission(
         FunctionName="fn",
         StatementId=statement_id,
         Action="lambda:InvokeFunction",

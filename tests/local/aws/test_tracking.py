@@ -27,7 +27,7 @@ def test_a_dropped_model_is_freed() -> None:
 def test_without_the_patch_moto_keeps_it() -> None:
     """The test above is not blind: with moto's own `__new__`, a dropped log event stays alive."""
     aws.install()
-    BaseModel.__new__ = MOTO_NEW  # type: ignore[method-assign]
+    BaseModel.__new__ = MOTO_NEW
     try:
         alive = weakref.ref(LogEvent(1, {"timestamp": 1, "message": "kept"}))
         gc.collect()
