@@ -3,7 +3,8 @@
 `sam deploy --resolve-s3` makes its managed stack (a bucket with a bucket policy), uploads the
 code and the template, creates a change set from the template's URL, waits, and prints the
 stack's outputs; `sam delete` removes the stack and its artefacts. `aws cloudformation package`
-and `deploy` do the same with a bucket of one's own. Each tool runs in `.venv-sam/`
+and `deploy` do the same with a bucket of one's own. `sam deploy` also deploys AWS's Node.js
+sample chat (node_chat/: ES modules on the runtime's SDK v3, nothing bundled). Each tool runs in `.venv-sam/`
 (tests/tools/tools_env.py) with AWS_ENDPOINT_URL pointing at the module's cloud.
 """
 
@@ -14,18 +15,23 @@ import json
 import re
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
 from infra.deploy.aws import client
+from infra.local.aws import runtimes
 from infra.local.cloud import LocalCloud
+from infra.local.runtime import node_sdk
 from tests.apps.helpers import receive, receive_until
 from tests.apps.stacks import leftovers, settle
 from tests.tools.tools_env import tool_environment, tools_bin
 
 CHAT = Path(__file__).resolve().parents[2] / "lambdas" / "chat"
+NODE_CHAT = Path(__file__).resolve().with_name("node_chat")  # AWS's sample, in Node.js
 CAPABILITIES = ["--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 pytestmark = pytest.mark.timeout(900)  # the first run installs the tools (a minute or two)
@@ -36,11 +42,10 @@ def tools() -> Path:
     return tools_bin()
 
 
-@pytest.fixture
-def run(cloud: LocalCloud, tools: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Run `sam` or `aws` in a copy of lambdas/chat; returns what it printed, failing on error."""
-    app = tmp_path / "chat"
-    shutil.copytree(CHAT, app, ignore=shutil.ignore_patterns("__pycache__"))
+def runner(source: Path, cloud: LocalCloud, tools: Path, tmp_path: Path) -> Callable[..., str]:
+    """Run `sam` or `aws` in a copy of an app's folder; returns what it printed, failing on error."""
+    app = tmp_path / source.name
+    shutil.copytree(source, app, ignore=shutil.ignore_patterns("__pycache__"))
     env = tool_environment(cloud.env(), tmp_path / "home")
 
     def run_tool(tool: str, *args: str) -> str:
@@ -59,6 +64,12 @@ def run(cloud: LocalCloud, tools: Path, tmp_path: Path):  # type: ignore[no-unty
 
     run_tool.app = app  # type: ignore[attr-defined]
     return run_tool
+
+
+@pytest.fixture
+def run(cloud: LocalCloud, tools: Path, tmp_path: Path) -> Callable[..., str]:
+    """Run `sam` or `aws` in a copy of lambdas/chat."""
+    return runner(CHAT, cloud, tools, tmp_path)
 
 
 def outputs(stack: str) -> dict[str, str]:
@@ -152,3 +163,58 @@ def test_aws_cloudformation_package_and_deploy_the_chat(cloud: LocalCloud, run) 
     waiter.wait(StackName="clichat", WaiterConfig={"Delay": 1})
     assert gone("clichat")
     assert leftovers("clichat") == []
+
+
+@pytest.mark.skipif(
+    runtimes.runnable("nodejs22.x") is not None or not node_sdk.installed(),
+    reason=runtimes.runnable("nodejs22.x") or "no AWS SDK for JavaScript: `make workshop`",
+)
+def test_sam_deploys_aws_node_sample_chat_which_chats_prunes_and_sam_delete_leaves_nothing(
+    cloud: LocalCloud, tools: Path, tmp_path: Path
+) -> None:
+    """AWS's Node.js sample (three CodeUri folders, ES modules on the runtime's SDK v3) deploys
+    with `sam deploy --resolve-s3`, delivers a message to the other client, prunes a gone
+    connection on 410, and `sam delete` leaves nothing."""
+    run = runner(NODE_CHAT, cloud, tools, tmp_path)
+    printed = run(
+        "sam", "deploy", "--resolve-s3", "--s3-prefix", "nodechat", "--stack-name", "nodechat",
+        *CAPABILITIES, "--no-confirm-changeset", "--no-progressbar",
+    )  # fmt: skip
+    assert "Successfully created/updated stack - nodechat" in printed
+    # The sample's output builds the wss:// URL of AWS by hand; the API's own endpoint is local.
+    api_id = client("cloudformation").describe_stack_resource(
+        StackName="nodechat", LogicalResourceId="SimpleChatWebSocket"
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    url = client("apigatewayv2").get_api(ApiId=api_id)["ApiEndpoint"] + "/Prod"
+    table = "simplechat_connections"  # the template's default TableName
+    dynamodb = client("dynamodb")
+    # A connection that left without its $disconnect (a dropped client's can arrive late).
+    dynamodb.put_item(TableName=table, Item={"connectionId": {"S": "R29uZU5vZGU="}})
+
+    async def scenario() -> tuple[str, str]:
+        async with connect(url) as ada, connect(url) as bob:
+            await ada.send(json.dumps({"action": "sendmessage", "data": "hi from node"}))
+            return await asyncio.wait_for(bob.recv(), 10), await asyncio.wait_for(ada.recv(), 10)
+
+    assert asyncio.run(scenario()) == ("hi from node", "hi from node")
+    deadline = time.monotonic() + 10  # the stale row goes after the live posts: wait for it
+    while time.monotonic() < deadline:
+        left = {item["connectionId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        if "R29uZU5vZGU=" not in left:
+            break
+        time.sleep(0.05)
+    assert "R29uZU5vZGU=" not in left
+
+    settle(cloud)
+    run("sam", "delete", "--stack-name", "nodechat", "--no-prompts")
+    assert gone("nodechat")
+    # As on AWS, only the log groups Lambda made for the functions stay: the sample's template
+    # does not declare them (the kit's chat does, so its stack takes them along).
+    left = leftovers("nodechat")
+    assert len(left) == 3 and all(
+        re.fullmatch(r"log group /aws/lambda/nodechat-On(Connect|Disconnect)Function-\w+", item)
+        or re.fullmatch(r"log group /aws/lambda/nodechat-SendMessageFunction-\w+", item)
+        for item in left
+    ), left
+    assert table not in dynamodb.list_tables()["TableNames"]
+    assert api_id not in [api["ApiId"] for api in client("apigatewayv2").get_apis()["Items"]]
