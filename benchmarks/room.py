@@ -9,9 +9,12 @@ the ratio to the floor does much less.
 Scenarios (`--only` picks some):
 - arena   N people moving at H Hz for S seconds: moves sent, deliveries against the ideal (every
           move to every other person), lag from a move to another person's screen, timeouts;
-- fanout  one chat message to 100 people, through the finished chat app and through a handler
-          written like AWS's example (`benchmarks/apps/aws_chat`), which posts serially;
-- echo    the round trip of a two-way route (`benchmarks/apps/echo`);
+- fanout  one chat message to 100 people, through the finished chat app, through a handler
+          written like AWS's example (`benchmarks/apps/aws_chat`), which posts serially, and
+          through AWS's Node.js sample (`benchmarks/apps/node_chat`: Promise.all over the
+          connections, on the runtime's SDK v3);
+- echo    the round trip of a two-way route (`benchmarks/apps/echo`, and in Node.js
+          `benchmarks/apps/node_echo`);
 - connect 1,000 connections opened at once, each running the chat's `$connect` (a PutItem);
 - calls   the cost of GetItem, PutItem, UpdateItem, Scan (30 rows) and post_to_connection
           from boto3 through the edge;
@@ -22,6 +25,9 @@ Scenarios (`--only` picks some):
           drift weighs on both alike), on the cloud and on the floor. It reports deliveries
           to the awake against the ideal, lag, the cloud's memory (RSS) and open files over
           time, and its worker processes at the end.
+
+The Node.js rows run on `nodejs22.x`; without Node.js 20+ or the SDK (`make workshop` installs
+both) they are skipped with a line saying so.
 
 Run: `.venv/bin/python benchmarks/room.py` (the full room: about 3 minutes), or for example
 `.venv/bin/python benchmarks/room.py --only arena --people 10 --seconds 20`.
@@ -60,6 +66,7 @@ DEFAULT_SCENARIOS = ("arena", "fanout", "echo", "connect", "calls")
 CLOCK_WRAP = 1e4  # move timestamps travel as (time % 1e4) / 1e4, a fraction the arena accepts
 SEQ_SCALE = 1e5  # a move's sequence number travels as seq / 1e5
 SPAWN = multiprocessing.get_context("spawn")
+NODE_RUNTIME = "nodejs22.x"  # the Node.js rows' runtime
 
 
 # ---------------------------------------------------------------------------------- figures
@@ -178,12 +185,19 @@ class RoomCloud(CloudProcess):
             raise RuntimeError(f"workshop deploy {app} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout.strip().splitlines()[-1]
 
-    def deploy_folder(self, app: str, folder: Path, routes: list[tuple[str, str, bool]]) -> str:
-        """Deploy a benchmark-only app folder with the kit's deploy library (in a child process)."""
+    def deploy_folder(
+        self, app: str, folder: Path, routes: list[tuple[str, str, bool]], runtime: str = ""
+    ) -> str:
+        """Deploy a benchmark-only app folder with the kit's deploy library (in a child process);
+        `runtime` other than its python3.12 skips its check of the handlers' .py modules."""
         script = (
             "import json, sys\n"
+            "from infra.deploy import apps, functions\n"
             "from infra.deploy.apps import AppPlan, Route, deploy_plan\n"
             "spec = json.loads(sys.argv[1])\n"
+            "if spec['runtime']:\n"
+            "    functions.RUNTIME = spec['runtime']\n"
+            "    apps.check_handlers = lambda *args: None\n"
             "plan = AppPlan(app=spec['app'], routes=tuple(Route(*r) for r in spec['routes']),"
             " key=spec['key'], table_actions=('PutItem', 'DeleteItem', 'GetItem', 'Scan'),"
             " extra_environment={'table_name': spec['app'] + '-connections'})\n"
@@ -193,6 +207,7 @@ class RoomCloud(CloudProcess):
             "app": app,
             "routes": routes,
             "folder": str(folder),
+            "runtime": runtime,
             "key": "connection_id" if app == "awschat" else "connectionId",
         }
         done = subprocess.run(
@@ -507,6 +522,8 @@ async def _fanout(url: str, receivers: int, messages: int, style: str) -> dict[s
             frame = json.dumps({"action": "sendMessage", "data": text})
         elif style == "aws":
             frame = json.dumps({"action": "sendmessage", "msg": text})
+        elif style == "node":
+            frame = json.dumps({"action": "sendmessage", "data": text})
         else:
             frame = text
         started = time.perf_counter()
@@ -1056,6 +1073,16 @@ def cpu_of(cloud: RoomCloud, label: str, report: Report) -> Iterator[None]:
         )
 
 
+def node_missing() -> str | None:
+    """Why the Node.js rows cannot run here, in a line; None when they can."""
+    from infra.local.aws import runtimes
+    from infra.local.runtime import node_sdk
+
+    if why := runtimes.runnable(NODE_RUNTIME):
+        return why
+    return None if node_sdk.installed() else "no AWS SDK for JavaScript v3: `make workshop`"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(DEFAULT_SCENARIOS))
@@ -1077,6 +1104,7 @@ def main(argv: list[str] | None = None) -> int:
     cloud = RoomCloud("--no-state", *args.cloud_arg)
     print(f"workshop cloud on {cloud.url} (pid {cloud.process.pid}); floor on {floor.ws}")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    no_node = node_missing()
     try:
         if "echo" in args.only or "calls" in args.only:
             echo_url = cloud.deploy_folder(
@@ -1092,6 +1120,20 @@ def main(argv: list[str] | None = None) -> int:
                     lambda v, f: v <= 2.0 and (f is None or v <= 10 * f), "<= 2 ms and <= 10x"),
                 Row("echo round trip p95", local["p95"], raw["p95"], "ms"),
             )  # fmt: skip
+            if no_node:
+                print(f"echo round trip, Node.js: skipped ({no_node})", flush=True)
+            else:
+                print("echo round trip, Node.js ...", flush=True)
+                node_url = cloud.deploy_folder(
+                    "nodeecho", HERE / "apps" / "node_echo", [("$default", "echo.handler", True)],
+                    NODE_RUNTIME,
+                )  # fmt: skip
+                with cpu_of(cloud, "echo (Node.js)", report):
+                    local = run_in_process(echo_client, node_url, args.echoes)
+                report.add(
+                    Row("echo round trip, Node.js p50", local["p50"], raw["p50"], "ms"),
+                    Row("echo round trip, Node.js p95", local["p95"], raw["p95"], "ms"),
+                )
         if "calls" in args.only:
             print("AWS calls through the edge ...", flush=True)
             with cpu_of(cloud, "calls", report):
@@ -1115,14 +1157,29 @@ def main(argv: list[str] | None = None) -> int:
                     ("sendmessage", "lambda_chat.lambda_handler", False),
                 ],
             )
+            styles = [
+                ("kit", chat_url, "finished chat"),
+                ("aws", aws_url, "AWS-idiom serial handler"),
+            ]
+            if no_node:
+                print(f"fan-out, Node.js (AWS's sample): skipped ({no_node})", flush=True)
+            else:
+                node_url = cloud.deploy_folder(
+                    "nodechat",
+                    HERE / "apps" / "node_chat",
+                    [
+                        ("$connect", "onconnect.handler", False),
+                        ("$disconnect", "ondisconnect.handler", False),
+                        ("sendmessage", "sendmessage.handler", False),
+                    ],
+                    NODE_RUNTIME,
+                )
+                styles.append(("node", node_url, "Node.js (AWS's sample)"))
             print(f"chat fan-out to {args.fanout} ...", flush=True)
             raw = run_in_process(
                 fanout_client, floor.ws + "/chat", args.fanout, args.messages, "raw"
             )
-            for style, url, label in (
-                ("kit", chat_url, "finished chat"),
-                ("aws", aws_url, "AWS-idiom serial handler"),
-            ):
+            for style, url, label in styles:
                 with cpu_of(cloud, f"fan-out ({label})", report):
                     local = run_in_process(fanout_client, url, args.fanout, args.messages, style)
                 goal = (lambda v, f: v <= 250) if style == "aws" else None
