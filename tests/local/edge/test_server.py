@@ -251,3 +251,28 @@ def test_a_handler_that_fails_drops_only_its_own_connection() -> None:
             return dropped, reply.status
 
     assert asyncio.run(scenario()) == (b"", 200)
+
+
+def test_the_edge_serves_its_port_only_once_serve_hands_it_the_handlers() -> None:
+    """listen() binds the port but refuses connections; serve() starts answering on it."""
+
+    async def scenario() -> tuple[bool, int]:
+        edge, handed = server.Edge(), Handed()
+        port = await edge.listen("127.0.0.1", 0)
+        try:
+            try:
+                _, early = await asyncio.open_connection("127.0.0.1", port)
+                early.close()
+                refused = False
+            except ConnectionRefusedError:
+                refused = True
+            await edge.serve(echo, handed.on_websocket, handed.on_trace)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /wired HTTP/1.1\r\n\r\n")
+            reply = await read_reply(reader)
+            writer.close()
+            return refused, reply.status
+        finally:
+            edge.close()
+
+    assert asyncio.run(scenario()) == (True, 200)

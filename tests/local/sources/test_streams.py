@@ -251,6 +251,36 @@ def test_last_processing_result_reports_a_failure(cloud: FakeCloud, poller: Stre
     assert processing_result(cloud, uuid) == "PROBLEM: Function call failed"
 
 
+def test_a_role_the_check_refuses_gets_no_records_and_a_problem(
+    cloud: FakeCloud, function_arn: str
+):
+    """With `readable` saying the role may not read the stream, nothing is invoked and the
+    mapping reports Lambda's PROBLEM, naming the stream."""
+    roles: list[str] = []
+
+    def readable(role: str, stream: str) -> bool:
+        roles.append(role)
+        return False
+
+    poller = StreamPoller(cloud.backends, cloud.invoke_async, readable=readable, max_backoff=0.05)
+    poller.start()
+    try:
+        stream_arn = make_table(cloud)
+        uuid = map_stream(cloud, stream_arn)
+        put(cloud, "a")
+        deadline = time.monotonic() + 3
+        while (
+            not processing_result(cloud, uuid).startswith("PROBLEM") and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        assert processing_result(cloud, uuid).startswith(
+            f"PROBLEM: Cannot access stream {stream_arn}."
+        )
+        assert cloud.calls == [] and roles[0].endswith(":role/stream-reader")
+    finally:
+        poller.stop()
+
+
 def test_last_processing_result_reports_ok(cloud: FakeCloud, poller: StreamPoller):
     """After a successful invocation LastProcessingResult reads "OK"."""
     stream_arn = make_table(cloud)
