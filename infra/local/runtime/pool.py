@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..vocabulary import FunctionSpec, InvokeResult
 from . import formats, node, node_sdk
 from .folders import CloudFolder
 from .limits import LimitWatch
@@ -40,7 +41,6 @@ from .process import (
     private_tmp_works,
     worker_script,
 )
-from .spec import FunctionSpec, InvokeResult
 
 Credentials = Callable[[FunctionSpec], Awaitable[Mapping[str, str]]]
 DEFAULT_REGION = "us-east-1"
