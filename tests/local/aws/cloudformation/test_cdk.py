@@ -19,7 +19,7 @@ from infra.local.cloud import LocalCloud
 from infra.local.state.lifecycle import CloudState
 from tests.apps.helpers import extra_frames, receive
 from tests.apps.stacks import settle
-from tests.local.aws import cdk_chat
+from tests.local.aws.cloudformation import cdk_chat
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STACK = cdk_chat.STACK
