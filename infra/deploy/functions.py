@@ -32,6 +32,7 @@ def create_or_update_function(
     environment: dict[str, str] | None = None,
     timeout: int = 10,
     memory_size: int = 128,
+    runtime: str = RUNTIME,
     session: boto3.Session | None = None,
 ) -> str:
     """Create the function ``name`` running ``handler`` (``module.function``) from the zip ``code``.
@@ -43,7 +44,7 @@ def create_or_update_function(
     config = {
         "Role": role_arn,
         "Handler": handler,
-        "Runtime": RUNTIME,
+        "Runtime": runtime,
         "Timeout": timeout,
         "MemorySize": memory_size,
         "Environment": {"Variables": dict(environment or {})},
