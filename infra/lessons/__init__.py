@@ -7,6 +7,7 @@ what comes after, and for catching up. The lessons write ``from infra import les
 - ``show``: ``show_source`` prints a file (or one function of it) so the code a lesson shows IS
   the tested file, and refuses code holding an exercise's answer; ``show_template`` does the
   same for resources of a template (``lambdas/<app>/template.yaml``), the answer cut out;
+  ``side_by_side`` puts two handlers (say, Python and JavaScript) in columns;
 - ``console``: the console's "Test" button, once lesson 02 has shown it: ``invoke``,
   ``recent_logs``;
 - ``resources``: looking inside, ``table_rows``, ``routes_of``, ``route_summary``,
@@ -18,7 +19,9 @@ what comes after, and for catching up. The lessons write ``from infra import les
   opponent;
 - ``apps``: ``catch_up`` (the chat, lesson by lesson) and ``catch_up_app`` (the arena, the game,
   push) build what the earlier lessons built, exactly as ``deploy_app`` would, so each notebook
-  can start where the previous one ended.
+  can start where the previous one ended;
+- ``javascript``: the appendix's Node.js ``sendMessage`` beside the chat's Python one,
+  ``deploy_javascript_send_message``.
 """
 
 from .apps import (
@@ -33,25 +36,36 @@ from .apps import (
 )
 from .clients import WsCat, room_invitation
 from .console import Invocation, invoke, now_ms, recent_logs
+from .javascript import (
+    JAVASCRIPT_FUNCTION,
+    JAVASCRIPT_RUNTIME,
+    deploy_javascript_send_message,
+    javascript_policy,
+)
 from .resources import remove_route, route_summary, routes_of, stream_mappings, table_rows
 from .show import (
     KIT,
     LAMBDAS,
     AnswerShown,
+    SideBySide,
     show_source,
     show_template,
+    side_by_side,
     source_of,
     template_text,
 )
 from .waiting import play_and_wait, wait_until
 
 __all__ = [
+    "JAVASCRIPT_FUNCTION",
+    "JAVASCRIPT_RUNTIME",
     "KIT",
     "LAMBDAS",
     "LESSON_STEPS",
     "STAGE",
     "AnswerShown",
     "Invocation",
+    "SideBySide",
     "WsCat",
     "catch_up",
     "catch_up_app",
@@ -59,7 +73,9 @@ __all__ = [
     "chat_function",
     "chat_policy",
     "chat_route",
+    "deploy_javascript_send_message",
     "invoke",
+    "javascript_policy",
     "now_ms",
     "play_and_wait",
     "recent_logs",
@@ -69,6 +85,7 @@ __all__ = [
     "routes_of",
     "show_source",
     "show_template",
+    "side_by_side",
     "source_of",
     "stream_mappings",
     "table_rows",

@@ -7,6 +7,7 @@ an exercise's answer: ``source_of`` refuses it, ``template_text`` cuts it out.
 from __future__ import annotations
 
 import ast
+import html
 import inspect
 from pathlib import Path
 from typing import Any
@@ -73,14 +74,54 @@ def _no_answers(source: str, where: str) -> str:
     return source
 
 
-def show_source(target: Any, name: str | None = None) -> None:
-    """Print the source of ``target`` (see ``source_of``) under a header naming where it lives."""
+def _header(target: Any, name: str | None) -> str:
+    """The first line a shown source gets: where it lives, and which part of it."""
     if isinstance(target, str | Path):
         where = str(_where(target))
     else:
         where = f"{target.__module__}.{target.__qualname__}"
-    header = f"# {where}" + (f" :: {name}" if name else "")
-    print(header + "\n" + source_of(target, name).rstrip())
+    return f"# {where}" + (f" :: {name}" if name else "")
+
+
+def show_source(target: Any, name: str | None = None) -> None:
+    """Print the source of ``target`` (see ``source_of``) under a header naming where it lives."""
+    print(_header(target, name) + "\n" + source_of(target, name).rstrip())
+
+
+class SideBySide:
+    """Sources in columns, each under its header: a table in a notebook, one after the other as
+    text (``print``, or a front end without HTML)."""
+
+    def __init__(self, columns: list[tuple[str, str]]) -> None:
+        self.columns = columns  # (header, source)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            '<td style="vertical-align: top; text-align: left">'
+            f"<pre>{html.escape(header)}\n{html.escape(source)}</pre></td>"
+            for header, source in self.columns
+        )
+        return f"<table><tr>{cells}</tr></table>"
+
+    def __str__(self) -> str:
+        return "\n\n".join(f"{header}\n{source}" for header, source in self.columns)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def side_by_side(*targets: Any) -> SideBySide:
+    """The sources of ``targets`` in columns, left to right, to compare two handlers.
+
+    Each target is what ``source_of`` takes: a path (any language: a file other than Python is
+    shown whole), a Python object, or a ``(path, name)`` pair for one function of a file. Code
+    holding an exercise's answer is refused, as ``show_source`` refuses it.
+    """
+    columns = []
+    for target in targets:
+        path, name = target if isinstance(target, tuple) else (target, None)
+        columns.append((_header(path, name), source_of(path, name).rstrip()))
+    return SideBySide(columns)
 
 
 def template_text(path: str | Path, *keys: str) -> str:

@@ -62,15 +62,20 @@ def test_exercise_minutes_add_up_to_the_lessons(path: Path) -> None:
     assert sum(minutes.values()) == lesson.exercise_minutes
 
 
-def test_only_setup_and_real_aws_have_no_exercises() -> None:
-    """The lessons are 00 to 10; only 00 (setup) and 09 (real AWS) have no exercises."""
-    assert [path.name[:2] for path in LESSONS] == [f"{number:02d}" for number in range(11)]
-    assert [path.stem for path in WITHOUT_EXERCISES] == ["00-setup", "09-real-aws"]
+def test_only_setup_real_aws_and_the_appendix_have_no_exercises() -> None:
+    """The lessons are 00 to 10, then the optional appendix 11; only 00 (setup), 09 (real AWS)
+    and the appendix have no exercises."""
+    assert [path.name[:2] for path in LESSONS] == [f"{number:02d}" for number in range(12)]
+    assert [path.stem for path in WITHOUT_EXERCISES] == [
+        "00-setup",
+        "09-real-aws",
+        "11-appendix-javascript",
+    ]
 
 
 @pytest.mark.parametrize("path", WITHOUT_EXERCISES, ids=lambda path: path.stem)
-def test_setup_and_real_aws_take_no_exercise_time(path: Path) -> None:
-    """00 and 09 take no exercise time and have no exercise notebook."""
+def test_setup_real_aws_and_the_appendix_take_no_exercise_time(path: Path) -> None:
+    """00, 09 and the appendix take no exercise time and have no exercise notebook."""
     lesson = read_lesson(path)
     assert lesson.exercise_minutes == 0 and not lesson.exercises.exists()
 
