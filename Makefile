@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 .PHONY: workshop test lint
 
 # The type checker (pyproject.toml's [tool.mypy]): infra/ and benchmarks/, then each app of lambdas/
-# on its own, since each is a Lambda zip root whose modules `import common`.
-MYPY = $(BIN)/mypy && for app in $(dir $(wildcard lambdas/*/template.yaml)); do \
+# on its own, since each is a Lambda zip root whose modules `import common` (the Python apps: those
+# with a common.py).
+MYPY = $(BIN)/mypy && for app in $(dir $(wildcard lambdas/*/common.py)); do \
 	MYPYPATH=$$app $(BIN)/mypy --explicit-package-bases --cache-dir .mypy_cache/$$app $$app || exit 1; done
 
 $(BIN)/python:

@@ -11,7 +11,7 @@ Scenarios (`--only` picks some):
           move to every other person), lag from a move to another person's screen, timeouts;
 - fanout  one chat message to 100 people, through the finished chat app, through a handler
           written like AWS's example (`benchmarks/apps/aws_chat`), which posts serially, and
-          through AWS's Node.js sample (`benchmarks/apps/node_chat`: Promise.all over the
+          through AWS's Node.js sample (`lambdas/chat-javascript`: Promise.all over the
           connections, on the runtime's SDK v3);
 - echo    the round trip of a two-way route (`benchmarks/apps/echo`, and in Node.js
           `benchmarks/apps/node_echo`);
@@ -1166,11 +1166,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 node_url = cloud.deploy_folder(
                     "nodechat",
-                    HERE / "apps" / "node_chat",
+                    ROOT / "lambdas" / "chat-javascript",
                     [
-                        ("$connect", "onconnect.handler", False),
-                        ("$disconnect", "ondisconnect.handler", False),
-                        ("sendmessage", "sendmessage.handler", False),
+                        ("$connect", "onconnect/app.handler", False),
+                        ("$disconnect", "ondisconnect/app.handler", False),
+                        ("sendmessage", "sendmessage/app.handler", False),
                     ],
                     NODE_RUNTIME,
                 )

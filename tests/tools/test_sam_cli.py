@@ -4,8 +4,8 @@
 code and the template, creates a change set from the template's URL, waits, and prints the
 stack's outputs; `sam delete` removes the stack and its artefacts. `aws cloudformation package`
 and `deploy` do the same with a bucket of one's own. `sam deploy` also deploys AWS's Node.js
-sample chat (node_chat/: ES modules on the runtime's SDK v3, nothing bundled). Each tool runs in `.venv-sam/`
-(tests/tools/tools_env.py) with AWS_ENDPOINT_URL pointing at the module's cloud.
+sample chat (lambdas/chat-javascript/: ES modules on the runtime's SDK v3, nothing bundled). Each
+tool runs in `.venv-sam/` (tests/tools/tools_env.py) with AWS_ENDPOINT_URL pointing at the module's cloud.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.apps.stacks import leftovers, settle
 from tests.tools.tools_env import tool_environment, tools_bin
 
 CHAT = Path(__file__).resolve().parents[2] / "lambdas" / "chat"
-NODE_CHAT = Path(__file__).resolve().with_name("node_chat")  # AWS's sample, in Node.js
+NODE_CHAT = CHAT.with_name("chat-javascript")  # AWS's sample, in Node.js
 CAPABILITIES = ["--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 pytestmark = pytest.mark.timeout(900)  # the first run installs the tools (a minute or two)

@@ -404,73 +404,14 @@ def test_doctor_names_a_missing_sdk_beside_node(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- Node.js functions end to end
 
-CHAT_PACKAGE = json.dumps({"name": "chat", "type": "module"})  # bundles nothing
+# AWS's sample chat, as the kit ships it (the SAM CLI test and lesson 11 deploy the same files).
+SAMPLE_CHAT = Path(__file__).resolve().parents[3] / "lambdas" / "chat-javascript"
 
-CONNECT = """\
-    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-    import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-
-    export const handler = async (event) => {
-      await documents.send(new PutCommand({
-        TableName: process.env.TABLE_NAME,
-        Item: { connectionId: event.requestContext.connectionId },
-      }));
-      return { statusCode: 200, body: 'Connected.' };
-    };
-"""
-
-DISCONNECT = """\
-    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-    import { DynamoDBDocumentClient, DeleteCommand } from '@aws-sdk/lib-dynamodb';
-
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-
-    export const handler = async (event) => {
-      await documents.send(new DeleteCommand({
-        TableName: process.env.TABLE_NAME,
-        Key: { connectionId: event.requestContext.connectionId },
-      }));
-      return { statusCode: 200, body: 'Disconnected.' };
-    };
-"""
-
-# AWS's simple-websockets-chat-app sendmessage handler, as its sample has it (v3, ES module).
-SEND_MESSAGE = """\
-    import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-    import { DynamoDBDocumentClient, ScanCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
-    import {
-      ApiGatewayManagementApiClient, PostToConnectionCommand,
-    } from '@aws-sdk/client-apigatewaymanagementapi';
-
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-
-    export const handler = async (event) => {
-      const { Items } = await documents.send(new ScanCommand({
-        TableName: process.env.TABLE_NAME, ProjectionExpression: 'connectionId',
-      }));
-      const api = new ApiGatewayManagementApiClient({
-        endpoint: 'https://' + event.requestContext.domainName + '/' + event.requestContext.stage,
-      });
-      const data = JSON.parse(event.body).data;
-      await Promise.all(Items.map(async ({ connectionId }) => {
-        try {
-          await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
-        } catch (error) {
-          if (error.$metadata?.httpStatusCode === 410 && error.name === 'GoneException') {
-            console.log(`Found stale connection, deleting ${connectionId}`);
-            await documents.send(new DeleteCommand({
-              TableName: process.env.TABLE_NAME, Key: { connectionId },
-            }));
-          } else {
-            throw error;
-          }
-        }
-      }));
-      return { statusCode: 200, body: 'Data sent.' };
-    };
-"""
+def sample_files(handler_folder: str) -> dict[str, str]:
+    """One of the sample's CodeUri folders, as the files of a zip."""
+    folder = SAMPLE_CHAT / handler_folder
+    return {path.name: path.read_text() for path in folder.iterdir() if path.is_file()}
 
 
 def node_zip(files: dict[str, str]) -> bytes:
@@ -542,14 +483,14 @@ def test_a_node_chat_of_es_modules_on_the_sdk_v3_chats_and_prunes_gone_connectio
     api_id = apigw.create_api(
         Name="node-chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
     )["ApiId"]
-    for route_key, source in (
-        ("$connect", CONNECT),
-        ("$disconnect", DISCONNECT),
-        ("sendmessage", SEND_MESSAGE),
+    for route_key, folder in (
+        ("$connect", "onconnect"),
+        ("$disconnect", "ondisconnect"),
+        ("sendmessage", "sendmessage"),
     ):
         name = f"{table}-{route_key.strip('$')}"
-        files = {"package.json": CHAT_PACKAGE, "index.js": source}
-        arn = create_node_function(aws, name, files, Environment=environment)
+        files = sample_files(folder)
+        arn = create_node_function(aws, name, files, "app.handler", Environment=environment)
         route(aws, cloud, api_id, route_key, arn)
     apigw.create_stage(ApiId=api_id, StageName="production", AutoDeploy=True)
     url = apigw.get_api(ApiId=api_id)["ApiEndpoint"] + "/production"
@@ -677,51 +618,7 @@ SEED_CONNECT = """\
     };
 """
 
-SEED_SEND_MESSAGE = """\
-    const AWS = require('aws-sdk');
-
-    const ddb = new AWS.DynamoDB.DocumentClient({ apiVersion: '2012-08-10' });
-
-    const TABLE_NAME = process.env.TABLE_NAME;
-
-    exports.handler = async (event, context) => {
-      let connectionData;
-
-      try {
-        connectionData = await ddb.scan({ TableName: TABLE_NAME, ProjectionExpression: 'connectionId' }).promise();
-      } catch (e) {
-        return { statusCode: 500, body: e.stack };
-      }
-
-      const apigwManagementApi = new AWS.ApiGatewayManagementApi({
-        apiVersion: '2018-11-29',
-        endpoint: event.requestContext.domainName + '/' + event.requestContext.stage
-      });
-
-      const postData = JSON.parse(event.body).data;
-
-      const postCalls = connectionData.Items.map(async ({ connectionId }) => {
-        try {
-          await apigwManagementApi.postToConnection({ ConnectionId: connectionId, Data: postData }).promise();
-        } catch (e) {
-          if (e.statusCode === 410) {
-            console.log(`Found stale connection, deleting ${connectionId}`);
-            await ddb.delete({ TableName: TABLE_NAME, Key: { connectionId } }).promise();
-          } else {
-            throw e;
-          }
-        }
-      });
-
-      try {
-        await Promise.all(postCalls);
-      } catch (e) {
-        return { statusCode: 500, body: e.stack };
-      }
-
-      return { statusCode: 200, body: 'Data sent.' };
-    };
-"""
+SEED_SEND_MESSAGE = (SAMPLE_CHAT / "sdk-v2" / "sendMessage.js").read_text()  # as seed 003 wrote it
 
 # What a bundler leaves out of node_modules: types, docs and the browser build.
 NOT_BUNDLED = (".d.ts", ".md", ".normal.json", ".examples.json")
