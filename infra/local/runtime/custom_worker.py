@@ -71,13 +71,10 @@ def load_sibling(name: str) -> ModuleType:
 
 
 api = load_sibling("runtime_api")
+frames = load_sibling("frames")
 
 
-def frame(payload: bytes) -> bytes:
-    """One length-prefixed frame, as `multiprocessing.connection` writes them (`process.frame`)."""
-    if len(payload) > 0x7FFFFFFF:
-        return struct.pack("!i", -1) + struct.pack("!Q", len(payload)) + payload
-    return struct.pack("!i", len(payload)) + payload
+frame = frames.frame
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -94,7 +91,7 @@ class Parent:
         self.request_fd = request_fd
         self.response_fd = response_fd
         os.set_blocking(request_fd, False)
-        self._buffer = bytearray()
+        self._reader = frames.FrameReader()
         self._request: dict[str, Any] | None = None  # a request whose event frame comes next
 
     def send(self, message: dict[str, Any], body: bytes | None = None) -> None:
@@ -115,31 +112,14 @@ class Parent:
             data = b""
         if not data:
             return None
-        self._buffer += data
         invokes = []
-        for payload in self._frames():
+        for payload in self._reader.feed(data):
             if self._request is None:
                 self._request = json.loads(payload)
             else:
                 invokes.append((self._request, payload))
                 self._request = None
         return invokes
-
-    def _frames(self) -> list[bytes]:
-        frames = []
-        while len(self._buffer) >= 4:
-            (size,) = struct.unpack_from("!i", self._buffer)
-            start = 4
-            if size == -1:
-                if len(self._buffer) < 12:
-                    break
-                (size,) = struct.unpack_from("!Q", self._buffer, 4)
-                start = 12
-            if len(self._buffer) < start + size:
-                break
-            frames.append(bytes(self._buffer[start : start + size]))
-            del self._buffer[: start + size]
-        return frames
 
 
 class Output:

@@ -18,13 +18,14 @@ import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .frames import FrameReader, frame
 
 WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 # A custom runtime's worker: the zip's `bootstrap` behind the Lambda Runtime API.
@@ -59,37 +60,6 @@ class WorkerExited(Exception):
         super().__init__(f"worker exited with {returncode}")
         self.returncode = returncode
         self.logs = logs
-
-
-def frame(payload: bytes) -> bytes:
-    """One length-prefixed frame, as `Connection.send_bytes` writes it."""
-    if len(payload) > 0x7FFFFFFF:
-        return struct.pack("!i", -1) + struct.pack("!Q", len(payload)) + payload
-    return struct.pack("!i", len(payload)) + payload
-
-
-class FrameReader:
-    """Splits a byte stream into `Connection.send_bytes` frames."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        self._buffer += data
-        frames = []
-        while len(self._buffer) >= 4:
-            (size,) = struct.unpack_from("!i", self._buffer)
-            start = 4
-            if size == -1:
-                if len(self._buffer) < 12:
-                    break
-                (size,) = struct.unpack_from("!Q", self._buffer, 4)
-                start = 12
-            if len(self._buffer) < start + size:
-                break
-            frames.append(bytes(self._buffer[start : start + size]))
-            del self._buffer[: start + size]
-        return frames
 
 
 def worker_script(runtime: str) -> str:
