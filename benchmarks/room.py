@@ -188,19 +188,17 @@ class RoomCloud(CloudProcess):
     def deploy_folder(
         self, app: str, folder: Path, routes: list[tuple[str, str, bool]], runtime: str = ""
     ) -> str:
-        """Deploy a benchmark-only app folder with the kit's deploy library (in a child process);
-        `runtime` other than its python3.12 skips its check of the handlers' .py modules."""
+        """Deploy a benchmark-only app folder with the kit's deploy library (in a child process),
+        every function on `runtime` (default: the library's python3.12)."""
         script = (
             "import json, sys\n"
-            "from infra.deploy import apps, functions\n"
+            "from infra.deploy import functions\n"
             "from infra.deploy.apps import AppPlan, Route, deploy_plan\n"
             "spec = json.loads(sys.argv[1])\n"
-            "if spec['runtime']:\n"
-            "    functions.RUNTIME = spec['runtime']\n"
-            "    apps.check_handlers = lambda *args: None\n"
             "plan = AppPlan(app=spec['app'], routes=tuple(Route(*r) for r in spec['routes']),"
             " key=spec['key'], table_actions=('PutItem', 'DeleteItem', 'GetItem', 'Scan'),"
-            " extra_environment={'table_name': spec['app'] + '-connections'})\n"
+            " extra_environment={'table_name': spec['app'] + '-connections'},"
+            " runtime=spec['runtime'] or functions.RUNTIME)\n"
             "print(deploy_plan(plan, folder=spec['folder']))\n"
         )
         spec = {

@@ -10,7 +10,7 @@ import boto3
 
 from infra.deploy.apis import ACTION_SELECTION, add_route, add_route_response, create_websocket_api
 from infra.deploy.aws import account_of, region_of
-from infra.deploy.functions import create_or_update_function
+from infra.deploy.functions import RUNTIME, create_or_update_function
 from infra.deploy.packaging import app_folder, check_handlers, package_lambda
 from infra.deploy.policies import execute_api_arn, lambda_policy, log_group_arn
 from infra.deploy.roles import create_lambda_role
@@ -56,6 +56,7 @@ class AppPlan:
     table_actions: tuple[str, ...] = ("PutItem", "GetItem", "DeleteItem", "UpdateItem", "Scan")
     connection_methods: tuple[str, ...] = ("POST",)
     extra_environment: dict[str, str] = field(default_factory=dict)
+    runtime: str = RUNTIME  # every function's (AWS's Node.js sample: "nodejs22.x")
 
     @property
     def table_name(self) -> str:
@@ -171,7 +172,7 @@ def deploy_plan(
     """
     app = plan.app
     code = package_lambda(folder or app)
-    check_handlers(code, plan.handlers, app_folder(folder or app))
+    check_handlers(code, plan.handlers, app_folder(folder or app), plan.runtime)
     stream = plan.stream_handler is not None
     if stream and plan.stream_by_hand:
         stream = has_stream(plan.table_name, session=session)
@@ -197,7 +198,14 @@ def deploy_plan(
     def function(suffix: str, handler: str, env: dict[str, str]) -> str:
         name = plan.function_name(suffix)
         create_or_update_function(
-            app, name, handler, role_arn, code, environment=env, session=session
+            app,
+            name,
+            handler,
+            role_arn,
+            code,
+            environment=env,
+            runtime=plan.runtime,
+            session=session,
         )
         return name
 

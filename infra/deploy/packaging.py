@@ -39,20 +39,30 @@ def app_folder(app: str | Path) -> Path:
     return folder
 
 
-def check_handlers(zip_bytes: bytes, handlers: dict[str, str], folder: str | Path) -> None:
+def check_handlers(
+    zip_bytes: bytes, handlers: dict[str, str], folder: str | Path, runtime: str = "python3.12"
+) -> None:
     """MissingHandlerModule unless the zip holds the module of every handler.
 
     `handlers` maps what runs it (a route key, "the stream") to a Handler string such as
-    `send_message.lambda_handler`. Lambda itself accepts such a zip and then fails every
-    invoke with Runtime.ImportModuleError; saying so at deploy time names the missing file.
+    `send_message.lambda_handler` (Python) or `sendmessage/app.handler` (Node.js). Lambda itself
+    accepts such a zip and then fails every invoke with Runtime.ImportModuleError; saying so at
+    deploy time names the missing file. A custom runtime's Handler means what its bootstrap says.
     """
+    if runtime.startswith("provided"):
+        return
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
         names = set(archive.namelist())
     for role, handler in handlers.items():
-        module = handler.rpartition(".")[0].replace(".", "/")
-        if f"{module}.py" not in names and f"{module}/__init__.py" not in names:
+        if runtime.startswith("nodejs"):
+            module = handler.rpartition(".")[0]  # a path: "dir/file"
+            files = [f"{module}{suffix}" for suffix in (".js", ".mjs", ".cjs")]
+        else:
+            module = handler.rpartition(".")[0].replace(".", "/")
+            files = [f"{module}.py", f"{module}/__init__.py"]
+        if not names.intersection(files):
             raise MissingHandlerModule(
-                f"{folder} has no {module}.py, which {role}'s handler {handler} needs:"
+                f"{folder} has no {files[0]}, which {role}'s handler {handler} needs:"
                 f" put that file back (the kit's copy is in lambdas/), or change the Handler"
             )
 

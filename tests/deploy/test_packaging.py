@@ -97,3 +97,23 @@ def test_check_handlers_takes_a_package_for_a_module(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "app.py").write_text("")
     code = package_lambda(tmp_path)
     check_handlers(code, {"a": "pkg.handler", "b": "pkg.app.handler"}, tmp_path)
+
+
+def test_check_handlers_finds_a_node_module_by_its_path(tmp_path: Path) -> None:
+    """A Node.js handler names a file path; .js, .mjs and .cjs are found, a missing one named."""
+    (tmp_path / "sendmessage").mkdir()
+    (tmp_path / "sendmessage" / "app.mjs").write_text("export const handler = async () => {};\n")
+    (tmp_path / "index.cjs").write_text("exports.handler = async () => {};\n")
+    code = package_lambda(tmp_path)
+    handlers = {"a": "sendmessage/app.handler", "b": "index.handler"}
+    check_handlers(code, handlers, tmp_path, "nodejs22.x")
+    with pytest.raises(MissingHandlerModule, match=r"onconnect/app\.js"):
+        check_handlers(
+            code, {"the $connect route": "onconnect/app.handler"}, tmp_path, "nodejs22.x"
+        )
+
+
+def test_check_handlers_leaves_a_custom_runtimes_handler_to_its_bootstrap(tmp_path: Path) -> None:
+    """On provided.al2023 the Handler means what the bootstrap says: nothing is checked."""
+    (tmp_path / "bootstrap").write_text("#!/bin/sh\n")
+    check_handlers(package_lambda(tmp_path), {"a": "function.handler"}, tmp_path, "provided.al2023")
