@@ -27,6 +27,7 @@ import pytest
 import websockets
 
 from infra.doctor import Doctor, diagnose
+from infra.endpoints import LOCAL_KEYS
 from infra.local.aws import runtimes
 from infra.local.cloud import LocalCloud
 from infra.local.runtime import node, node_sdk
@@ -695,6 +696,113 @@ def test_the_seeds_javascript_chat_runs_as_written_with_v2_in_its_zip(
         time.sleep(0.05)
     assert "R29uZUNvbm5lY3Q=" not in left
     assert len(left) == 2  # alice and bob, stored by the $connect handler
+
+
+# Seed 004's push, as its author wrote it for Node.js 8.10, with its placeholders filled: the
+# endpoint is the stage's, and the keys are the learner's own, pasted as the post says (the kit's
+# lessons never do this: their push uses the execution role's credentials, which are temporary
+# and need their session token). "ar AWS" is the post's copy-paste slip for "var AWS".
+SEED_PUSH = """\
+    var AWS = require('aws-sdk');
+    var dynamodb = new AWS.DynamoDB();
+    exports.handler = (event, context) => {
+    var paramsS = {
+    TableName: "chatIdTable",
+    ProjectionExpression: 'connectionId'
+    }
+    dynamodb.scan(paramsS, function(err, data) {
+    if (err) console.log(err, err.stack); // an error occurred
+    else console.log(data);
+    var i;
+    for (i = 0; i < data.Count; i++) {
+    console.log(data.Items[i].connectionId.S);
+    var params = {
+    ConnectionId: data.Items[i].connectionId.S,
+    Data: 'Hello from Lambda'
+    };
+    var apigatewaymanagementapi = new AWS.ApiGatewayManagementApi({
+    apiVersion: "2018-11-29",
+    endpoint: 'ENDPOINT',
+    accessKeyId: 'ACCESS_KEY',
+    secretAccessKey: 'SECRET_KEY'
+    });
+    apigatewaymanagementapi.postToConnection(params, function(err, data) {
+    if (err) console.log(err, err.stack); // an error occurred
+    else console.log(data); // successful response
+    });
+    }
+    });
+    }
+"""
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-12-06T12:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/push-every-minute"],
+    "detail": {},
+}
+
+
+@needs_node_functions
+@needs_v2
+def test_the_seeds_javascript_push_runs_as_written_with_v2_in_its_zip(
+    cloud: LocalCloud, aws: Any
+) -> None:
+    """Seed 004's push (a Node 8-style handler, v2 bundled), run by a scheduled event, reaches
+    every connection stored by seed 003's $connect."""
+    apigw = aws("apigatewayv2")
+    api_id = apigw.create_api(
+        Name="seed-push", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )["ApiId"]
+    waits.create_table(
+        aws("dynamodb"),
+        TableName="chatIdTable",
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    endpoint = f"{api_id}.execute-api.{cloud.region}.amazonaws.com/dev"
+    created = {}
+    for name, source in (
+        ("seed-push-connect", SEED_CONNECT),
+        (
+            "seed-push",
+            SEED_PUSH.replace("ENDPOINT", endpoint)
+            .replace("ACCESS_KEY", LOCAL_KEYS["AWS_ACCESS_KEY_ID"])
+            .replace("SECRET_KEY", LOCAL_KEYS["AWS_SECRET_ACCESS_KEY"]),
+        ),
+    ):
+        created[name] = waits.create_function(
+            aws("lambda"),
+            FunctionName=name,
+            Runtime=NODE_RUNTIME,
+            Role=lambda_role(aws("iam")),
+            Handler="index.handler",
+            Code={"ZipFile": v2_zip(source)},
+            Environment={"Variables": {"TABLE_NAME": "chatIdTable"}},
+            Timeout=10,
+        )["FunctionArn"]
+    route(aws, cloud, api_id, "$connect", created["seed-push-connect"])
+    apigw.create_stage(ApiId=api_id, StageName="dev", AutoDeploy=True)
+    url = apigw.get_api(ApiId=api_id)["ApiEndpoint"] + "/dev"
+
+    async def scenario() -> list[str]:
+        async with websockets.connect(url) as alice, websockets.connect(url) as bob:
+            pushed = await asyncio.to_thread(
+                aws("lambda").invoke, FunctionName="seed-push", Payload=json.dumps(SCHEDULED_EVENT)
+            )
+            assert "FunctionError" not in pushed
+            return [await recv_text(alice), await recv_text(bob)]
+
+    try:
+        assert run(scenario()) == ["Hello from Lambda", "Hello from Lambda"]
+    finally:
+        aws("dynamodb").delete_table(TableName="chatIdTable")
 
 
 V2_GONE = """\
