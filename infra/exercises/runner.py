@@ -60,6 +60,13 @@ class NotebookReport:
         return cls(data["path"], results, data["problem"])
 
 
+# A kernel can die before it answers at all when many start at once (jupyter_client picks its
+# ports before the kernel binds them, and another process may take one meanwhile): nothing of the
+# learner's has run, so the notebook gets a fresh kernel rather than a failing grade.
+KERNEL_NEVER_STARTED = "Kernel died before replying to kernel_info"
+KERNEL_STARTS = 3
+
+
 def run_notebook(
     path: Path,
     timeout: float,
@@ -74,14 +81,18 @@ def run_notebook(
     except Exception as error:  # malformed JSON, not a notebook, unreadable file
         report.problem = unreadable(error)
         return report
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        allow_errors=True,
-        shutdown_kernel="immediate",
-        resources={"metadata": {"path": str(cwd or path.parent)}},
-    )
-    cells_run = _execute(client, notebook, timeout, _kernel_env(env), report)
+    for _attempt in range(KERNEL_STARTS):
+        client = NotebookClient(
+            notebook,
+            kernel_name="python3",
+            allow_errors=True,
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(cwd or path.parent)}},
+        )
+        report.problem = ""
+        cells_run = _execute(client, notebook, timeout, _kernel_env(env), report)
+        if not (cells_run == 0 and KERNEL_NEVER_STARTED in report.problem):
+            break
     for exercise in exercise_ids(notebook):
         report.results[exercise] = _grade(notebook, exercise, cells_run, report.problem)
     return report

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from infra.exercises import runner
 from infra.exercises.runner import ExerciseResult, NotebookReport, run_notebook
 
 from .conftest import EXERCISES, NOTEBOOK, SOLUTIONS, edit_cell
@@ -85,6 +87,43 @@ def test_dead_kernel_is_an_error(solution_copy: Path) -> None:
     report = run_notebook(solution_copy, TIMEOUT)
     assert report.problem == "the kernel died (in cell 3)"
     assert {e: r.status for e, r in report.results.items()} == dict.fromkeys(EXERCISES, "error")
+
+
+def test_a_kernel_that_dies_before_answering_is_started_again(
+    solution_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel lost at start (before any cell ran) is replaced; the notebook is graded."""
+    starts: list[int] = []
+    real_setup = runner.NotebookClient.setup_kernel
+
+    def setup_kernel(client: Any, **kwargs: Any) -> Any:
+        starts.append(1)
+        if len(starts) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real_setup(client, **kwargs)
+
+    monkeypatch.setattr(runner.NotebookClient, "setup_kernel", setup_kernel)
+    report = run_notebook(solution_copy, TIMEOUT)
+    assert len(starts) == 2 and report.problem == ""
+    assert {e: r.status for e, r in report.results.items()} == dict.fromkeys(EXERCISES, "pass")
+
+
+def test_a_kernel_that_never_starts_is_one_clear_problem(
+    solution_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel that dies at every start is tried three times, then reported in one line."""
+    starts: list[int] = []
+
+    def setup_kernel(client: Any, **kwargs: Any) -> Any:
+        starts.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(runner.NotebookClient, "setup_kernel", setup_kernel)
+    report = run_notebook(solution_copy, TIMEOUT)
+    assert len(starts) == runner.KERNEL_STARTS
+    assert report.problem == (
+        "could not run the notebook: RuntimeError: Kernel died before replying to kernel_info"
+    )
 
 
 def test_kernel_gets_the_environment_and_working_directory(tmp_path: Path) -> None:
