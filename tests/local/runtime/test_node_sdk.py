@@ -466,6 +466,32 @@ def route(aws: Any, cloud: LocalCloud, api_id: str, route_key: str, function_arn
     )
 
 
+GONE = "R29uZUNvbm5lY3Q="  # a connection that left without its $disconnect
+
+
+def chat_and_prune(aws: Any, url: str, table: str, action: str) -> set[str]:
+    """Alice says hello to Bob through `action`, with a gone connection in `table`: both get it,
+    and the handler deletes the gone one's row after its 410. Returns the rows left."""
+    dynamodb = aws("dynamodb")
+    dynamodb.put_item(TableName=table, Item={"connectionId": {"S": GONE}})
+
+    async def scenario() -> tuple[str, str]:
+        async with websockets.connect(url) as alice, websockets.connect(url) as bob:
+            await alice.send(json.dumps({"action": action, "data": "hello"}))
+            return await recv_text(alice), await recv_text(bob)
+
+    assert run(scenario()) == ("hello", "hello")
+    # The handler deletes the stale row after the live posts: wait for its answer.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = {item["connectionId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        if GONE not in left:
+            break
+        time.sleep(0.05)
+    assert GONE not in left
+    return left
+
+
 @needs_node_functions
 def test_a_node_chat_of_es_modules_on_the_sdk_v3_chats_and_prunes_gone_connections(
     cloud: LocalCloud, aws: Any
@@ -495,24 +521,7 @@ def test_a_node_chat_of_es_modules_on_the_sdk_v3_chats_and_prunes_gone_connectio
         route(aws, cloud, api_id, route_key, arn)
     apigw.create_stage(ApiId=api_id, StageName="production", AutoDeploy=True)
     url = apigw.get_api(ApiId=api_id)["ApiEndpoint"] + "/production"
-    dynamodb = aws("dynamodb")
-    # A connection that left without its $disconnect (as a dropped client's can arrive late).
-    dynamodb.put_item(TableName=table, Item={"connectionId": {"S": "R29uZUNvbm5lY3Q="}})
-
-    async def scenario() -> tuple[str, str]:
-        async with websockets.connect(url) as alice, websockets.connect(url) as bob:
-            await alice.send(json.dumps({"action": "sendmessage", "data": "hello"}))
-            return await recv_text(alice), await recv_text(bob)
-
-    assert run(scenario()) == ("hello", "hello")
-    # The handler deletes the stale row after the live posts: wait for its answer.
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        left = {item["connectionId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
-        if "R29uZUNvbm5lY3Q=" not in left:
-            break
-        time.sleep(0.05)
-    assert "R29uZUNvbm5lY3Q=" not in left
+    chat_and_prune(aws, url, table, "sendmessage")
 
 
 @needs_node_functions
@@ -679,22 +688,7 @@ def test_the_seeds_javascript_chat_runs_as_written_with_v2_in_its_zip(
         route(aws, cloud, api_id, route_key, response["FunctionArn"])
     apigw.create_stage(ApiId=api_id, StageName="beta", AutoDeploy=True)
     url = apigw.get_api(ApiId=api_id)["ApiEndpoint"] + "/beta"
-    dynamodb = aws("dynamodb")
-    dynamodb.put_item(TableName=table, Item={"connectionId": {"S": "R29uZUNvbm5lY3Q="}})
-
-    async def scenario() -> tuple[str, str]:
-        async with websockets.connect(url) as alice, websockets.connect(url) as bob:
-            await alice.send(json.dumps({"action": "sendMessage", "data": "hello"}))
-            return await recv_text(alice), await recv_text(bob)
-
-    assert run(scenario()) == ("hello", "hello")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        left = {item["connectionId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
-        if "R29uZUNvbm5lY3Q=" not in left:
-            break
-        time.sleep(0.05)
-    assert "R29uZUNvbm5lY3Q=" not in left
+    left = chat_and_prune(aws, url, table, "sendMessage")
     assert len(left) == 2  # alice and bob, stored by the $connect handler
 
 
