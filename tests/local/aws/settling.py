@@ -34,3 +34,17 @@ def lasting(**seconds: float) -> contextlib.AbstractContextManager[None]:
     """States begun in the block last `seconds` (say function_update=3.0): long enough that a
     careless call made right after lands inside them, even on a busy machine."""
     return timing(replace(states.current(), **seconds))
+
+
+@contextlib.contextmanager
+def clock_held() -> Iterator[None]:
+    """The states' clock stands still in the block: what begins in it keeps its first state
+    (a table CREATING, an index CREATING) until the block ends, however slow the machine.
+    The clock runs on afterwards, so waiters outside the block see it settle."""
+    real_now = states.now
+    held_at = real_now()
+    states.now = lambda: held_at
+    try:
+        yield
+    finally:
+        states.now = real_now
