@@ -11,7 +11,6 @@ schedule groups do); `teardown` finds an app's schedules by their target, one of
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -20,7 +19,7 @@ from urllib.parse import unquote
 import boto3
 from botocore.exceptions import ClientError
 
-from infra.deploy.aws import app_tags, client, error_code, report
+from infra.deploy.aws import app_tags, client, error_code, report, retry_while, wait_for
 from infra.deploy.functions import allow_invoke
 from infra.deploy.roles import ROLE_PATH
 
@@ -78,7 +77,7 @@ def create_scheduler_role(
             Description=f"EventBridge Scheduler runs the {app} workshop function with it",
             Tags=[{"Key": k, "Value": v} for k, v in app_tags(app).items()],
         )["Role"]
-        iam.get_waiter("role_exists").wait(RoleName=name, WaiterConfig={"Delay": 1})
+        wait_for(iam, "role_exists", RoleName=name)
         outcome = "created"
     policy = invoke_policy(function_arn)
     try:
@@ -147,18 +146,9 @@ def schedule_function(
 def once_scheduler_may_assume(call: Callable[[], T], timeout: float = 60.0) -> T:
     """`call()` (CreateSchedule or UpdateSchedule), again while Scheduler cannot assume the
     schedule's role yet: IAM is eventually consistent, so a role made seconds ago is refused
-    with ValidationException, on AWS and in the local cloud alike."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except ClientError as error:
-            # AWS: "The execution role you provide must allow AWS EventBridge Scheduler to
-            # assume the role." while IAM has not spread the new role yet.
-            retry = error_code(error) == "ValidationException" and "assume" in str(error).lower()
-            if not retry or time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+    with ValidationException ("The execution role you provide must allow AWS EventBridge
+    Scheduler to assume the role."), on AWS and in the local cloud alike."""
+    return retry_while(call, "ValidationException", "Scheduler to assume the role", timeout)
 
 
 def schedule_rule(

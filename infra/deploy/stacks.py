@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, WaiterError
 
-from infra.deploy.aws import APP_TAG, account_of, client, error_code, region_of, report
+from infra.deploy.aws import APP_TAG, account_of, client, error_code, pauses, region_of, report
 from infra.deploy.packaging import app_folder, package_lambda
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -255,7 +255,7 @@ def _events_until_settled(
     name: str, since: set[str], session: boto3.Session | None
 ) -> Iterator[dict[str, Any]]:
     cloudformation = client("cloudformation", session)
-    while True:
+    for pause in pauses(POLL_SECONDS):
         yield from stack_events(name, since, session=session)
         try:
             status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
@@ -264,7 +264,7 @@ def _events_until_settled(
         if not status.endswith("IN_PROGRESS"):
             yield from stack_events(name, since, session=session)
             return
-        time.sleep(POLL_SECONDS)
+        time.sleep(pause)
 
 
 def _failure(name: str, since: set[str], session: boto3.Session | None) -> str:

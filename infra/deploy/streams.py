@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from infra.deploy.aws import client, report, retry_while
+from infra.deploy.aws import client, report, retry_while, wait_with
 from infra.deploy.tables import enable_stream, stream_arn
 
 # Lambda has no built-in waiter for mappings; this one polls GetEventSourceMapping like the others.
@@ -78,7 +78,7 @@ def map_stream(
     else:
         outcome = "exists"
     waiter = create_waiter_with_client("EventSourceMappingEnabled", _MAPPING_WAITERS, lambda_)
-    waiter.wait(UUID=mapping["UUID"])
+    wait_with(waiter, UUID=mapping["UUID"])
     report("stream mapping", f"{table_name} → {function_name}", outcome)
     return mapping["UUID"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.deploy.aws import client, error_code
+from infra.deploy.aws import client, error_code, pauses
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,12 @@ def recent_logs(
     AWS log events arrive seconds after the invocation (the local cloud writes them at once).
     """
     start = since_ms if since_ms is not None else now_ms() - 600_000
-    deadline = time.monotonic() + wait
+    deadline, looks = time.monotonic() + wait, pauses(2)
     while True:
         lines = [line for line in _log_lines(function_name, start) if contains in line]
         if lines or time.monotonic() >= deadline:
             return lines
-        time.sleep(2)
+        time.sleep(next(looks))
 
 
 def _log_lines(function_name: str, start_ms: int) -> list[str]:

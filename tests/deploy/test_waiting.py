@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from infra.deploy import (
     create_connections_table,
@@ -19,7 +19,7 @@ from infra.deploy import (
     package_lambda,
     teardown,
 )
-from infra.deploy.aws import WAITER_CONFIG, once_role_assumable
+from infra.deploy.aws import WAITER_CONFIG, once_role_assumable, wait_for
 from infra.deploy.tables import delete_table
 from infra.local.cloud import LocalCloud
 from tests.conftest import running_cloud
@@ -35,9 +35,57 @@ def cloud() -> Iterator[LocalCloud]:
         yield running
 
 
-def test_waiters_ask_every_second() -> None:
-    """boto3's table_exists asks every 20 s by default: the kit's waiters ask every second."""
+class _Waiter:
+    """A boto3 waiter stand-in: "not yet" for the first `pending` looks, then `last`."""
+
+    def __init__(self, pending: int, last: WaiterError | None = None) -> None:
+        self.pending, self.last = pending, last
+        self.looks: list[dict[str, float]] = []
+
+    def wait(self, WaiterConfig: dict[str, float], **params: object) -> None:  # noqa: N803
+        self.looks.append(WaiterConfig)
+        if len(self.looks) <= self.pending:
+            raise WaiterError(name="table_exists", reason="Max attempts exceeded", last_response={})
+        if self.last is not None:
+            raise self.last
+
+
+class _Client:
+    def __init__(self, waiter: _Waiter) -> None:
+        self.waiter = waiter
+
+    def get_waiter(self, name: str) -> _Waiter:
+        return self.waiter
+
+
+def test_waiters_look_soon_then_every_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """boto3's table_exists asks every 20 s by default: the kit's waiters look again after 0.25 s
+    and 0.5 s, then every second."""
+    pauses: list[float] = []
+    monkeypatch.setattr("infra.deploy.aws.time.sleep", pauses.append)
+    waiter = _Waiter(pending=2)
+    wait_for(_Client(waiter), "table_exists", TableName="t")
+    assert pauses == [0.25, 0.5]
+    assert waiter.looks == [
+        {"Delay": 0.25, "MaxAttempts": 1},
+        {"Delay": 0.5, "MaxAttempts": 1},
+        WAITER_CONFIG,  # boto3's own loop from here: every second
+    ]
     assert WAITER_CONFIG["Delay"] == 1
+
+
+def test_a_waiter_s_failure_state_is_not_waited_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure state (a function Failed, a stack rolled back) ends the wait at the first look."""
+    monkeypatch.setattr("infra.deploy.aws.time.sleep", lambda seconds: None)
+    failed = WaiterError(
+        name="function_active_v2",
+        reason="Waiter encountered a terminal failure state: For expression ... Failed",
+        last_response={},
+    )
+    waiter = _Waiter(pending=0, last=failed)
+    with pytest.raises(WaiterError, match="terminal failure"):
+        wait_for(_Client(waiter), "function_active_v2", FunctionName="f")
+    assert len(waiter.looks) == 1
 
 
 def test_a_new_table_is_active_when_the_step_returns(cloud: LocalCloud) -> None:
@@ -104,7 +152,8 @@ def test_once_role_assumable_retries_the_role_s_propagation_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Lambda's "cannot be assumed" is tried again; any other InvalidParameterValueException not."""
-    monkeypatch.setattr("infra.deploy.aws.time.sleep", lambda seconds: None)
+    pauses: list[float] = []
+    monkeypatch.setattr("infra.deploy.aws.time.sleep", pauses.append)
     answers = [_refusal("The role defined for the function cannot be assumed by Lambda.")]
 
     def young_role() -> str:
@@ -113,6 +162,7 @@ def test_once_role_assumable_retries_the_role_s_propagation_only(
         return "created"
 
     assert once_role_assumable(young_role) == "created"
+    assert pauses == [0.25]  # the first retry comes soon: a local role is ready in seconds
     calls = []
 
     def bad_zip() -> None:
