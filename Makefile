@@ -49,7 +49,9 @@ workshop: $(VENV)/.workshop-installed $(NODE_SDK)
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
 ## Three pytest workers on two cores (the tests mostly wait for the clouds' states: at two workers
-## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud).
+## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud),
+## the files with a `slow` test first, then in their order (tests/conftest.py): xdist's own
+## reordering (most tests first) left the long grading files for the end.
 ## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
 ## learners run them (tests/nbval_timing.py).
 test: $(VENV)/.test-installed $(SAM_VENV)/.installed $(NODE_SDK) $(NODE_SDK_V2)
@@ -57,7 +59,7 @@ test: $(VENV)/.test-installed $(SAM_VENV)/.installed $(NODE_SDK) $(NODE_SDK_V2)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MYPY)
-	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 3 --dist loadfile
+	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 3 --dist loadfile --no-loadscope-reorder
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -19,6 +19,8 @@ from infra.exercises.runner import ExerciseResult, NotebookReport
 
 from .conftest import NOTEBOOK, SOLUTIONS
 
+pytestmark = pytest.mark.slow  # minutes of grading: started first (tests/conftest.py)
+
 
 @dataclass
 class Run:
