@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: workshop test lint
+.PHONY: workshop test lint chromium
 
 # The type checker (pyproject.toml's [tool.mypy]): infra/ and benchmarks/, then each app of lambdas/
 # on its own, since each is a Lambda zip root whose modules `import common` (the Python apps: those
@@ -43,6 +43,10 @@ $(SAM_VENV)/.installed: tests/tools/requirements.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r tests/tools/requirements.txt
 	touch $@
 
+# Debian's Chromium for the browser test, and curl for the custom-runtime tests, when missing.
+chromium:
+	bash scripts/ensure-chromium.sh
+
 ## The workshop: the local cloud and JupyterLab on notebooks/.
 workshop: $(VENV)/.workshop-installed $(NODE_SDK)
 	$(BIN)/workshop up
@@ -54,8 +58,10 @@ workshop: $(VENV)/.workshop-installed $(NODE_SDK)
 ## reordering (most tests first) left the long grading files for the end.
 ## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
 ## learners run them (tests/nbval_timing.py).
-test: $(VENV)/.test-installed $(SAM_VENV)/.installed $(NODE_SDK) $(NODE_SDK_V2)
-	bash scripts/ensure-chromium.sh
+## The two venvs and Debian's Chromium install side by side (about 45 s each), then the SDKs.
+test:
+	$(MAKE) --jobs=3 --no-print-directory $(VENV)/.test-installed $(SAM_VENV)/.installed chromium
+	$(MAKE) --no-print-directory $(NODE_SDK) $(NODE_SDK_V2)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MYPY)
