@@ -53,9 +53,9 @@ workshop: $(VENV)/.workshop-installed $(NODE_SDK)
 
 ## Every test: lint, pytest, nbval over notebooks/ and solutions/, the browser test.
 ## Three pytest workers on two cores (the tests mostly wait for the clouds' states: at two workers
-## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud),
-## the files with a `slow` test first, then in their order (tests/conftest.py): xdist's own
-## reordering (most tests first) left the long grading files for the end.
+## the CPUs were 38 % busy); each test file runs whole on one (a worker's files share its cloud).
+## Starting the long grading files first measured slower (740 s against 703 s): they fight for
+## the two cores.
 ## The clouds run at the short timing (tests/conftest.py), lessons 01 and 02 at the defaults as
 ## learners run them (tests/nbval_timing.py).
 ## The two venvs and Debian's Chromium install side by side (about 45 s each), then the SDKs.
@@ -65,7 +65,7 @@ test:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MYPY)
-	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 3 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -p tests.nbval_timing -n 3 --dist loadfile
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

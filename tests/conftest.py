@@ -130,16 +130,3 @@ def create_function(
         **kwargs,
     )
     return response["FunctionArn"]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files with a `slow(seconds)` test first, longest first, then the rest in their order:
-    xdist hands out whole files (`--dist loadfile --no-loadscope-reorder`) in this order, so the
-    long ones start at once and the short ones fill in around them, instead of one long file
-    holding the suite's end."""
-    seconds: dict[object, float] = {}
-    for item in items:
-        if marker := item.get_closest_marker("slow"):
-            file_seconds = marker.args[0] if marker.args else 60
-            seconds[item.path] = max(seconds.get(item.path, 0), file_seconds)
-    items.sort(key=lambda item: -seconds.get(item.path, 0))

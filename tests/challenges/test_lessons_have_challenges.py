@@ -57,7 +57,6 @@ def test_challenge_ids_are_unique_across_the_lessons() -> None:
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.slow(120)
 @pytest.mark.timeout(900)
 def test_on_the_stub_every_check_fails_in_one_line() -> None:
     """Graded strictly (as `workshop check` does), each untouched challenge fails with one line

@@ -19,8 +19,6 @@ from infra.exercises.runner import ExerciseResult, NotebookReport
 
 from .conftest import NOTEBOOK, SOLUTIONS
 
-pytestmark = pytest.mark.slow  # minutes of grading: started first (tests/conftest.py)
-
 
 @dataclass
 class Run:

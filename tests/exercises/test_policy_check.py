@@ -18,8 +18,6 @@ from infra.exercises.checks.lesson08 import _refused_as
 from infra.local.cloud import LocalCloud
 from tests.conftest import running_cloud
 
-pytestmark = pytest.mark.slow  # a minute of clouds and kernels: started first (tests/conftest.py)
-
 PROBE = "checks-welcome"  # the check's probe function
 
 

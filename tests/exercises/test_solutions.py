@@ -25,8 +25,6 @@ from infra.exercises.check import main
 from infra.exercises.runner import PROJECT_ROOT
 from infra.exercises.tags import exercise_ids
 
-pytestmark = pytest.mark.slow(240)  # minutes of grading: started first (tests/conftest.py)
-
 SOLUTIONS = PROJECT_ROOT / "solutions"
 EXERCISES = PROJECT_ROOT / "exercises"
 NOTEBOOKS = sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))

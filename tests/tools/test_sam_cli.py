@@ -34,7 +34,7 @@ CHAT = Path(__file__).resolve().parents[2] / "lambdas" / "chat"
 NODE_CHAT = CHAT.with_name("chat-javascript")  # AWS's sample, in Node.js
 CAPABILITIES = ["--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
-pytestmark = [pytest.mark.slow(90), pytest.mark.timeout(900)]  # a first run installs the tools
+pytestmark = pytest.mark.timeout(900)  # the first run installs the tools (a minute or two)
 
 
 @pytest.fixture(scope="module")

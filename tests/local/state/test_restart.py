@@ -27,8 +27,6 @@ from infra.local.cloud_process import ROOT, CloudProcess, child_environment, fre
 from tests import waits
 from tests.apps.helpers import receive_until
 
-pytestmark = pytest.mark.slow  # a minute of clouds and kernels: started first (tests/conftest.py)
-
 MARKS = "restart-marks"  # a table of our own: the apps' tables prune rows they do not know
 LIST_EVENT = {"requestContext": {"connectionId": "nobody", "routeKey": "list"}}
 
