@@ -96,12 +96,14 @@ class SideBySide:
         self.columns = columns  # (header, source)
 
     def _repr_html_(self) -> str:
+        # JupyterLab's outputs break a <pre> anywhere, mid-name; lines wrap at spaces instead.
+        wrap = "white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere"
         cells = "".join(
-            '<td style="vertical-align: top; text-align: left">'
-            f"<pre>{html.escape(header)}\n{html.escape(source)}</pre></td>"
+            f'<td style="vertical-align: top; text-align: left; width: {100 // len(self.columns)}%">'
+            f'<pre style="{wrap}"><b>{html.escape(header)}</b>\n{html.escape(source)}</pre></td>'
             for header, source in self.columns
         )
-        return f"<table><tr>{cells}</tr></table>"
+        return f'<table style="width: 100%"><tr>{cells}</tr></table>'
 
     def __str__(self) -> str:
         return "\n\n".join(f"{header}\n{source}" for header, source in self.columns)

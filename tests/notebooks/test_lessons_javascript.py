@@ -46,6 +46,15 @@ def test_side_by_side_puts_each_source_in_a_column_under_its_header() -> None:
     assert "=>" not in page
 
 
+def test_side_by_side_columns_share_the_width_and_wrap_at_spaces() -> None:
+    """Two columns of half the width each, whose long lines wrap between words, never mid-name
+    (JupyterLab's own style for an output's <pre> breaks anywhere)."""
+    page = lessons.side_by_side("chat/send_message.py", "chat-javascript/sendmessage/app.mjs")
+    html = page._repr_html_()
+    assert html.count("width: 50%") == 2
+    assert html.count("white-space: pre-wrap; word-break: normal") == 2
+
+
 def test_side_by_side_as_text_is_each_source_after_its_header() -> None:
     """Printed, the columns come one after the other: header, then the code as source_of gives it."""
     text = str(
