@@ -35,3 +35,7 @@ its check and its hidden variant all ran without raising; it fails on an Asserti
 NotImplementedError (in the hidden variant: "hidden variant: ..."); anything else, a dead kernel
 or a timeout is an error (the notebook, not the answer, needs looking at).
 """
+
+# The grader imports nbformat, and so jsonschema: keep its IRI grammars out (1 s of CPU for
+# `workshop check` and for each notebook's sandbox).
+from infra import slim  # noqa: E402, F401

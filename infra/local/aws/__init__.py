@@ -20,7 +20,7 @@ This is the only place that imports moto's internals or patches moto:
   unknown operations, required members left out), in each service's protocol;
 - `iam.py`, `s3.py`: trust policies and bucket policies checked as IAM and S3 check them.
 
-`slim.py` keeps a module moto's dependencies would import for nothing from loading.
+`infra/slim.py`, imported first, keeps a module moto's dependencies would load for nothing out.
 `tracking.py` turns off moto's list of every model it ever made (it kept all of them alive).
 
 `install()` applies every patch, once per process, before moto's server app is created.
@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ... import slim  # noqa: F401  (first: before anything imports moto)
 from ..timing import Timing
-from . import slim  # noqa: F401  (first: before anything imports moto)
 from .backends import ALL_SERVICES, Backends, Cached
 
 __all__ = ["ALL_SERVICES", "Backends", "Cached", "install", "take_over"]

@@ -1,4 +1,5 @@
-"""The local cloud's process leaves out what moto's dependencies would import for nothing."""
+"""The kit's processes (the cloud, the grader) leave out what their dependencies would import
+for nothing (infra/slim.py)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,12 @@ def test_jsonschema_under_the_cloud_skips_the_iri_grammars() -> None:
     assert not loaded_after(
         "from infra.local import aws; aws.install(); import moto.cloudformation, jsonschema"
     )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("rfc3987_syntax") is None, reason="rfc3987_syntax is not installed"
+)
+def test_the_grader_s_nbformat_skips_the_iri_grammars() -> None:
+    """nbformat imports jsonschema, so rfc3987_syntax: not in `workshop check` or its sandboxes."""
+    assert loaded_after("import nbformat")
+    assert not loaded_after("import infra.exercises.check, infra.exercises.sandbox, nbformat")
