@@ -19,9 +19,9 @@ from botocore.exceptions import ClientError, WaiterError
 APP_TAG = "workshop:app"
 # boto3's waiters ask as often as their model says: DynamoDB's table_exists every 20 s, so a table
 # that is ACTIVE after two seconds is used after twenty. Every waiter of the kit asks each second,
-# after two quicker looks (FIRST_LOOKS) for what settles in under a second.
+# with one more look at a quarter second for what settles sooner: 0, 0.25, 1, 2, 3... s.
 WAITER_CONFIG = {"Delay": 1, "MaxAttempts": 300}
-FIRST_LOOKS = (0.25, 0.5)  # seconds before the second and third look
+FIRST_LOOKS = (0.25, 0.75)  # the pauses before the second and third look
 # What Lambda answers while IAM has not yet told it of a role created seconds ago.
 ROLE_NOT_READY = "cannot be assumed by Lambda"
 
@@ -82,9 +82,9 @@ def retry_while(
     message: str,
     timeout: float = 30.0,
 ) -> T:
-    """Run ``call``, retrying with backoff while AWS answers ``code`` with ``message`` in it:
-    after a quarter second, then twice as long each time, at most 8 s."""
-    delay, waited = FIRST_LOOKS[0], 0.0
+    """Run ``call``, retrying while AWS answers ``code`` with ``message`` in it, after the
+    pauses of ``backoff()``, until ``timeout`` seconds of them have passed."""
+    waited, delays = 0.0, backoff()
     while True:
         try:
             return call()
@@ -92,8 +92,19 @@ def retry_while(
             retryable = error_code(error) == code and message in str(error)
             if not retryable or waited >= timeout:
                 raise
+        delay = next(delays)
         time.sleep(delay)
         waited += delay
+
+
+def backoff() -> Iterator[float]:
+    """Pauses between tries: FIRST_LOOKS, 1 s twice (tries at 0, 0.25, 1, 2, 3 s: a local role
+    is ready in 2 s), then twice as long each time, at most 8 s (a new AWS role: about 10 s)."""
+    yield from FIRST_LOOKS
+    yield from (1.0, 1.0)
+    delay = 2.0
+    while True:
+        yield delay
         delay = min(delay * 2, 8.0)
 
 
@@ -104,8 +115,8 @@ def pauses(steady: float) -> Iterator[float]:
 
 
 def wait_for(service: Any, waiter: str, **params: Any) -> None:
-    """Wait with boto3's waiter ``waiter`` of the client ``service``: it looks again after a
-    quarter and a half second, then every second (a local function is Active in about one)."""
+    """Wait with boto3's waiter ``waiter`` of the client ``service``: it looks at once, after a
+    quarter second, then at each whole second (0, 0.25, 1, 2, 3... s)."""
     wait_with(service.get_waiter(waiter), **params)
 
 

@@ -3,6 +3,7 @@ run it): a table CREATING, a role not yet assumable, a function Pending, an upda
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ from infra.deploy import (
     package_lambda,
     teardown,
 )
-from infra.deploy.aws import WAITER_CONFIG, once_role_assumable, wait_for
+from infra.deploy.aws import WAITER_CONFIG, backoff, once_role_assumable, wait_for
 from infra.deploy.tables import delete_table
 from infra.local.cloud import LocalCloud
 from tests.conftest import running_cloud
@@ -60,15 +61,15 @@ class _Client:
 
 def test_waiters_look_soon_then_every_second(monkeypatch: pytest.MonkeyPatch) -> None:
     """boto3's table_exists asks every 20 s by default: the kit's waiters look again after 0.25 s
-    and 0.5 s, then every second."""
+    and 1 s, then every second: 0, 0.25, 1, 2, 3... s."""
     pauses: list[float] = []
     monkeypatch.setattr("infra.deploy.aws.time.sleep", pauses.append)
     waiter = _Waiter(pending=2)
     wait_for(_Client(waiter), "table_exists", TableName="t")
-    assert pauses == [0.25, 0.5]
+    assert pauses == [0.25, 0.75]
     assert waiter.looks == [
         {"Delay": 0.25, "MaxAttempts": 1},
-        {"Delay": 0.5, "MaxAttempts": 1},
+        {"Delay": 0.75, "MaxAttempts": 1},
         WAITER_CONFIG,  # boto3's own loop from here: every second
     ]
     assert WAITER_CONFIG["Delay"] == 1
@@ -163,6 +164,7 @@ def test_once_role_assumable_retries_the_role_s_propagation_only(
 
     assert once_role_assumable(young_role) == "created"
     assert pauses == [0.25]  # the first retry comes soon: a local role is ready in seconds
+    assert list(itertools.islice(backoff(), 9)) == [0.25, 0.75, 1, 1, 2, 4, 8, 8, 8]
     calls = []
 
     def bad_zip() -> None:
