@@ -136,12 +136,15 @@ assert len(check_least_privilege(classic, managed)) == 3, (
 #
 # Every `create_*` call you wrote has its `delete_*`: `delete_table`, `delete_function`,
 # `delete_api`, `delete_role_policy` and `delete_role`, `delete_schedule` (and for a legacy rule,
-# `remove_targets` and `delete_rule`). One by hand, with its waiter:
+# `remove_targets` and `delete_rule`). One by hand, with its waiter (asking every second, as in
+# lesson 01: its own default is every 20 s):
 
 # %% tags=["nbval-ignore-output"]
 dynamodb = boto3.client("dynamodb")
 dynamodb.delete_table(TableName="lesson09-connections")
-dynamodb.get_waiter("table_not_exists").wait(TableName="lesson09-connections")
+dynamodb.get_waiter("table_not_exists").wait(
+    TableName="lesson09-connections", WaiterConfig={"Delay": 1}
+)
 
 # %% [markdown]
 # For the rest, every resource the deploy steps create is tagged `workshop:app=<app>`.
